@@ -1,0 +1,134 @@
+// Builds the server (dist/server) and the web app (dist/web), with gzip and brotli copies of
+// every web asset so the server can send them precompressed.
+//
+//   node esbuild.config.mjs              build everything
+//   node esbuild.config.mjs --if-needed  build only if a source is newer than the last build
+//   node esbuild.config.mjs --watch      rebuild on change (used by `npm run dev`)
+import {
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { brotliCompressSync, constants, gzipSync } from 'node:zlib';
+import * as esbuild from 'esbuild';
+
+const root = dirname(fileURLToPath(import.meta.url));
+const dist = join(root, 'dist');
+const stamp = join(dist, '.build-stamp');
+const SOURCES = ['shared', 'signaling', 'web', 'package-lock.json', 'esbuild.config.mjs'];
+
+/** Newest modification time under the given paths. */
+function newest(paths) {
+  let latest = 0;
+  const visit = (p) => {
+    if (!existsSync(p)) return;
+    const s = statSync(p);
+    if (s.isDirectory()) for (const name of readdirSync(p)) visit(join(p, name));
+    else latest = Math.max(latest, s.mtimeMs);
+  };
+  for (const p of paths) visit(join(root, p));
+  return latest;
+}
+
+export const serverOptions = {
+  entryPoints: [join(root, 'signaling/main.ts')],
+  outfile: join(dist, 'server/main.js'),
+  bundle: true,
+  platform: 'node',
+  format: 'esm',
+  target: 'node20',
+  packages: 'external',
+  sourcemap: true,
+  logLevel: 'warning',
+};
+
+export const webOptions = {
+  entryPoints: { app: join(root, 'web/main.ts') },
+  outdir: join(dist, 'web/assets'),
+  entryNames: '[name]-[hash]',
+  bundle: true,
+  platform: 'browser',
+  format: 'esm',
+  target: 'es2022',
+  minify: true,
+  sourcemap: 'linked',
+  metafile: true,
+  // simple-peer expects Node's globals.
+  define: { global: 'globalThis' },
+  logLevel: 'warning',
+};
+
+/** index.html with the hashed script name, then compressed copies of every text asset. */
+function writeWebFiles(metafile) {
+  const outputs = Object.keys(metafile.outputs);
+  const app = outputs.find((o) => o.endsWith('.js') && metafile.outputs[o].entryPoint);
+  const script = `/assets/${app.split('/').pop()}`;
+  const html = readFileSync(join(root, 'web/index.html'), 'utf8').replace('%APP_SCRIPT%', script);
+  writeFileSync(join(dist, 'web/index.html'), html);
+  let jsRaw = 0;
+  let jsGzip = 0;
+  const compress = (dir) => {
+    for (const name of readdirSync(dir)) {
+      const path = join(dir, name);
+      if (statSync(path).isDirectory()) {
+        compress(path);
+        continue;
+      }
+      if (!/\.(html|js|css|svg|json|map|webmanifest)$/.test(name)) continue;
+      const body = readFileSync(path);
+      const gz = gzipSync(body, { level: 9 });
+      writeFileSync(`${path}.gz`, gz);
+      writeFileSync(
+        `${path}.br`,
+        brotliCompressSync(body, { params: { [constants.BROTLI_PARAM_QUALITY]: 11 } }),
+      );
+      if (name.endsWith('.js')) {
+        jsRaw += body.length;
+        jsGzip += gz.length;
+      }
+    }
+  };
+  compress(join(dist, 'web'));
+  return { jsRaw, jsGzip };
+}
+
+export async function build() {
+  rmSync(join(dist, 'web'), { recursive: true, force: true });
+  mkdirSync(join(dist, 'web'), { recursive: true });
+  const [, web] = await Promise.all([esbuild.build(serverOptions), esbuild.build(webOptions)]);
+  const { jsRaw, jsGzip } = writeWebFiles(web.metafile);
+  writeFileSync(stamp, new Date().toISOString());
+  console.log(
+    `built dist/: web JS ${(jsRaw / 1024).toFixed(1)} KB, ${(jsGzip / 1024).toFixed(1)} KB gzipped`,
+  );
+}
+
+async function watch() {
+  await build();
+  let timer;
+  const { watch: fsWatch } = await import('node:fs');
+  for (const dir of ['shared', 'signaling', 'web']) {
+    fsWatch(join(root, dir), { recursive: true }, () => {
+      clearTimeout(timer);
+      timer = setTimeout(() => build().catch((e) => console.error(e.message)), 100);
+    });
+  }
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const args = process.argv.slice(2);
+  if (args.includes('--watch')) await watch();
+  else if (
+    args.includes('--if-needed') &&
+    existsSync(stamp) &&
+    statSync(stamp).mtimeMs >= newest(SOURCES)
+  ) {
+    // up to date
+  } else await build();
+}

@@ -1,0 +1,256 @@
+import * as v from 'valibot';
+import { err, ok, type Result } from '../result.ts';
+
+/**
+ * The signaling protocol: JSON text messages between a browser and the server. One schema per
+ * message; the TypeScript type of each is inferred from it, and everything that arrives — at the
+ * server and in the browser — is decoded through `decodeClientMessage` / `decodeServerMessage`.
+ *
+ * Bounds in the schemas are protocol-wide ceilings ("never longer than this on the wire"); the
+ * server's configurable limits (name length, capacity) apply on top of them.
+ */
+export const WIRE_LIMITS = {
+  NAME: 128,
+  CODE: 32,
+  TOKEN: 64,
+  HOST_KEY: 64,
+  SDP: 16_384,
+  CANDIDATE: 1_024,
+  ICE_SERVERS: 8,
+  PLAYERS: 32,
+  MESSAGE: 256,
+} as const;
+
+const str = (max: number) => v.pipe(v.string(), v.maxLength(max));
+const peerId = v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(0xffff));
+
+// ---- What the browser sends --------------------------------------------------------------
+
+/** Starts a new lobby; the sender becomes its host. */
+export const CreateMessage = v.object({
+  type: v.literal('create'),
+  name: str(WIRE_LIMITS.NAME),
+  capacity: v.optional(
+    v.pipe(v.number(), v.integer(), v.minValue(2), v.maxValue(WIRE_LIMITS.PLAYERS)),
+  ),
+});
+/** Takes a new seat in the lobby with this code (as typed or from the share link). */
+export const JoinMessage = v.object({
+  type: v.literal('join'),
+  code: str(WIRE_LIMITS.CODE),
+  name: str(WIRE_LIMITS.NAME),
+});
+/** Takes back a seat after a dropped connection, proving it with the last resume token. */
+export const ResumeMessage = v.object({
+  type: v.literal('resume'),
+  code: str(WIRE_LIMITS.CODE),
+  token: str(WIRE_LIMITS.TOKEN),
+});
+const ReclaimSeat = v.object({
+  id: peerId,
+  name: str(WIRE_LIMITS.NAME),
+  tag: str(WIRE_LIMITS.TOKEN),
+});
+/**
+ * The host re-creates its lobby under the same code after the server lost it (a restart). The
+ * host key proves ownership: the code is a hash of it. The seats (with their token tags) let
+ * guests resume the same seats with the tokens they already hold.
+ */
+export const ReclaimMessage = v.object({
+  type: v.literal('reclaim'),
+  code: str(WIRE_LIMITS.CODE),
+  hostKey: str(WIRE_LIMITS.HOST_KEY),
+  hostId: peerId,
+  name: str(WIRE_LIMITS.NAME),
+  capacity: v.pipe(v.number(), v.integer(), v.minValue(2), v.maxValue(WIRE_LIMITS.PLAYERS)),
+  locked: v.boolean(),
+  seats: v.pipe(v.array(ReclaimSeat), v.maxLength(WIRE_LIMITS.PLAYERS)),
+});
+export const LeaveMessage = v.object({ type: v.literal('leave') });
+export const KickMessage = v.object({ type: v.literal('kick'), id: peerId });
+export const LockMessage = v.object({ type: v.literal('lock'), locked: v.boolean() });
+
+/** WebRTC signaling payloads, exactly the shapes simple-peer emits and accepts. */
+export const SignalData = v.variant('type', [
+  v.object({ type: v.picklist(['offer', 'answer']), sdp: str(WIRE_LIMITS.SDP) }),
+  v.object({
+    type: v.literal('candidate'),
+    candidate: v.object({
+      candidate: str(WIRE_LIMITS.CANDIDATE),
+      sdpMid: v.optional(v.nullable(str(64))),
+      sdpMLineIndex: v.optional(
+        v.nullable(v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(255))),
+      ),
+      usernameFragment: v.optional(v.nullable(str(256))),
+    }),
+  }),
+  v.object({ type: v.literal('renegotiate'), renegotiate: v.literal(true) }),
+  v.object({
+    type: v.literal('transceiverRequest'),
+    transceiverRequest: v.object({ kind: v.picklist(['audio', 'video']) }),
+  }),
+]);
+/** A WebRTC offer, answer or candidate for another member of the same lobby. */
+export const SignalMessage = v.object({ type: v.literal('signal'), to: peerId, data: SignalData });
+
+const CLIENT_SCHEMAS = {
+  create: CreateMessage,
+  join: JoinMessage,
+  resume: ResumeMessage,
+  reclaim: ReclaimMessage,
+  leave: LeaveMessage,
+  kick: KickMessage,
+  lock: LockMessage,
+  signal: SignalMessage,
+} as const;
+
+export type ClientMessageType = keyof typeof CLIENT_SCHEMAS;
+export type ClientMessage = {
+  [K in ClientMessageType]: v.InferOutput<(typeof CLIENT_SCHEMAS)[K]>;
+}[ClientMessageType];
+export type SignalPayload = v.InferOutput<typeof SignalData>;
+
+// ---- What the server sends ---------------------------------------------------------------
+
+export const IceServer = v.object({
+  urls: v.union([str(512), v.pipe(v.array(str(512)), v.maxLength(8))]),
+  username: v.optional(str(256)),
+  credential: v.optional(str(256)),
+});
+export type IceServer = v.InferOutput<typeof IceServer>;
+
+export const PlayerView = v.object({
+  id: peerId,
+  name: str(WIRE_LIMITS.NAME),
+  connected: v.boolean(),
+  /** Hash of the seat's resume token; only the host gets it, to reclaim after a restart. */
+  tag: v.optional(str(WIRE_LIMITS.TOKEN)),
+});
+export type PlayerView = v.InferOutput<typeof PlayerView>;
+
+export const LobbyView = v.object({
+  code: str(WIRE_LIMITS.CODE),
+  link: str(2048),
+  hostId: peerId,
+  locked: v.boolean(),
+  capacity: v.pipe(v.number(), v.integer()),
+  players: v.pipe(v.array(PlayerView), v.maxLength(WIRE_LIMITS.PLAYERS)),
+});
+export type LobbyView = v.InferOutput<typeof LobbyView>;
+
+/** First answer to create / join / resume / reclaim: who you are and how to come back. */
+export const WelcomeMessage = v.object({
+  type: v.literal('welcome'),
+  you: peerId,
+  /** Resume token for this seat; replaced on every resume, so keep only the latest. */
+  token: str(WIRE_LIMITS.TOKEN),
+  /** Only for the host: proves ownership to re-claim the lobby after a server restart. */
+  hostKey: v.optional(str(WIRE_LIMITS.HOST_KEY)),
+  iceServers: v.pipe(v.array(IceServer), v.maxLength(WIRE_LIMITS.ICE_SERVERS)),
+  lobby: LobbyView,
+});
+/** The lobby after any change (join, leave, drop, return, kick, lock). */
+export const LobbyMessage = v.object({ type: v.literal('lobby'), lobby: LobbyView });
+export const SignalFromMessage = v.object({
+  type: v.literal('signal'),
+  from: peerId,
+  data: SignalData,
+});
+
+/** Every error the server answers with; the connection stays open unless a close code follows. */
+export const ERROR_CODES = [
+  'malformed_json',
+  'unknown_type',
+  'invalid_field',
+  'too_long',
+  'bad_frame',
+  'not_in_lobby',
+  'already_in_lobby',
+  'join_refused',
+  'join_rate_limited',
+  'resume_refused',
+  'seat_in_use',
+  'reclaim_refused',
+  'name_invalid',
+  'not_host',
+  'unknown_target',
+  'relay_target',
+  'server_full',
+] as const;
+export type ErrorCode = (typeof ERROR_CODES)[number];
+
+export const ErrorMessage = v.object({
+  type: v.literal('error'),
+  code: v.picklist(ERROR_CODES),
+  message: str(WIRE_LIMITS.MESSAGE),
+  /** The message type that caused it, when known. */
+  ref: v.optional(str(32)),
+  /** For `invalid_field` / `too_long`: the dotted path of the offending field. */
+  field: v.optional(str(128)),
+  /** For `join_refused`: why, when telling does not help guess codes. */
+  reason: v.optional(v.picklist(['unavailable', 'full', 'locked'])),
+});
+
+const SERVER_SCHEMAS = {
+  welcome: WelcomeMessage,
+  lobby: LobbyMessage,
+  signal: SignalFromMessage,
+  error: ErrorMessage,
+} as const;
+export type ServerMessageType = keyof typeof SERVER_SCHEMAS;
+export type ServerMessage = {
+  [K in ServerMessageType]: v.InferOutput<(typeof SERVER_SCHEMAS)[K]>;
+}[ServerMessageType];
+export type ErrorReply = v.InferOutput<typeof ErrorMessage>;
+
+// ---- Decoding ----------------------------------------------------------------------------
+
+/** Why a message could not be decoded; maps one-to-one onto an error reply. */
+export interface DecodeError {
+  readonly code: 'malformed_json' | 'unknown_type' | 'invalid_field' | 'too_long';
+  readonly message: string;
+  readonly ref?: string;
+  readonly field?: string;
+}
+
+function decodeWith<M>(
+  schemas: Record<string, v.GenericSchema>,
+  text: string,
+): Result<M, DecodeError> {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    return err({ code: 'malformed_json', message: 'message is not valid JSON' });
+  }
+  if (typeof json !== 'object' || json === null || Array.isArray(json)) {
+    return err({ code: 'malformed_json', message: 'message must be a JSON object' });
+  }
+  const type = (json as { type?: unknown }).type;
+  const schema =
+    typeof type === 'string' && Object.hasOwn(schemas, type) ? schemas[type] : undefined;
+  if (schema === undefined) {
+    return err({
+      code: 'unknown_type',
+      message: `unknown message type ${JSON.stringify(type)?.slice(0, 40) ?? 'undefined'}`,
+    });
+  }
+  const parsed = v.safeParse(schema, json);
+  if (parsed.success) return ok(parsed.output as M);
+  const issue = parsed.issues[0];
+  const field = issue.path?.map((p) => String(p.key)).join('.') ?? '';
+  const tooLong = issue.type === 'max_length';
+  return err({
+    code: tooLong ? 'too_long' : 'invalid_field',
+    message: `${type}: ${field || 'message'}: ${issue.message}`.slice(0, WIRE_LIMITS.MESSAGE),
+    ref: type as string,
+    field,
+  });
+}
+
+/** Decodes a message from a browser; used by the server. */
+export const decodeClientMessage = (text: string) =>
+  decodeWith<ClientMessage>(CLIENT_SCHEMAS, text);
+/** Decodes a message from the server; used by the browser. */
+export const decodeServerMessage = (text: string) =>
+  decodeWith<ServerMessage>(SERVER_SCHEMAS, text);

@@ -1,0 +1,329 @@
+import uWS from 'uWebSockets.js';
+import { CloseCode, UpgradeRefusal } from '../shared/protocol/close-codes.ts';
+import { PROTOCOL_VERSION, WS_PATH } from '../shared/protocol/version.ts';
+import type { Config } from './config.ts';
+import { detectEngine, type UwsEngine } from './engine.ts';
+import { Hub, type Peer, type SocketPort } from './hub.ts';
+import type { Logger } from './log.ts';
+import { createMetrics } from './metrics.ts';
+import { loadStaticFiles, pickEncoding, resolveStatic } from './static-files.ts';
+
+/** How often the hub's periodic work runs; heartbeats and grace periods are checked this often. */
+const TICK_MS = 250;
+
+interface SocketData {
+  readonly ip: string;
+  readonly baseUrl: string;
+  readonly version: string;
+  port?: UwsPort;
+  peer?: Peer;
+}
+
+/** The hub's view of a uWS socket: every call is a no-op once the socket has closed. */
+class UwsPort implements SocketPort {
+  closed = false;
+  constructor(private readonly ws: uWS.WebSocket<SocketData>) {}
+  sendText(text: string) {
+    if (!this.closed) this.ws.send(text, false);
+  }
+  sendBinary(bytes: Uint8Array) {
+    if (!this.closed) this.ws.send(bytes, true);
+  }
+  bufferedAmount() {
+    return this.closed ? 0 : this.ws.getBufferedAmount();
+  }
+  ping() {
+    if (!this.closed) this.ws.ping();
+  }
+  close(code: number, reason: string) {
+    if (this.closed) return;
+    // Marked first: uWS runs the close handler inside end().
+    this.closed = true;
+    this.ws.end(code, reason);
+  }
+}
+
+export interface RunningServer {
+  readonly port: number;
+  /** The URL to open in a browser. */
+  readonly url: string;
+  readonly engine: UwsEngine;
+  readonly hub: Hub;
+  /** Stops accepting, tells clients the server is going away, and resolves when they are gone. */
+  close(): Promise<void>;
+}
+
+/** Starts the server: web app, `/ws`, `/healthz` and `/metrics` on one port. */
+export function startServer(config: Config, log: Logger): Promise<RunningServer> {
+  const tls = config.cert !== '';
+  const scheme = tls ? 'https' : 'http';
+  const app = tls
+    ? uWS.SSLApp({ cert_file_name: config.cert, key_file_name: config.key })
+    : uWS.App();
+  const engine = detectEngine();
+  const hub = new Hub(config);
+  const metrics = createMetrics(hub, engine);
+  const files = loadStaticFiles(config.webRoot);
+  const publicOrigin = config.publicUrl === '' ? undefined : new URL(config.publicUrl).origin;
+  const startedAt = Date.now();
+  let shuttingDown = false;
+
+  /** Guards one socket callback: a bug closes only that peer, never the process. */
+  const guarded = (ws: uWS.WebSocket<SocketData>, what: string, fn: (peer: Peer) => void) => {
+    const { peer, port } = ws.getUserData();
+    if (peer === undefined || port === undefined || port.closed) return;
+    try {
+      fn(peer);
+    } catch (error) {
+      log.error({ err: error, what, ip: peer.ip }, 'socket handler failed');
+      hub.stats.reject('internal_error');
+      port.close(CloseCode.INTERNAL_ERROR, 'internal error');
+      hub.closed(peer);
+    }
+  };
+
+  app.ws<SocketData>(WS_PATH, {
+    compression: uWS.DISABLED,
+    maxPayloadLength: config.maxFrameBytes,
+    // A backstop for memory: the hub closes slow receivers with a clear code before this.
+    maxBackpressure: config.sendLimitBytes + config.maxFrameBytes * 2,
+    closeOnBackpressureLimit: 1,
+    idleTimeout: Math.max(8, Math.ceil((config.heartbeatTimeoutMs * 2) / 1000 / 4) * 4),
+    sendPingsAutomatically: false,
+
+    upgrade: answered(log, (res, req, context) => {
+      // Everything from req is read now: it is gone once this callback returns.
+      const origin = req.getHeader('origin');
+      const host = req.getHeader('host');
+      const forwardedFor = req.getHeader('x-forwarded-for');
+      const forwardedProto = req.getHeader('x-forwarded-proto');
+      const key = req.getHeader('sec-websocket-key');
+      const protocol = req.getHeader('sec-websocket-protocol');
+      const extensions = req.getHeader('sec-websocket-extensions');
+      const version = req.getQuery('v') ?? '';
+      const ip = clientAddress(res, config.trustProxy ? forwardedFor : '');
+      const ownScheme =
+        config.trustProxy && /^https?$/.test(forwardedProto) ? forwardedProto : scheme;
+      const ownOrigin = isHostHeader(host) ? `${ownScheme}://${host}` : undefined;
+      const refuse = (status: number, text: string, reason: string) => {
+        hub.stats.reject(reason);
+        res.cork(() => res.writeStatus(`${status} ${text}`).end(`${text}: ${reason}`));
+      };
+      if (shuttingDown)
+        return refuse(UpgradeRefusal.SHUTTING_DOWN, 'Service Unavailable', 'shutting_down');
+      // Browsers always send Origin; a script can send any Origin it likes, so a missing one is
+      // let through and everything else must match exactly.
+      if (
+        origin !== '' &&
+        origin !== ownOrigin &&
+        origin !== publicOrigin &&
+        !config.allowedOrigins.includes(origin)
+      ) {
+        return refuse(UpgradeRefusal.ORIGIN_NOT_ALLOWED, 'Forbidden', 'origin_not_allowed');
+      }
+      if (!hub.admits(ip)) {
+        return refuse(
+          UpgradeRefusal.TOO_MANY_CONNECTIONS,
+          'Too Many Requests',
+          'too_many_connections',
+        );
+      }
+      const baseUrl = ownOrigin ?? `${scheme}://localhost:${port}`;
+      res.cork(() =>
+        res.upgrade<SocketData>({ ip, baseUrl, version }, key, protocol, extensions, context),
+      );
+    }),
+
+    open: (ws) => {
+      const data = ws.getUserData();
+      const port = new UwsPort(ws);
+      data.port = port;
+      if (data.version !== String(PROTOCOL_VERSION)) {
+        hub.stats.reject('protocol_mismatch');
+        port.close(
+          CloseCode.PROTOCOL_MISMATCH,
+          `server speaks protocol v${PROTOCOL_VERSION}; reload`,
+        );
+        return;
+      }
+      data.peer = hub.open(port, data.ip, data.baseUrl);
+    },
+
+    message: (ws, message, isBinary) =>
+      guarded(ws, 'message', (peer) => {
+        if (isBinary) hub.binary(peer, new Uint8Array(message));
+        else hub.text(peer, Buffer.from(message).toString('utf8'));
+      }),
+
+    pong: (ws) => guarded(ws, 'pong', (peer) => hub.alive(peer)),
+
+    close: (ws) => {
+      const { peer, port } = ws.getUserData();
+      if (port) port.closed = true;
+      if (peer) hub.closed(peer);
+    },
+  });
+
+  app.get(
+    '/healthz',
+    answered(log, (res) => {
+      const body = JSON.stringify({
+        status: shuttingDown ? 'shutting_down' : 'ok',
+        engine,
+        uptimeSeconds: Math.round((Date.now() - startedAt) / 1000),
+        connections: hub.connectionCount,
+        lobbies: hub.directory.size,
+      });
+      res.cork(() => {
+        res
+          .writeStatus(shuttingDown ? '503 Service Unavailable' : '200 OK')
+          .writeHeader('content-type', 'application/json')
+          .writeHeader('cache-control', 'no-store')
+          .end(body);
+      });
+    }),
+  );
+
+  app.get(
+    '/metrics',
+    answered(log, (res) => {
+      let aborted = false;
+      res.onAborted(() => {
+        aborted = true;
+      });
+      metrics.metrics().then(
+        (text) => {
+          if (aborted) return;
+          res.cork(() => res.writeHeader('content-type', metrics.contentType).end(text));
+        },
+        (error: unknown) => {
+          log.error({ err: error }, 'metrics failed');
+          if (!aborted) res.cork(() => res.writeStatus('500 Internal Server Error').end());
+        },
+      );
+    }),
+  );
+
+  app.any(
+    '/*',
+    answered(log, (res, req) => {
+      const method = req.getMethod();
+      const path = req.getUrl();
+      const ifNoneMatch = req.getHeader('if-none-match');
+      const acceptEncoding = req.getHeader('accept-encoding');
+      res.cork(() => {
+        if (method !== 'get' && method !== 'head') {
+          res.writeStatus('405 Method Not Allowed').writeHeader('allow', 'GET, HEAD').end();
+          return;
+        }
+        if (files.size === 0) {
+          res
+            .writeStatus('503 Service Unavailable')
+            .writeHeader('content-type', 'text/plain; charset=utf-8')
+            .end(`The web app is not built (no files in ${config.webRoot}). Run: npm run build\n`);
+          return;
+        }
+        const file = resolveStatic(files, path);
+        if (file === undefined) {
+          res
+            .writeStatus('404 Not Found')
+            .writeHeader('content-type', 'text/plain; charset=utf-8')
+            .end('Not found\n');
+          return;
+        }
+        res
+          .writeHeader('etag', file.etag)
+          .writeHeader('cache-control', file.cacheControl)
+          .writeHeader('vary', 'accept-encoding');
+        if (ifNoneMatch === file.etag) {
+          res.writeStatus('304 Not Modified').end();
+          return;
+        }
+        const { body, encoding } = pickEncoding(file, acceptEncoding);
+        res
+          .writeHeader('content-type', file.contentType)
+          .writeHeader('x-content-type-options', 'nosniff');
+        if (encoding) res.writeHeader('content-encoding', encoding);
+        // uWS 20.30's endWithoutBody leaves the request unanswered (and aborts the process).
+        if (method === 'head') res.end();
+        else res.end(body);
+      });
+    }),
+  );
+
+  let port = 0;
+  return new Promise((resolve, reject) => {
+    app.listen(config.host, config.port, (listenSocket) => {
+      if (!listenSocket) {
+        reject(
+          new Error(`cannot listen on ${config.host}:${config.port} (in use, or not allowed)`),
+        );
+        return;
+      }
+      port = uWS.us_socket_local_port(listenSocket);
+      const ticker = setInterval(() => {
+        try {
+          hub.tick();
+        } catch (error) {
+          log.error({ err: error }, 'tick failed');
+        }
+      }, TICK_MS);
+      const shownHost =
+        config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host;
+      const url =
+        config.publicUrl ||
+        `${scheme}://${shownHost.includes(':') ? `[${shownHost}]` : shownHost}:${port}`;
+      resolve({
+        port,
+        url,
+        engine,
+        hub,
+        close: async () => {
+          if (shuttingDown) return;
+          shuttingDown = true;
+          uWS.us_listen_socket_close(listenSocket);
+          hub.goingAway();
+          const deadline = Date.now() + config.shutdownTimeoutMs;
+          while (hub.connectionCount > 0 && Date.now() < deadline) {
+            await new Promise((r) => setTimeout(r, 20));
+          }
+          clearInterval(ticker);
+        },
+      });
+    });
+  });
+}
+
+/**
+ * Wraps an HTTP or upgrade handler so that a thrown error still answers the request: uWS aborts
+ * the whole process when a handler returns without responding.
+ */
+function answered<A extends unknown[]>(
+  log: Logger,
+  handler: (res: uWS.HttpResponse, ...rest: A) => void,
+): (res: uWS.HttpResponse, ...rest: A) => void {
+  return (res, ...rest) => {
+    try {
+      handler(res, ...rest);
+    } catch (error) {
+      log.error({ err: error }, 'http handler failed');
+      try {
+        res.cork(() => res.writeStatus('500 Internal Server Error').end());
+      } catch {
+        // Already answered before the error: nothing more to say.
+      }
+    }
+  };
+}
+
+/** The client's address: the socket's, or the first hop of X-Forwarded-For behind a trusted proxy. */
+function clientAddress(res: uWS.HttpResponse, forwardedFor: string): string {
+  const first = forwardedFor.split(',')[0]?.trim();
+  if (first) return first;
+  return Buffer.from(res.getRemoteAddressAsText()).toString();
+}
+
+/** A Host header we are willing to put into share links. */
+function isHostHeader(host: string): boolean {
+  return /^[A-Za-z0-9.-]+(:\d{1,5})?$|^\[[0-9A-Fa-f:.]+\](:\d{1,5})?$/.test(host);
+}

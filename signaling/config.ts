@@ -1,0 +1,345 @@
+import { parseArgs } from 'node:util';
+import * as v from 'valibot';
+import { IceServer, WIRE_LIMITS } from '../shared/protocol/signaling.ts';
+import { err, ok, type Result } from '../shared/result.ts';
+
+/**
+ * Every setting of the server, its flag, its environment variable, its default and what it is
+ * for. `--help` prints this table and the README documents it; one place, so they cannot drift.
+ */
+type Parse<T> = (raw: string) => Result<T, string>;
+
+const int =
+  (min: number, max: number): Parse<number> =>
+  (raw) => {
+    const n = Number(raw);
+    return Number.isInteger(n) && n >= min && n <= max
+      ? ok(n)
+      : err(`must be a whole number from ${min} to ${max}`);
+  };
+const text: Parse<string> = (raw) => ok(raw);
+const bool: Parse<boolean> = (raw) =>
+  /^(1|true|yes|on)$/i.test(raw)
+    ? ok(true)
+    : /^(0|false|no|off|)$/i.test(raw)
+      ? ok(false)
+      : err('must be true or false');
+const logLevel: Parse<string> = (raw) =>
+  ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(raw)
+    ? ok(raw)
+    : err('must be one of fatal, error, warn, info, debug, trace, silent');
+
+function origin(raw: string): Result<string, string> {
+  try {
+    const url = new URL(raw);
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') return err('must be http(s)');
+    return ok(url.origin);
+  } catch {
+    return err(`"${raw}" is not a URL`);
+  }
+}
+const publicUrl: Parse<string> = (raw) => {
+  if (raw === '') return ok('');
+  const o = origin(raw);
+  return o.ok ? ok(raw.replace(/\/+$/, '')) : o;
+};
+const origins: Parse<string[]> = (raw) => {
+  const list: string[] = [];
+  for (const item of raw
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)) {
+    const o = origin(item);
+    if (!o.ok) return err(`${o.error} (each origin is like https://game.example.com)`);
+    list.push(o.value);
+  }
+  return ok(list);
+};
+const iceServers: Parse<IceServer[]> = (raw) => {
+  let json: unknown;
+  try {
+    json = JSON.parse(raw);
+  } catch {
+    return err('must be a JSON array like [{"urls":"stun:stun.example.com:3478"}]');
+  }
+  const parsed = v.safeParse(
+    v.pipe(v.array(IceServer), v.maxLength(WIRE_LIMITS.ICE_SERVERS)),
+    json,
+  );
+  return parsed.success
+    ? ok(parsed.output)
+    : err(`must be an array of {urls, username?, credential?}: ${parsed.issues[0].message}`);
+};
+
+interface Setting<T> {
+  readonly flag: string;
+  readonly env: string;
+  readonly default: string;
+  readonly parse: Parse<T>;
+  readonly doc: string;
+}
+const setting = <T>(
+  flag: string,
+  env: string,
+  def: string,
+  parse: Parse<T>,
+  doc: string,
+): Setting<T> => ({
+  flag,
+  env,
+  default: def,
+  parse,
+  doc,
+});
+
+export const SETTINGS = {
+  host: setting(
+    'host',
+    'HOST',
+    '0.0.0.0',
+    text,
+    'Interface to listen on (0.0.0.0: every interface, so LAN friends can join).',
+  ),
+  port: setting('port', 'PORT', '8080', int(0, 65535), 'TCP port (0 picks a free one).'),
+  publicUrl: setting(
+    'public-url',
+    'PUBLIC_URL',
+    '',
+    publicUrl,
+    'URL players use, for share links behind a proxy (default: the address the browser used).',
+  ),
+  allowedOrigins: setting(
+    'allowed-origins',
+    'ALLOWED_ORIGINS',
+    '',
+    origins,
+    "Comma-separated origins allowed to open /ws (default: the server's own origin only).",
+  ),
+  iceServers: setting(
+    'ice-servers',
+    'ICE_SERVERS',
+    '[]',
+    iceServers,
+    'JSON array of STUN/TURN servers handed to browsers.',
+  ),
+  cert: setting('cert', 'TLS_CERT', '', text, 'PEM certificate file: serve HTTPS/WSS directly.'),
+  key: setting('key', 'TLS_KEY', '', text, 'PEM private key file for --cert.'),
+  trustProxy: setting(
+    'trust-proxy',
+    'TRUST_PROXY',
+    'false',
+    bool,
+    'Take the client address from X-Forwarded-For (only behind your own proxy).',
+  ),
+  webRoot: setting('web-root', 'WEB_ROOT', 'dist/web', text, 'Folder of the built web app.'),
+  logLevel: setting(
+    'log-level',
+    'LOG_LEVEL',
+    'info',
+    logLevel,
+    'Log level (fatal, error, warn, info, debug, trace, silent).',
+  ),
+  lobbyCapacity: setting(
+    'lobby-capacity',
+    'LOBBY_CAPACITY',
+    '8',
+    int(2, WIRE_LIMITS.PLAYERS),
+    'Seats in a new lobby unless the host asks for another number.',
+  ),
+  maxLobbyCapacity: setting(
+    'max-lobby-capacity',
+    'MAX_LOBBY_CAPACITY',
+    '32',
+    int(2, WIRE_LIMITS.PLAYERS),
+    'Most seats a host may ask for.',
+  ),
+  maxLobbies: setting(
+    'max-lobbies',
+    'MAX_LOBBIES',
+    '10000',
+    int(1, 1_000_000),
+    'Most lobbies open at once.',
+  ),
+  nameMaxLength: setting(
+    'name-max-length',
+    'NAME_MAX_LENGTH',
+    '24',
+    int(1, WIRE_LIMITS.NAME),
+    'Display names are trimmed and cut to this many characters.',
+  ),
+  graceMs: setting(
+    'grace-ms',
+    'GRACE_MS',
+    '30000',
+    int(0, 3_600_000),
+    'How long a dropped player keeps its seat.',
+  ),
+  maxFrameBytes: setting(
+    'max-frame-bytes',
+    'MAX_FRAME_BYTES',
+    '65536',
+    int(1024, 16 * 1024 * 1024),
+    'Largest WebSocket message accepted; larger closes with 1009.',
+  ),
+  maxStrikes: setting(
+    'max-strikes',
+    'MAX_STRIKES',
+    '10',
+    int(1, 1000),
+    'Invalid messages tolerated before closing with 4002.',
+  ),
+  connMessageRate: setting(
+    'conn-message-rate',
+    'CONN_MESSAGE_RATE',
+    '1000',
+    int(1, 1_000_000),
+    'Messages per second one connection may send (4003 beyond).',
+  ),
+  connMessageBurst: setting(
+    'conn-message-burst',
+    'CONN_MESSAGE_BURST',
+    '2000',
+    int(1, 10_000_000),
+    'Burst allowance for the connection rate.',
+  ),
+  addressMessageRate: setting(
+    'address-message-rate',
+    'ADDRESS_MESSAGE_RATE',
+    '5000',
+    int(1, 10_000_000),
+    'Messages per second all connections of one address may send (4004 beyond).',
+  ),
+  addressMessageBurst: setting(
+    'address-message-burst',
+    'ADDRESS_MESSAGE_BURST',
+    '10000',
+    int(1, 100_000_000),
+    'Burst allowance for the address rate.',
+  ),
+  connectionsPerAddress: setting(
+    'connections-per-address',
+    'CONNECTIONS_PER_ADDRESS',
+    '32',
+    int(1, 1_000_000),
+    'Open connections per address (HTTP 429 beyond).',
+  ),
+  joinsPerMinute: setting(
+    'joins-per-minute',
+    'JOINS_PER_MINUTE',
+    '30',
+    int(1, 1_000_000),
+    'Join attempts per address per minute (also the burst).',
+  ),
+  heartbeatIntervalMs: setting(
+    'heartbeat-interval-ms',
+    'HEARTBEAT_INTERVAL_MS',
+    '500',
+    int(100, 60_000),
+    'How often the server pings each socket.',
+  ),
+  heartbeatTimeoutMs: setting(
+    'heartbeat-timeout-ms',
+    'HEARTBEAT_TIMEOUT_MS',
+    '1500',
+    int(200, 600_000),
+    'Silence after which a socket is dropped as half-open (4006).',
+  ),
+  helloTimeoutMs: setting(
+    'hello-timeout-ms',
+    'HELLO_TIMEOUT_MS',
+    '10000',
+    int(100, 600_000),
+    'Time to create, join or resume after connecting (4007).',
+  ),
+  relayDropBytes: setting(
+    'relay-drop-bytes',
+    'RELAY_DROP_BYTES',
+    '262144',
+    int(0, 1 << 30),
+    'Droppable relay frames are dropped while the receiver has this much unsent.',
+  ),
+  sendLimitBytes: setting(
+    'send-limit-bytes',
+    'SEND_LIMIT_BYTES',
+    '4194304',
+    int(65536, 1 << 30),
+    'A receiver with this much unsent data is closed (4005).',
+  ),
+  shutdownTimeoutMs: setting(
+    'shutdown-timeout-ms',
+    'SHUTDOWN_TIMEOUT_MS',
+    '3000',
+    int(0, 60_000),
+    'On SIGTERM/SIGINT, wait this long for sockets to close before exiting.',
+  ),
+} as const;
+
+type Settings = typeof SETTINGS;
+export type Config = {
+  -readonly [K in keyof Settings]: Settings[K] extends Setting<infer T> ? T : never;
+};
+
+/** The configuration with every default; tests override what they need. */
+export function defaultConfig(overrides: Partial<Config> = {}): Config {
+  const parsed = parseConfig([], {});
+  if (!parsed.ok) throw new Error(parsed.error);
+  return { ...parsed.value, ...overrides };
+}
+
+/**
+ * Reads flags (which win) and environment variables. A bad value gives one line naming the
+ * setting, for start-up to print before exiting.
+ */
+export function parseConfig(
+  argv: readonly string[],
+  env: Readonly<Record<string, string | undefined>>,
+): Result<Config, string> {
+  const options = Object.fromEntries(
+    Object.values(SETTINGS).map((s) => [s.flag, { type: 'string' as const }]),
+  );
+  let values: Record<string, string | boolean | undefined>;
+  try {
+    values = parseArgs({ args: [...argv], options, strict: true, allowPositionals: false }).values;
+  } catch (e) {
+    return err(`${(e as Error).message} (see --help)`);
+  }
+  const config: Record<string, unknown> = {};
+  for (const [key, s] of Object.entries(SETTINGS) as [string, Setting<unknown>][]) {
+    const fromFlag = values[s.flag];
+    const raw = typeof fromFlag === 'string' ? fromFlag : (env[s.env] ?? s.default);
+    const parsed = s.parse(raw);
+    if (!parsed.ok)
+      return err(`invalid --${s.flag} / ${s.env}=${JSON.stringify(raw)}: ${parsed.error}`);
+    config[key] = parsed.value;
+  }
+  const c = config as Config;
+  if (c.lobbyCapacity > c.maxLobbyCapacity) {
+    return err('invalid --lobby-capacity / LOBBY_CAPACITY: must not exceed --max-lobby-capacity');
+  }
+  if (c.heartbeatTimeoutMs <= c.heartbeatIntervalMs) {
+    return err(
+      'invalid --heartbeat-timeout-ms / HEARTBEAT_TIMEOUT_MS: must exceed --heartbeat-interval-ms',
+    );
+  }
+  if (c.relayDropBytes >= c.sendLimitBytes) {
+    return err('invalid --relay-drop-bytes / RELAY_DROP_BYTES: must be below --send-limit-bytes');
+  }
+  if ((c.cert === '') !== (c.key === '')) {
+    return err('invalid --cert / TLS_CERT and --key / TLS_KEY: give both or neither');
+  }
+  return ok(c);
+}
+
+/** The `--help` text. */
+export function helpText(): string {
+  const rows = Object.values(SETTINGS).map(
+    (s) =>
+      `  --${s.flag.padEnd(24)} ${s.env.padEnd(24)} ${(s.default || '""').padEnd(10)} ${s.doc}`,
+  );
+  return [
+    'lanparty signaling server',
+    '',
+    `  ${'flag'.padEnd(26)} ${'environment'.padEnd(24)} ${'default'.padEnd(10)} meaning`,
+    ...rows,
+  ].join('\n');
+}

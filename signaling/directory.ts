@@ -1,0 +1,45 @@
+import type { Lobby } from './lobby.ts';
+
+/** A lobby on this server: its state, where its links point, and its members' connections. */
+export interface LobbyEntry<Member> {
+  readonly lobby: Lobby;
+  /** Only ever handed to the host, who proves ownership with it after a restart. */
+  readonly hostKey: string;
+  /** Base of the share link: the public URL, or the origin the host connected through. */
+  readonly baseUrl: string;
+  /** Connected members by seat id; a dropped seat has no entry here. */
+  readonly members: Map<number, Member>;
+}
+
+/**
+ * Where lobbies are found by code. The hub depends only on this interface, so a shared store
+ * (e.g. Redis, with lobby ownership per node) can replace the in-memory map to let several
+ * server nodes serve the same lobbies.
+ */
+export interface LobbyDirectory<Member> {
+  get(code: string): LobbyEntry<Member> | undefined;
+  add(entry: LobbyEntry<Member>): void;
+  delete(code: string): void;
+  readonly size: number;
+  values(): IterableIterator<LobbyEntry<Member>>;
+}
+
+/** The directory of a single server node. */
+export class MemoryDirectory<Member> implements LobbyDirectory<Member> {
+  private readonly lobbies = new Map<string, LobbyEntry<Member>>();
+  get(code: string) {
+    return this.lobbies.get(code);
+  }
+  add(entry: LobbyEntry<Member>) {
+    this.lobbies.set(entry.lobby.code, entry);
+  }
+  delete(code: string) {
+    this.lobbies.delete(code);
+  }
+  get size() {
+    return this.lobbies.size;
+  }
+  values() {
+    return this.lobbies.values();
+  }
+}

@@ -1,0 +1,566 @@
+import { CloseCode } from '../shared/protocol/close-codes.ts';
+import { normalizeLobbyCode } from '../shared/protocol/lobby-code.ts';
+import { readRelayHeader, stampRelaySender } from '../shared/protocol/relay-frame.ts';
+import {
+  type ClientMessage,
+  type DecodeError,
+  decodeClientMessage,
+  type ErrorCode,
+  type ErrorReply,
+  type ServerMessage,
+} from '../shared/protocol/signaling.ts';
+import { assertNever } from '../shared/result.ts';
+import type { Config } from './config.ts';
+import { type LobbyDirectory, type LobbyEntry, MemoryDirectory } from './directory.ts';
+import { Lobby, type Seat } from './lobby.ts';
+import { createBucket, isFull, type TokenBucket, take } from './rate-limit.ts';
+import { lobbyCodeFor, newHostKey, newResumeToken, tokenTag } from './secrets.ts';
+import { Stats } from './stats.ts';
+
+/**
+ * The three things the hub needs from a socket. The uWS edge implements it; every method is a
+ * no-op once the socket has closed (uWS aborts the process on use of a closed socket).
+ */
+export interface SocketPort {
+  sendText(text: string): void;
+  sendBinary(bytes: Uint8Array): void;
+  bufferedAmount(): number;
+  ping(): void;
+  close(code: number, reason: string): void;
+}
+
+/** One connection, from open to close. */
+export interface Peer {
+  readonly port: SocketPort;
+  readonly ip: string;
+  /** Origin the browser used, for share links when no public URL is configured. */
+  readonly baseUrl: string;
+  readonly openedAt: number;
+  lastSeen: number;
+  lastPing: number;
+  strikes: number;
+  closed: boolean;
+  readonly bucket: TokenBucket;
+  entry: LobbyEntry<Peer> | undefined;
+  seatId: number;
+}
+
+interface AddressState {
+  connections: number;
+  readonly messages: TokenBucket;
+  readonly joins: TokenBucket;
+}
+
+/**
+ * Everything the signaling server does, without I/O: lobbies, the signal relay, the binary data
+ * relay, limits and heartbeats. The uWS edge (`app.ts`) turns socket events into calls here.
+ */
+export class Hub {
+  readonly stats = new Stats();
+  private readonly peers = new Set<Peer>();
+  private readonly addresses = new Map<string, AddressState>();
+
+  constructor(
+    private readonly config: Config,
+    private readonly now: () => number = Date.now,
+    readonly directory: LobbyDirectory<Peer> = new MemoryDirectory<Peer>(),
+  ) {}
+
+  get connectionCount(): number {
+    return this.peers.size;
+  }
+
+  /** Whether a new connection from `ip` is within the per-address cap (checked at upgrade). */
+  admits(ip: string): boolean {
+    return (this.addresses.get(ip)?.connections ?? 0) < this.config.connectionsPerAddress;
+  }
+
+  open(port: SocketPort, ip: string, baseUrl: string): Peer {
+    const now = this.now();
+    const peer: Peer = {
+      port,
+      ip,
+      baseUrl,
+      openedAt: now,
+      lastSeen: now,
+      lastPing: now,
+      strikes: 0,
+      closed: false,
+      bucket: createBucket(this.config.connMessageRate, this.config.connMessageBurst, now),
+      entry: undefined,
+      seatId: 0,
+    };
+    this.peers.add(peer);
+    this.address(ip, now).connections++;
+    return peer;
+  }
+
+  /** A text message: JSON, one of the client messages. */
+  text(peer: Peer, text: string): void {
+    if (!this.admitMessage(peer)) return;
+    this.stats.messagesIn++;
+    const decoded = decodeClientMessage(text);
+    if (!decoded.ok) return this.offence(peer, decoded.error);
+    this.dispatch(peer, decoded.value);
+  }
+
+  /** A binary message: a data-relay frame, forwarded without being parsed past its header. */
+  binary(peer: Peer, frame: Uint8Array): void {
+    if (!this.admitMessage(peer)) return;
+    this.stats.messagesIn++;
+    const entry = peer.entry;
+    if (entry === undefined)
+      return this.fail(peer, 'not_in_lobby', 'join a lobby before relaying', 'relay');
+    const header = readRelayHeader(frame);
+    if (!header.ok) {
+      return this.offence(peer, {
+        code: 'bad_frame',
+        message: `relay frame: ${header.error}`,
+        ref: 'relay',
+      });
+    }
+    const { peer: to, droppable } = header.value;
+    const hostId = entry.lobby.hostId;
+    if (peer.seatId !== hostId && to !== hostId) {
+      return this.offence(peer, {
+        code: 'relay_target',
+        message: 'guests may relay only to the host',
+        ref: 'relay',
+      });
+    }
+    const target = entry.members.get(to);
+    if (target === undefined || to === peer.seatId) {
+      return this.fail(peer, 'unknown_target', `no connected player ${to} in this lobby`, 'relay');
+    }
+    const buffered = target.port.bufferedAmount();
+    if (droppable && buffered > this.config.relayDropBytes) {
+      this.stats.relayDropped++;
+      return;
+    }
+    if (buffered + frame.length > this.config.sendLimitBytes) {
+      return this.closePeer(
+        target,
+        CloseCode.SLOW_RECEIVER,
+        'receiver too slow: send buffer over limit',
+      );
+    }
+    stampRelaySender(frame, peer.seatId);
+    target.port.sendBinary(frame);
+    this.stats.relayFrames++;
+    this.stats.relayBytes += frame.length;
+  }
+
+  /** A pong (or any sign of life) from the socket. */
+  alive(peer: Peer): void {
+    peer.lastSeen = this.now();
+  }
+
+  /** The socket closed, for whatever reason. Its seat is held for the grace period. */
+  closed(peer: Peer): void {
+    if (peer.closed) return;
+    peer.closed = true;
+    this.peers.delete(peer);
+    const address = this.addresses.get(peer.ip);
+    if (address) address.connections--;
+    const entry = peer.entry;
+    if (entry === undefined) return;
+    peer.entry = undefined;
+    if (entry.members.get(peer.seatId) !== peer) return;
+    entry.members.delete(peer.seatId);
+    const seat = entry.lobby.seats.get(peer.seatId);
+    if (seat) {
+      seat.connected = false;
+      seat.droppedAt = this.now();
+      this.broadcast(entry);
+    }
+  }
+
+  /**
+   * Periodic work (every ~250 ms): pings, dropping silent and idle sockets, ending expired
+   * seats and lobbies, and forgetting addresses that have gone quiet.
+   */
+  tick(): void {
+    const now = this.now();
+    const { heartbeatIntervalMs, heartbeatTimeoutMs, helloTimeoutMs, graceMs } = this.config;
+    for (const peer of this.peers) {
+      if (now - peer.lastSeen > heartbeatTimeoutMs) {
+        this.closePeer(peer, CloseCode.HEARTBEAT_TIMEOUT, 'no heartbeat');
+      } else if (peer.entry === undefined && now - peer.openedAt > helloTimeoutMs) {
+        this.closePeer(peer, CloseCode.HELLO_TIMEOUT, 'no create, join or resume in time');
+      } else if (now - peer.lastPing >= heartbeatIntervalMs) {
+        peer.lastPing = now;
+        peer.port.ping();
+      }
+    }
+    for (const entry of this.directory.values()) {
+      const expired = entry.lobby.expiredSeats(now, graceMs);
+      if (expired.some((s) => s.id === entry.lobby.hostId)) {
+        this.endLobby(entry, 'host did not come back');
+      } else if (expired.length > 0) {
+        for (const seat of expired) entry.lobby.seats.delete(seat.id);
+        this.broadcast(entry);
+      }
+    }
+    for (const [ip, address] of this.addresses) {
+      if (
+        address.connections === 0 &&
+        isFull(address.messages, now) &&
+        isFull(address.joins, now)
+      ) {
+        this.addresses.delete(ip);
+      }
+    }
+  }
+
+  /** Shutdown: tell every client the server is going away, so they reconnect and resume. */
+  goingAway(): void {
+    for (const peer of [...this.peers]) peer.port.close(CloseCode.GOING_AWAY, 'server restarting');
+  }
+
+  // ---- messages ----------------------------------------------------------------------------
+
+  private dispatch(peer: Peer, msg: ClientMessage): void {
+    switch (msg.type) {
+      case 'create':
+        return this.create(peer, msg);
+      case 'join':
+        return this.join(peer, msg);
+      case 'resume':
+        return this.resume(peer, msg);
+      case 'reclaim':
+        return this.reclaim(peer, msg);
+      case 'leave':
+        return this.leave(peer);
+      case 'kick':
+        return this.kick(peer, msg);
+      case 'lock':
+        return this.lock(peer, msg);
+      case 'signal':
+        return this.signal(peer, msg);
+      default:
+        return assertNever(msg);
+    }
+  }
+
+  private create(peer: Peer, msg: Extract<ClientMessage, { type: 'create' }>): void {
+    if (peer.entry) return this.fail(peer, 'already_in_lobby', 'already in a lobby', msg.type);
+    if (this.directory.size >= this.config.maxLobbies) {
+      return this.fail(
+        peer,
+        'server_full',
+        'this server has too many lobbies; try later',
+        msg.type,
+      );
+    }
+    const capacity = msg.capacity ?? this.config.lobbyCapacity;
+    if (capacity > this.config.maxLobbyCapacity) {
+      return this.fail(
+        peer,
+        'invalid_field',
+        `capacity: at most ${this.config.maxLobbyCapacity}`,
+        msg.type,
+        'capacity',
+      );
+    }
+    let hostKey = newHostKey();
+    while (this.directory.get(lobbyCodeFor(hostKey))) hostKey = newHostKey();
+    const lobby = new Lobby(lobbyCodeFor(hostKey), capacity);
+    const token = newResumeToken();
+    const seat = lobby.addSeat(msg.name, tokenTag(token), this.config.nameMaxLength);
+    if (!seat.ok)
+      return this.fail(peer, 'name_invalid', 'name is empty once cleaned', msg.type, 'name');
+    lobby.hostId = seat.value.id;
+    const entry: LobbyEntry<Peer> = {
+      lobby,
+      hostKey,
+      baseUrl: this.config.publicUrl || peer.baseUrl,
+      members: new Map(),
+    };
+    this.directory.add(entry);
+    this.seat(peer, entry, seat.value, token);
+  }
+
+  private join(peer: Peer, msg: Extract<ClientMessage, { type: 'join' }>): void {
+    if (peer.entry) return this.fail(peer, 'already_in_lobby', 'already in a lobby', msg.type);
+    if (!take(this.address(peer.ip, this.now()).joins, this.now())) {
+      return this.fail(
+        peer,
+        'join_rate_limited',
+        'too many join attempts; wait a minute',
+        msg.type,
+      );
+    }
+    const code = normalizeLobbyCode(msg.code);
+    // A code that does not parse, a lobby that never existed and one that ended all get the same
+    // answer, so answers cannot be used to find codes.
+    const entry = code === undefined ? undefined : this.directory.get(code);
+    if (entry === undefined) return this.refuseJoin(peer, 'unavailable');
+    const token = newResumeToken();
+    const seat = entry.lobby.addSeat(msg.name, tokenTag(token), this.config.nameMaxLength);
+    if (!seat.ok) {
+      switch (seat.error) {
+        case 'name_invalid':
+          return this.fail(peer, 'name_invalid', 'name is empty once cleaned', msg.type, 'name');
+        case 'ids_exhausted':
+          return this.refuseJoin(peer, 'unavailable');
+        default:
+          return this.refuseJoin(peer, seat.error);
+      }
+    }
+    this.seat(peer, entry, seat.value, token);
+  }
+
+  private resume(peer: Peer, msg: Extract<ClientMessage, { type: 'resume' }>): void {
+    if (peer.entry) return this.fail(peer, 'already_in_lobby', 'already in a lobby', msg.type);
+    const code = normalizeLobbyCode(msg.code);
+    const entry = code === undefined ? undefined : this.directory.get(code);
+    const seat = entry?.lobby.seatByTag(tokenTag(msg.token));
+    if (entry === undefined || seat === undefined) {
+      return this.fail(
+        peer,
+        'resume_refused',
+        'no seat for this token (expired, or already used)',
+        msg.type,
+      );
+    }
+    this.reseat(peer, entry, seat, msg.type);
+  }
+
+  private reclaim(peer: Peer, msg: Extract<ClientMessage, { type: 'reclaim' }>): void {
+    if (peer.entry) return this.fail(peer, 'already_in_lobby', 'already in a lobby', msg.type);
+    const code = normalizeLobbyCode(msg.code);
+    if (code === undefined || lobbyCodeFor(msg.hostKey) !== code) {
+      return this.fail(peer, 'reclaim_refused', 'host key does not match this lobby', msg.type);
+    }
+    const existing = this.directory.get(code);
+    if (existing) {
+      const hostSeat = existing.lobby.seats.get(existing.lobby.hostId);
+      if (hostSeat) return this.reseat(peer, existing, hostSeat, msg.type);
+      return this.fail(peer, 'reclaim_refused', 'lobby has no host seat', msg.type);
+    }
+    if (this.directory.size >= this.config.maxLobbies) {
+      return this.fail(
+        peer,
+        'server_full',
+        'this server has too many lobbies; try later',
+        msg.type,
+      );
+    }
+    const now = this.now();
+    const { nameMaxLength } = this.config;
+    const lobby = new Lobby(code, Math.min(msg.capacity, this.config.maxLobbyCapacity), msg.hostId);
+    lobby.locked = msg.locked;
+    const token = newResumeToken();
+    const hostSeat = lobby.restoreSeat(msg.hostId, msg.name, tokenTag(token), nameMaxLength, now);
+    if (hostSeat === undefined)
+      return this.fail(peer, 'name_invalid', 'name is empty once cleaned', msg.type, 'name');
+    for (const s of msg.seats) lobby.restoreSeat(s.id, s.name, s.tag, nameMaxLength, now);
+    hostSeat.connected = true;
+    const entry: LobbyEntry<Peer> = {
+      lobby,
+      hostKey: msg.hostKey,
+      baseUrl: this.config.publicUrl || peer.baseUrl,
+      members: new Map(),
+    };
+    this.directory.add(entry);
+    this.seat(peer, entry, hostSeat, token);
+  }
+
+  private leave(peer: Peer): void {
+    const entry = peer.entry;
+    if (entry === undefined) return this.fail(peer, 'not_in_lobby', 'not in a lobby', 'leave');
+    if (peer.seatId === entry.lobby.hostId) return this.endLobby(entry, 'host left');
+    entry.lobby.seats.delete(peer.seatId);
+    this.unseat(peer, CloseCode.NORMAL, 'left the lobby');
+    this.broadcast(entry);
+  }
+
+  private kick(peer: Peer, msg: Extract<ClientMessage, { type: 'kick' }>): void {
+    const entry = this.hostEntry(peer, msg.type);
+    if (entry === undefined) return;
+    if (msg.id === peer.seatId || !entry.lobby.seats.has(msg.id)) {
+      return this.fail(peer, 'unknown_target', `no other player ${msg.id} in this lobby`, msg.type);
+    }
+    entry.lobby.seats.delete(msg.id);
+    const target = entry.members.get(msg.id);
+    if (target) this.unseat(target, CloseCode.KICKED, 'removed by the host');
+    this.broadcast(entry);
+  }
+
+  private lock(peer: Peer, msg: Extract<ClientMessage, { type: 'lock' }>): void {
+    const entry = this.hostEntry(peer, msg.type);
+    if (entry === undefined) return;
+    entry.lobby.locked = msg.locked;
+    this.broadcast(entry);
+  }
+
+  private signal(peer: Peer, msg: Extract<ClientMessage, { type: 'signal' }>): void {
+    const entry = peer.entry;
+    if (entry === undefined) return this.fail(peer, 'not_in_lobby', 'not in a lobby', msg.type);
+    const target = entry.members.get(msg.to);
+    if (target === undefined || msg.to === peer.seatId) {
+      return this.fail(
+        peer,
+        'unknown_target',
+        `no connected player ${msg.to} in this lobby`,
+        msg.type,
+      );
+    }
+    // The sender is stamped from the connection, never taken from the payload.
+    this.send(target, { type: 'signal', from: peer.seatId, data: msg.data });
+    this.stats.signals++;
+  }
+
+  // ---- seats and lobbies ---------------------------------------------------------------------
+
+  /** Binds a connection to a seat, welcomes it and tells the others. */
+  private seat(peer: Peer, entry: LobbyEntry<Peer>, seat: Seat, token: string): void {
+    peer.entry = entry;
+    peer.seatId = seat.id;
+    entry.members.set(seat.id, peer);
+    const isHost = seat.id === entry.lobby.hostId;
+    this.send(peer, {
+      type: 'welcome',
+      you: seat.id,
+      token,
+      ...(isHost ? { hostKey: entry.hostKey } : {}),
+      iceServers: this.config.iceServers,
+      lobby: entry.lobby.view(this.link(entry), isHost),
+    });
+    this.broadcast(entry, peer);
+  }
+
+  /** Resume: a fresh token replaces the old one, which is then worthless. */
+  private reseat(peer: Peer, entry: LobbyEntry<Peer>, seat: Seat, ref: string): void {
+    if (seat.connected) {
+      return this.fail(peer, 'seat_in_use', 'this seat is connected elsewhere', ref);
+    }
+    const token = newResumeToken();
+    seat.tag = tokenTag(token);
+    seat.connected = true;
+    this.seat(peer, entry, seat, token);
+  }
+
+  private unseat(peer: Peer, code: number, reason: string): void {
+    const entry = peer.entry;
+    if (entry?.members.get(peer.seatId) === peer) entry.members.delete(peer.seatId);
+    peer.entry = undefined;
+    this.closePeer(peer, code, reason);
+  }
+
+  private endLobby(entry: LobbyEntry<Peer>, reason: string): void {
+    this.directory.delete(entry.lobby.code);
+    for (const member of [...entry.members.values()])
+      this.unseat(member, CloseCode.LOBBY_CLOSED, reason);
+  }
+
+  /** Sends the lobby to every connected member (the host's copy with the seats' tags). */
+  private broadcast(entry: LobbyEntry<Peer>, except?: Peer): void {
+    const link = this.link(entry);
+    let forHost: string | undefined;
+    let forGuests: string | undefined;
+    for (const [id, member] of entry.members) {
+      if (member === except) continue;
+      if (id === entry.lobby.hostId) {
+        forHost ??= JSON.stringify({ type: 'lobby', lobby: entry.lobby.view(link, true) });
+        member.port.sendText(forHost);
+      } else {
+        forGuests ??= JSON.stringify({ type: 'lobby', lobby: entry.lobby.view(link, false) });
+        member.port.sendText(forGuests);
+      }
+    }
+  }
+
+  private hostEntry(peer: Peer, ref: string): LobbyEntry<Peer> | undefined {
+    const entry = peer.entry;
+    if (entry === undefined) {
+      this.fail(peer, 'not_in_lobby', 'not in a lobby', ref);
+      return undefined;
+    }
+    if (peer.seatId !== entry.lobby.hostId) {
+      this.fail(peer, 'not_host', 'only the host can do this', ref);
+      return undefined;
+    }
+    return entry;
+  }
+
+  private link(entry: LobbyEntry<Peer>): string {
+    return `${entry.baseUrl}/l/${entry.lobby.code}`;
+  }
+
+  // ---- limits and errors -----------------------------------------------------------------------
+
+  /** Rate limits for every message, per connection and per address; closes the offender. */
+  private admitMessage(peer: Peer): boolean {
+    if (peer.closed) return false;
+    const now = this.now();
+    peer.lastSeen = now;
+    if (!take(peer.bucket, now)) {
+      this.stats.reject('rate_limited');
+      this.closePeer(peer, CloseCode.RATE_LIMITED, 'too many messages from this connection');
+      return false;
+    }
+    if (!take(this.address(peer.ip, now).messages, now)) {
+      this.stats.reject('address_rate_limited');
+      this.closePeer(peer, CloseCode.ADDRESS_RATE_LIMITED, 'too many messages from this address');
+      return false;
+    }
+    return true;
+  }
+
+  private address(ip: string, now: number): AddressState {
+    let state = this.addresses.get(ip);
+    if (state === undefined) {
+      const c = this.config;
+      state = {
+        connections: 0,
+        messages: createBucket(c.addressMessageRate, c.addressMessageBurst, now),
+        joins: createBucket(c.joinsPerMinute / 60, c.joinsPerMinute, now),
+      };
+      this.addresses.set(ip, state);
+    }
+    return state;
+  }
+
+  /** A protocol violation: answered, counted as a strike, and fatal after `maxStrikes`. */
+  private offence(peer: Peer, error: DecodeError | Omit<ErrorReply, 'type'>): void {
+    const { code, message, ref, field } = error;
+    this.fail(peer, code, message, ref, field);
+    if (++peer.strikes >= this.config.maxStrikes) {
+      this.closePeer(peer, CloseCode.TOO_MANY_BAD_MESSAGES, `${peer.strikes} invalid messages`);
+    }
+  }
+
+  private fail(peer: Peer, code: ErrorCode, message: string, ref?: string, field?: string): void {
+    this.stats.reject(code);
+    this.send(peer, {
+      type: 'error',
+      code,
+      message,
+      ...(ref === undefined ? {} : { ref }),
+      ...(field === undefined ? {} : { field }),
+    });
+  }
+
+  private refuseJoin(peer: Peer, reason: 'unavailable' | 'full' | 'locked'): void {
+    this.stats.reject('join_refused');
+    this.send(peer, {
+      type: 'error',
+      code: 'join_refused',
+      message: 'cannot join this lobby',
+      ref: 'join',
+      reason,
+    });
+  }
+
+  private closePeer(peer: Peer, code: number, reason: string): void {
+    this.stats.closes(code);
+    peer.port.close(code, reason);
+    // The lobby hears of it now, whatever the transport does with the close handshake.
+    this.closed(peer);
+  }
+
+  private send(peer: Peer, msg: ServerMessage): void {
+    peer.port.sendText(JSON.stringify(msg));
+  }
+}

@@ -1,0 +1,60 @@
+import { networkInterfaces } from 'node:os';
+import { startServer } from './app.ts';
+import { helpText, parseConfig } from './config.ts';
+import { createLogger } from './log.ts';
+
+/** `npm start`: read the configuration, serve, print where to go, shut down cleanly. */
+async function main(): Promise<void> {
+  const argv = process.argv.slice(2);
+  if (argv.includes('--help') || argv.includes('-h')) {
+    console.log(helpText());
+    return;
+  }
+  const parsed = parseConfig(argv, process.env);
+  if (!parsed.ok) {
+    console.error(`lanparty: ${parsed.error}`);
+    process.exit(2);
+  }
+  const config = parsed.value;
+  const log = createLogger(config.logLevel);
+  const server = await startServer(config, log).catch((error: Error) => {
+    console.error(`lanparty: ${error.message}`);
+    process.exit(1);
+  });
+  if (server.engine !== 'native') {
+    log.warn(
+      'uWebSockets.js has no native binary for this Node version: running the slow JS fallback',
+    );
+  }
+  const lan =
+    config.publicUrl || !['0.0.0.0', '::'].includes(config.host)
+      ? []
+      : lanUrls(server.url, server.port);
+  log.info({ url: server.url, engine: server.engine, port: server.port }, 'lanparty is running');
+  // The one line a person needs, plain, whatever the log format.
+  console.log(
+    `\n  lanparty is up: open ${server.url}${lan.map((u) => `\n  on your network:  ${u}`).join('')}\n`,
+  );
+
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal }, 'shutting down');
+    // A hard deadline, whatever happens: platforms kill us soon after SIGTERM anyway.
+    setTimeout(() => process.exit(0), config.shutdownTimeoutMs + 1000).unref();
+    server.close().then(() => process.exit(0));
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+}
+
+function lanUrls(url: string, port: number): string[] {
+  const scheme = new URL(url).protocol;
+  return Object.values(networkInterfaces())
+    .flat()
+    .filter((a) => a !== undefined && a.family === 'IPv4' && !a.internal)
+    .map((a) => `${scheme}//${a?.address}:${port}`);
+}
+
+main();

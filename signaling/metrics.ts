@@ -1,0 +1,79 @@
+import { Counter, collectDefaultMetrics, Gauge, Registry } from 'prom-client';
+import type { UwsEngine } from './engine.ts';
+import type { Hub } from './hub.ts';
+
+/**
+ * Prometheus metrics. Values are read from the hub's plain counters when scraped, so the relay
+ * path never touches prom-client.
+ */
+export function createMetrics(hub: Hub, engine: UwsEngine): Registry {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: 'lanparty_process_' });
+  const s = hub.stats;
+  const gauge = (name: string, help: string, read: () => number) =>
+    new Gauge({
+      name,
+      help,
+      registers: [registry],
+      collect() {
+        this.set(read());
+      },
+    });
+  const counter = (name: string, help: string, read: () => number) =>
+    new Counter({
+      name,
+      help,
+      registers: [registry],
+      collect() {
+        this.reset();
+        this.inc(read());
+      },
+    });
+  gauge('lanparty_connections', 'Open WebSocket connections.', () => hub.connectionCount);
+  gauge('lanparty_lobbies', 'Open lobbies.', () => hub.directory.size);
+  counter(
+    'lanparty_messages_total',
+    'Messages received from clients (text and binary).',
+    () => s.messagesIn,
+  );
+  counter('lanparty_signals_relayed_total', 'WebRTC signaling messages relayed.', () => s.signals);
+  counter('lanparty_relay_frames_total', 'Data-relay frames forwarded.', () => s.relayFrames);
+  counter(
+    'lanparty_relay_bytes_total',
+    'Data-relay bytes forwarded (headers included).',
+    () => s.relayBytes,
+  );
+  counter(
+    'lanparty_relay_dropped_total',
+    'Droppable relay frames dropped for a lagging receiver.',
+    () => s.relayDropped,
+  );
+  new Counter({
+    name: 'lanparty_rejected_total',
+    help: 'Refused messages and connections, by reason.',
+    labelNames: ['reason'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const [reason, n] of s.rejected) this.inc({ reason }, n);
+    },
+  });
+  new Counter({
+    name: 'lanparty_closes_total',
+    help: 'Connections closed by the server, by close code.',
+    labelNames: ['code'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const [code, n] of s.closeCodes) this.inc({ code: String(code) }, n);
+    },
+  });
+  const engineGauge = new Gauge({
+    name: 'lanparty_uws_engine',
+    help: 'The uWebSockets.js engine in use (1 for the engine label that runs).',
+    labelNames: ['engine'],
+    registers: [registry],
+  });
+  engineGauge.set({ engine }, 1);
+  return registry;
+}

@@ -1,0 +1,10 @@
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    include: ['test/unit/**/*.test.ts', 'test/server/**/*.test.ts'],
+    globalSetup: ['test/support/build.ts'],
+    testTimeout: 20_000,
+    hookTimeout: 20_000,
+  },
+});

@@ -1,0 +1,1 @@
+import './components/lp-app.ts';
