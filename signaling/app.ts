@@ -10,6 +10,8 @@ import { loadStaticFiles, pickEncoding, resolveStatic } from './static-files.ts'
 
 /** How often the hub's periodic work runs; heartbeats and grace periods are checked this often. */
 const TICK_MS = 250;
+/** uSockets' listen option (`ListenOptions.LIBUS_LISTEN_EXCLUSIVE_PORT`, a const enum in its types). */
+const LIBUS_LISTEN_EXCLUSIVE_PORT = 1;
 
 interface SocketData {
   readonly ip: string;
@@ -253,7 +255,15 @@ export function startServer(config: Config, log: Logger): Promise<RunningServer>
 
   let port = 0;
   return new Promise((resolve, reject) => {
-    app.listen(config.host, config.port, (listenSocket) => {
+    // Exclusive: without it uSockets sets SO_REUSEPORT, and a second server started on the same
+    // port would silently share (and split) its connections instead of failing.
+    const listen = app.listen as unknown as (
+      host: string,
+      port: number,
+      options: number,
+      cb: (listenSocket: uWS.us_listen_socket | false) => void,
+    ) => void;
+    listen.call(app, config.host, config.port, LIBUS_LISTEN_EXCLUSIVE_PORT, (listenSocket) => {
       if (!listenSocket) {
         reject(
           new Error(`cannot listen on ${config.host}:${config.port} (in use, or not allowed)`),
