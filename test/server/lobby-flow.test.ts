@@ -190,4 +190,30 @@ describe('lobbies over a real server', () => {
     c.send({ type: 'create', name: 'A' });
     expect(await c.next('error')).toMatchObject({ code: 'already_in_lobby' });
   });
+
+  it('join attempts are rate-limited per address, whatever the code', async () => {
+    await server.close();
+    server = await startTestServer({ joinsPerMinute: 3 });
+    const { code } = await lobbyWith(server, 0);
+    const c = await server.connect();
+    for (let i = 0; i < 3; i++) {
+      c.send({ type: 'join', code: '0000000000000', name: 'x' });
+      expect(await c.next('error')).toMatchObject({ code: 'join_refused' });
+    }
+    c.send({ type: 'join', code, name: 'x' });
+    expect(await c.next('error')).toMatchObject({ code: 'join_rate_limited', ref: 'join' });
+  });
+
+  it('capacity above the maximum is an invalid field; over the lobby limit the server is full', async () => {
+    await server.close();
+    server = await startTestServer({ maxLobbies: 1, maxLobbyCapacity: 4 });
+    const a = await server.connect();
+    a.send({ type: 'create', name: 'A', capacity: 5 });
+    expect(await a.next('error')).toMatchObject({ code: 'invalid_field', field: 'capacity' });
+    a.send({ type: 'create', name: 'A', capacity: 4 });
+    await a.next('welcome');
+    const b = await server.connect();
+    b.send({ type: 'create', name: 'B' });
+    expect(await b.next('error')).toMatchObject({ code: 'server_full', ref: 'create' });
+  });
 });
