@@ -1,0 +1,195 @@
+import { describe, expect, it } from 'vitest';
+import { encodeFrame, FrameKind } from '../../web/net/frames.ts';
+import { MemoryTransport } from '../../web/net/memory-transport.ts';
+import { Session } from '../../web/net/session.ts';
+import { FakeClock } from '../support/fake-clock.ts';
+
+/** A guest (initiates direct) and a host session joined by a relay pair, with 5 ms latency. */
+function pairOfSessions(
+  options: { direct?: boolean; directWorks?: boolean; latencyMs?: number; loss?: number } = {},
+) {
+  const clock = new FakeClock();
+  const latency = options.latencyMs ?? 5;
+  let seed = 1;
+  const random = () => {
+    seed = (seed * 16807) % 2147483647;
+    return seed / 2147483647;
+  };
+  const network = {
+    schedule: (fn: () => void) => clock.later(fn, latency),
+    loss: options.loss ?? 0,
+    random,
+  };
+  const [relayGuest, relayHost] = MemoryTransport.pair('relay', network);
+  const directs: [MemoryTransport, MemoryTransport][] = [];
+  const host = new Session({ relay: relayHost, clock, random });
+  const guest = new Session({
+    relay: relayGuest,
+    clock,
+    random,
+    ...(options.direct === false
+      ? {}
+      : {
+          connectDirect: () => {
+            const pair = MemoryTransport.pair('direct', {
+              ...network,
+              schedule: (fn) => clock.later(fn, 1),
+            });
+            // A path that never works, as with `iceTransportPolicy: 'relay'` and no TURN server.
+            if (options.directWorks === false) pair[0].blackhole = true;
+            directs.push(pair);
+            host.adoptDirect(pair[1]);
+            return pair[0];
+          },
+        }),
+  });
+  const received = { guest: [] as number[], host: [] as number[] };
+  guest.onMessage(
+    (b, o) => o.reliable && received.guest.push(new DataView(b.buffer, b.byteOffset).getUint32(0)),
+  );
+  host.onMessage(
+    (b, o) => o.reliable && received.host.push(new DataView(b.buffer, b.byteOffset).getUint32(0)),
+  );
+  return { clock, guest, host, directs, relayGuest, relayHost, received };
+}
+
+const msg = (i: number) => {
+  const b = new Uint8Array(8);
+  new DataView(b.buffer).setUint32(0, i);
+  return b;
+};
+const range = (n: number) => Array.from({ length: n }, (_, i) => i);
+
+describe('Session', () => {
+  it('carries messages over the relay at once, before any direct link exists', () => {
+    const { clock, guest, host, received } = pairOfSessions({ direct: false });
+    guest.send(msg(7), { reliable: true });
+    clock.advance(10);
+    expect(received.host).toEqual([7]);
+    expect(host.kind).toBe('relay');
+    expect(guest.status).toBe('open');
+  });
+
+  it('moves to the direct link once it answers, and measures RTT there', () => {
+    const { clock, guest, host } = pairOfSessions();
+    const kinds: string[] = [];
+    guest.onKind((k) => kinds.push(k));
+    clock.advance(300);
+    expect(guest.kind).toBe('direct');
+    expect(host.kind).toBe('direct');
+    expect(kinds).toEqual(['direct']);
+    expect(guest.rtt).toBeGreaterThanOrEqual(1);
+    expect(guest.rtt).toBeLessThan(5);
+  });
+
+  it('relay → direct in the middle of 10,000 reliable messages: each arrives once, in order', () => {
+    const { clock, guest, host, received } = pairOfSessions();
+    for (let i = 0; i < 10_000; i++) {
+      guest.send(msg(i), { reliable: true });
+      if (i % 100 === 0) clock.advance(3);
+    }
+    clock.advance(500);
+    expect(guest.kind).toBe('direct');
+    expect(received.host).toEqual(range(10_000));
+    expect(host.stats.duplicates).toBeGreaterThan(0);
+    expect(guest.pending).toBe(0);
+  });
+
+  it('a direct link killed mid-stream: back on the relay within 2 s, nothing lost or doubled; direct returns later', () => {
+    const { clock, guest, host, directs, received } = pairOfSessions();
+    clock.advance(300);
+    expect(guest.kind).toBe('direct');
+    const pair = directs[0];
+    if (!pair) throw new Error('no direct attempt');
+    let fellBackAt: number | undefined;
+    guest.onKind((k) => {
+      if (k === 'relay') fellBackAt = clock.now();
+    });
+    let killedAt = 0;
+    for (let i = 0; i < 3000; i++) {
+      host.send(msg(i), { reliable: true });
+      if (i === 1000) {
+        pair[0].blackhole = true;
+        killedAt = clock.now();
+      }
+      if (i % 10 === 0) clock.advance(1);
+    }
+    clock.advance(2500);
+    expect(fellBackAt).toBeDefined();
+    expect((fellBackAt ?? 0) - killedAt).toBeLessThanOrEqual(2000);
+    expect(received.guest).toEqual(range(3000));
+    clock.advance(5000);
+    expect(directs.length).toBeGreaterThan(1);
+    expect(guest.kind).toBe('direct');
+  });
+
+  it('stays on the relay for good when direct never answers, retrying with growing delays', () => {
+    const { clock, guest, directs } = pairOfSessions({ directWorks: false });
+    clock.advance(60_000);
+    expect(guest.kind).toBe('relay');
+    expect(guest.status).toBe('open');
+    // Attempts at 0, then ~5 s timeout + 1, 2, 4, 8, 16 s backoff (jittered): a handful, not hundreds.
+    expect(directs.length).toBeGreaterThanOrEqual(3);
+    expect(directs.length).toBeLessThanOrEqual(8);
+  });
+
+  it('never delivers an unreliable message after a newer one', () => {
+    const { clock, guest, host } = pairOfSessions({ direct: false, loss: 0.2 });
+    const got: number[] = [];
+    host.onMessage(
+      (b, o) => !o.reliable && got.push(new DataView(b.buffer, b.byteOffset).getUint32(0)),
+    );
+    for (let i = 0; i < 500; i++) {
+      guest.send(msg(i), { reliable: false });
+      clock.advance(i % 3);
+    }
+    clock.advance(50);
+    expect(got.length).toBeGreaterThan(300);
+    expect(got.length).toBeLessThan(500);
+    expect(got).toEqual([...got].sort((a, b) => a - b));
+  });
+
+  it('re-sends what was in flight when the relay comes back after a break', () => {
+    const { clock, guest, relayGuest, received } = pairOfSessions({ direct: false });
+    relayGuest.setStatus('connecting');
+    for (let i = 0; i < 50; i++) guest.send(msg(i), { reliable: true });
+    clock.advance(100);
+    expect(received.host).toEqual([]);
+    relayGuest.setStatus('open');
+    clock.advance(100);
+    expect(received.host).toEqual(range(50));
+  });
+
+  it('rejects malformed frames from the peer with a count, and goes on', () => {
+    const { clock, host, relayGuest, received, guest } = pairOfSessions({ direct: false });
+    for (const junk of [
+      new Uint8Array(0),
+      new Uint8Array([9, 0, 0, 0, 0]),
+      encodeFrame(FrameKind.ACK, 1, new Uint8Array(3)),
+    ]) {
+      relayGuest.send(junk, { reliable: true });
+    }
+    clock.advance(10);
+    expect(host.stats.rejectedFrames).toBe(3);
+    guest.send(msg(1), { reliable: true });
+    clock.advance(10);
+    expect(received.host).toEqual([1]);
+  });
+
+  it('declares the peer gone after 5 s of silence on every transport', () => {
+    const { clock, host, relayGuest } = pairOfSessions({ direct: false });
+    clock.advance(100);
+    relayGuest.blackhole = true;
+    const statuses: string[] = [];
+    host.onStatus((s) => statuses.push(s));
+    clock.advance(4900);
+    expect(host.status).toBe('open');
+    clock.advance(600);
+    expect(statuses).toEqual(['closed']);
+  });
+
+  it('refuses a message over the size limit', () => {
+    const { guest } = pairOfSessions({ direct: false });
+    expect(() => guest.send(new Uint8Array(70_000), { reliable: true })).toThrow(RangeError);
+  });
+});

@@ -1,0 +1,385 @@
+import { decodeFrame, encodeFrame, FrameKind } from './frames.ts';
+import {
+  Emitter,
+  type Link,
+  type LinkStatus,
+  type SendOptions,
+  type Transport,
+  type TransportKind,
+  type Unsubscribe,
+} from './link.ts';
+
+/** Timers, injected so the session runs on fake time in tests. */
+export interface Clock {
+  now(): number;
+  setInterval(fn: () => void, ms: number): unknown;
+  clearInterval(handle: unknown): void;
+}
+
+export const browserClock: Clock = {
+  now: () => performance.now(),
+  setInterval: (fn, ms) => setInterval(fn, ms),
+  clearInterval: (handle) => clearInterval(handle as ReturnType<typeof setInterval>),
+};
+
+/** Every timing and size limit of a session, by name. */
+export const SESSION_LIMITS = {
+  /** Pings on every open transport: RTT and liveness. */
+  PING_INTERVAL_MS: 250,
+  /** A direct transport silent this long is dead: traffic moves back to the relay. */
+  DIRECT_DEAD_AFTER_MS: 1500,
+  /** A direct attempt that is not answering after this long is abandoned and retried. */
+  DIRECT_CONNECT_TIMEOUT_MS: 5000,
+  /** Backoff between direct attempts (doubling, with jitter). */
+  DIRECT_RETRY_MIN_MS: 1000,
+  DIRECT_RETRY_MAX_MS: 30_000,
+  /** Silence on every transport for this long means the peer is gone. */
+  GONE_AFTER_MS: 5000,
+  /** Acknowledge after this many reliable messages, or at the next ping tick. */
+  ACK_EVERY: 32,
+  /** Reliable messages kept for retransmission until acknowledged; beyond, the session fails. */
+  MAX_UNACKED: 65_536,
+  /** Out-of-order reliable messages held while waiting for a gap to fill. */
+  MAX_REORDER: 4096,
+  /** Largest message a game may send (fits a relay frame and a data-channel message). */
+  MAX_MESSAGE_BYTES: 60_000,
+} as const;
+export type SessionLimits = { -readonly [K in keyof typeof SESSION_LIMITS]: number };
+
+export interface SessionOptions {
+  /** The path through the server's relay to this peer; always there, used at once. */
+  readonly relay: Transport;
+  /**
+   * Opens a new direct (WebRTC) attempt. Given on the side that initiates; the other side
+   * hands in the attempts it answers with `adoptDirect`. Absent with relay-only.
+   */
+  readonly connectDirect?: () => Transport;
+  readonly clock?: Clock;
+  readonly limits?: Partial<SessionLimits>;
+  readonly random?: () => number;
+}
+
+/** Why frames from the peer were rejected, counted. */
+export interface SessionStats {
+  rejectedFrames: number;
+  duplicates: number;
+  staleUnreliable: number;
+  switches: number;
+  directAttempts: number;
+}
+
+interface TransportState {
+  readonly transport: Transport;
+  readonly since: number;
+  lastHeard: number;
+  answered: boolean;
+  rtt: number | undefined;
+  nextPing: number;
+  readonly pings: Map<number, number>;
+  readonly unsubscribe: Unsubscribe[];
+}
+
+/**
+ * The link to one peer. It starts on the relay at once, so play never waits for ICE; tries a
+ * direct transport in parallel; moves traffic to it once it answers; falls back to the relay
+ * when it fails or goes silent; and retries direct with backoff. Reliable messages carry
+ * sequence numbers and acks, and unacknowledged ones are re-sent on every switch, so none is
+ * lost, duplicated or reordered; unreliable ones are never delivered after newer ones.
+ */
+export class Session implements Link {
+  readonly stats: SessionStats = {
+    rejectedFrames: 0,
+    duplicates: 0,
+    staleUnreliable: 0,
+    switches: 0,
+    directAttempts: 0,
+  };
+  private readonly limits: SessionLimits;
+  private readonly clock: Clock;
+  private readonly random: () => number;
+  private readonly relay: TransportState;
+  private direct: TransportState | undefined;
+  private active: TransportState;
+  private statusValue: LinkStatus = 'connecting';
+  private readonly messages = new Emitter<[Uint8Array, SendOptions]>();
+  private readonly statuses = new Emitter<[LinkStatus]>();
+  private readonly kinds = new Emitter<[TransportKind]>();
+  private readonly ticker: unknown;
+
+  // Sending.
+  private nextSeq = 0;
+  private readonly unacked: { seq: number; frame: Uint8Array }[] = [];
+  private nextUnreliable = 0;
+  // Receiving.
+  private expected = 0;
+  private readonly reorder = new Map<number, Uint8Array>();
+  private lastUnreliable = -1;
+  private unackedReceived = 0;
+  // Direct attempts (initiating side).
+  private retryAt: number | undefined;
+  private retryDelay: number;
+
+  constructor(private readonly options: SessionOptions) {
+    this.limits = { ...SESSION_LIMITS, ...options.limits };
+    this.clock = options.clock ?? browserClock;
+    this.random = options.random ?? Math.random;
+    this.retryDelay = this.limits.DIRECT_RETRY_MIN_MS;
+    this.relay = this.watch(options.relay);
+    this.active = this.relay;
+    this.ticker = this.clock.setInterval(() => this.tick(), this.limits.PING_INTERVAL_MS);
+    if (options.connectDirect) this.retryAt = this.clock.now();
+    this.tick();
+  }
+
+  get kind(): TransportKind {
+    return this.active.transport.kind;
+  }
+  get status(): LinkStatus {
+    return this.statusValue;
+  }
+  get rtt(): number | undefined {
+    return this.active.rtt;
+  }
+  /** Reliable messages sent and not yet acknowledged by the peer. */
+  get pending(): number {
+    return this.unacked.length;
+  }
+
+  onMessage(handler: (bytes: Uint8Array, options: SendOptions) => void): Unsubscribe {
+    return this.messages.on(handler);
+  }
+  onStatus(handler: (status: LinkStatus) => void): Unsubscribe {
+    return this.statuses.on(handler);
+  }
+  /** Fires when traffic moves between relay and direct. */
+  onKind(handler: (kind: TransportKind) => void): Unsubscribe {
+    return this.kinds.on(handler);
+  }
+
+  send(payload: Uint8Array, { reliable }: SendOptions): void {
+    if (this.statusValue === 'closed') return;
+    if (payload.length > this.limits.MAX_MESSAGE_BYTES) {
+      throw new RangeError(
+        `message of ${payload.length} bytes exceeds ${this.limits.MAX_MESSAGE_BYTES}`,
+      );
+    }
+    if (!reliable) {
+      this.transmit(
+        this.active,
+        encodeFrame(FrameKind.UNRELIABLE, this.nextUnreliable++, payload),
+        false,
+      );
+      return;
+    }
+    if (this.unacked.length >= this.limits.MAX_UNACKED) {
+      this.finish();
+      return;
+    }
+    const frame = encodeFrame(FrameKind.RELIABLE, this.nextSeq, payload);
+    this.unacked.push({ seq: this.nextSeq++, frame });
+    this.transmit(this.active, frame, true);
+  }
+
+  /** Takes a direct transport the peer initiated (the answering side), replacing any older one. */
+  adoptDirect(transport: Transport): void {
+    this.dropDirect(false);
+    this.direct = this.watch(transport);
+    this.stats.directAttempts++;
+  }
+
+  close(): void {
+    this.finish();
+  }
+
+  // ---- internals -------------------------------------------------------------------------------
+
+  private watch(transport: Transport): TransportState {
+    const now = this.clock.now();
+    const state: TransportState = {
+      transport,
+      since: now,
+      lastHeard: now,
+      answered: false,
+      rtt: undefined,
+      nextPing: 1,
+      pings: new Map(),
+      unsubscribe: [],
+    };
+    state.unsubscribe.push(
+      transport.onMessage((bytes) => this.receive(state, bytes)),
+      transport.onStatus((status) => this.transportStatus(state, status)),
+    );
+    return state;
+  }
+
+  private transportStatus(state: TransportState, status: LinkStatus): void {
+    if (this.statusValue === 'closed') return;
+    if (status === 'open') {
+      this.ping(state);
+      // Frames sent while the relay was down (or in flight when it broke) may be lost.
+      if (state === this.active) this.resendUnacked(state);
+      this.setStatus('open');
+    } else if (status === 'closed' && state === this.direct) {
+      this.dropDirect(true);
+    }
+  }
+
+  private receive(state: TransportState, bytes: Uint8Array): void {
+    if (this.statusValue === 'closed') return;
+    const decoded = decodeFrame(bytes);
+    if (!decoded.ok) {
+      this.stats.rejectedFrames++;
+      return;
+    }
+    const now = this.clock.now();
+    state.lastHeard = now;
+    this.setStatus('open');
+    const { kind, n, payload } = decoded.value;
+    switch (kind) {
+      case FrameKind.PING:
+        this.transmit(state, encodeFrame(FrameKind.PONG, n), true);
+        return;
+      case FrameKind.PONG: {
+        const sentAt = state.pings.get(n);
+        if (sentAt === undefined) return;
+        state.pings.delete(n);
+        const sample = now - sentAt;
+        state.rtt = state.rtt === undefined ? sample : state.rtt * 0.8 + sample * 0.2;
+        state.answered = true;
+        if (state === this.direct && this.active === this.relay) {
+          this.retryDelay = this.limits.DIRECT_RETRY_MIN_MS;
+          this.switchTo(state);
+        }
+        return;
+      }
+      case FrameKind.ACK: {
+        let drop = 0;
+        while (drop < this.unacked.length && (this.unacked[drop]?.seq ?? n) < n) drop++;
+        this.unacked.splice(0, drop);
+        return;
+      }
+      case FrameKind.UNRELIABLE:
+        if (n <= this.lastUnreliable) {
+          this.stats.staleUnreliable++;
+          return;
+        }
+        this.lastUnreliable = n;
+        this.messages.emit(payload, { reliable: false });
+        return;
+      case FrameKind.RELIABLE:
+        this.receiveReliable(state, n, payload);
+        return;
+    }
+  }
+
+  private receiveReliable(state: TransportState, seq: number, payload: Uint8Array): void {
+    if (seq < this.expected || this.reorder.has(seq)) {
+      this.stats.duplicates++;
+    } else if (seq > this.expected) {
+      if (this.reorder.size < this.limits.MAX_REORDER) this.reorder.set(seq, payload.slice());
+    } else {
+      this.expected++;
+      this.messages.emit(payload, { reliable: true });
+      for (
+        let next = this.reorder.get(this.expected);
+        next;
+        next = this.reorder.get(this.expected)
+      ) {
+        this.reorder.delete(this.expected++);
+        this.messages.emit(next, { reliable: true });
+      }
+    }
+    if (++this.unackedReceived >= this.limits.ACK_EVERY) this.ack(state);
+  }
+
+  private ack(state: TransportState): void {
+    this.unackedReceived = 0;
+    this.transmit(state, encodeFrame(FrameKind.ACK, this.expected), true);
+  }
+
+  private tick(): void {
+    if (this.statusValue === 'closed') return;
+    const now = this.clock.now();
+    const { DIRECT_DEAD_AFTER_MS, DIRECT_CONNECT_TIMEOUT_MS, GONE_AFTER_MS } = this.limits;
+    const direct = this.direct;
+    if (direct) {
+      const silent = now - direct.lastHeard > DIRECT_DEAD_AFTER_MS;
+      const late = !direct.answered && now - direct.since > DIRECT_CONNECT_TIMEOUT_MS;
+      if ((direct.answered && silent) || late) this.dropDirect(true);
+    }
+    if (this.retryAt !== undefined && now >= this.retryAt && this.direct === undefined) {
+      this.retryAt = undefined;
+      const connect = this.options.connectDirect;
+      if (connect) {
+        this.stats.directAttempts++;
+        this.direct = this.watch(connect());
+      }
+    }
+    const lastHeard = Math.max(this.relay.lastHeard, this.direct?.lastHeard ?? 0);
+    if (this.statusValue === 'open' && now - lastHeard > GONE_AFTER_MS) {
+      this.finish();
+      return;
+    }
+    for (const state of [this.relay, this.direct]) if (state) this.ping(state);
+    if (this.unackedReceived > 0) this.ack(this.active);
+  }
+
+  private ping(state: TransportState): void {
+    if (state.transport.status !== 'open') return;
+    const id = state.nextPing++;
+    state.pings.set(id, this.clock.now());
+    // Unanswered pings are forgotten after a few rounds; they only feed RTT.
+    if (state.pings.size > 16) state.pings.delete(state.pings.keys().next().value as number);
+    this.transmit(state, encodeFrame(FrameKind.PING, id), true);
+  }
+
+  private switchTo(state: TransportState): void {
+    if (this.active === state) return;
+    this.active = state;
+    this.stats.switches++;
+    this.resendUnacked(state);
+    this.kinds.emit(state.transport.kind);
+  }
+
+  private resendUnacked(state: TransportState): void {
+    for (const { frame } of this.unacked) this.transmit(state, frame, true);
+  }
+
+  /** Forgets the direct transport; on failure, traffic goes back to the relay and a retry is planned. */
+  private dropDirect(failed: boolean): void {
+    const direct = this.direct;
+    if (direct === undefined) return;
+    this.direct = undefined;
+    for (const off of direct.unsubscribe) off();
+    direct.transport.close();
+    if (this.active === direct) this.switchTo(this.relay);
+    if (failed && this.options.connectDirect) {
+      const jitter = 0.5 + this.random();
+      this.retryAt = this.clock.now() + this.retryDelay * jitter;
+      this.retryDelay = Math.min(this.retryDelay * 2, this.limits.DIRECT_RETRY_MAX_MS);
+    }
+  }
+
+  private transmit(state: TransportState, frame: Uint8Array, reliable: boolean): void {
+    if (state.transport.status === 'open') state.transport.send(frame, { reliable });
+  }
+
+  private setStatus(status: LinkStatus): void {
+    if (this.statusValue === status || this.statusValue === 'closed') return;
+    this.statusValue = status;
+    this.statuses.emit(status);
+  }
+
+  private finish(): void {
+    if (this.statusValue === 'closed') return;
+    this.clock.clearInterval(this.ticker);
+    this.dropDirect(false);
+    for (const off of this.relay.unsubscribe) off();
+    this.relay.transport.close();
+    this.statusValue = 'closed';
+    this.statuses.emit('closed');
+    this.messages.clear();
+    this.statuses.clear();
+    this.kinds.clear();
+  }
+}
