@@ -407,7 +407,12 @@ export class Hub {
       );
     }
     // The sender is stamped from the connection, never taken from the payload.
-    this.send(target, { type: 'signal', from: peer.seatId, data: msg.data });
+    this.send(target, {
+      type: 'signal',
+      from: peer.seatId,
+      ...(msg.attempt === undefined ? {} : { attempt: msg.attempt }),
+      data: msg.data,
+    });
     this.stats.signals++;
   }
 

@@ -90,8 +90,18 @@ export const SignalData = v.variant('type', [
     transceiverRequest: v.object({ kind: v.picklist(['audio', 'video']) }),
   }),
 ]);
+/**
+ * Which direct-connection attempt a signal belongs to. A failed WebRTC connection is replaced by a
+ * fresh one; the number keeps late signals of an old attempt away from the new one.
+ */
+const attempt = v.optional(v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(0xffffffff)));
 /** A WebRTC offer, answer or candidate for another member of the same lobby. */
-export const SignalMessage = v.object({ type: v.literal('signal'), to: peerId, data: SignalData });
+export const SignalMessage = v.object({
+  type: v.literal('signal'),
+  to: peerId,
+  attempt,
+  data: SignalData,
+});
 
 const CLIENT_SCHEMAS = {
   create: CreateMessage,
@@ -154,6 +164,7 @@ export const LobbyMessage = v.object({ type: v.literal('lobby'), lobby: LobbyVie
 export const SignalFromMessage = v.object({
   type: v.literal('signal'),
   from: peerId,
+  attempt,
   data: SignalData,
 });
 

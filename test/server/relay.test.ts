@@ -1,5 +1,9 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { encodeRelayFrame, readRelayHeader, relayPayload } from '../../shared/protocol/relay-frame.ts';
+import {
+  encodeRelayFrame,
+  readRelayHeader,
+  relayPayload,
+} from '../../shared/protocol/relay-frame.ts';
 import { lobbyWith, startTestServer, type TestServer } from '../support/server.ts';
 
 let server: TestServer;
@@ -10,7 +14,11 @@ afterEach(() => server.close());
 
 const candidate = {
   type: 'candidate',
-  candidate: { candidate: 'candidate:1 1 udp 2122260223 10.0.0.2 50000 typ host', sdpMid: '0', sdpMLineIndex: 0 },
+  candidate: {
+    candidate: 'candidate:1 1 udp 2122260223 10.0.0.2 50000 typ host',
+    sdpMid: '0',
+    sdpMLineIndex: 0,
+  },
 };
 
 describe('signal relay', () => {
@@ -23,11 +31,25 @@ describe('signal relay', () => {
     host.send({ type: 'signal', to: guest.id, from: 99, data: offer });
     expect(await guest.client.next('signal')).toEqual({ type: 'signal', from: 1, data: offer });
     guest.client.send({ type: 'signal', to: 1, data: { type: 'answer', sdp: 'v=0' } });
-    expect(await host.next('signal')).toEqual({ type: 'signal', from: guest.id, data: { type: 'answer', sdp: 'v=0' } });
+    expect(await host.next('signal')).toEqual({
+      type: 'signal',
+      from: guest.id,
+      data: { type: 'answer', sdp: 'v=0' },
+    });
     guest.client.send({ type: 'signal', to: 1, data: candidate });
     expect((await host.next('signal')).data).toEqual(candidate);
+    guest.client.send({ type: 'signal', to: 1, attempt: 3, data: candidate });
+    expect(await host.next('signal')).toEqual({
+      type: 'signal',
+      from: guest.id,
+      attempt: 3,
+      data: candidate,
+    });
     host.send({ type: 'signal', to: guest.id, data: { type: 'renegotiate', renegotiate: true } });
-    expect((await guest.client.next('signal')).data).toEqual({ type: 'renegotiate', renegotiate: true });
+    expect((await guest.client.next('signal')).data).toEqual({
+      type: 'renegotiate',
+      renegotiate: true,
+    });
   });
 
   it('guests can signal each other (mesh), within their lobby', async () => {
