@@ -1,0 +1,116 @@
+import { type AddressInfo, createServer } from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
+import { PeerNetwork } from '../../web/net/peer-network.ts';
+import type { Session } from '../../web/net/session.ts';
+import { type Hello, SignalingClient, type SocketLike } from '../../web/net/signaling-client.ts';
+import { startTestServer, type TestServer } from '../support/server.ts';
+
+/** The browser client, driven in Node with the `ws` package as its WebSocket. */
+function client(server: TestServer, hello: Hello): SignalingClient {
+  return new SignalingClient({
+    server: server.baseUrl,
+    hello,
+    socket: (url) => new WebSocket(url, { origin: server.baseUrl }) as unknown as SocketLike,
+  });
+}
+
+const until = async (what: () => boolean, timeoutMs = 5000) => {
+  await expect.poll(what, { timeout: timeoutMs, interval: 10 }).toBe(true);
+};
+
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const probe = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = probe.address() as AddressInfo;
+      probe.close(() => resolve(port));
+    });
+  });
+}
+
+const u32 = (i: number) => {
+  const b = new Uint8Array(4);
+  new DataView(b.buffer).setUint32(0, i);
+  return b;
+};
+const readU32 = (b: Uint8Array) => new DataView(b.buffer, b.byteOffset, b.byteLength).getUint32(0);
+
+let cleanup: (() => unknown)[] = [];
+afterEach(async () => {
+  for (const fn of cleanup.reverse()) await fn();
+  cleanup = [];
+});
+
+async function setUp(port?: number) {
+  const server = await startTestServer(port === undefined ? {} : { port });
+  cleanup.push(() => server.close());
+  const hostClient = client(server, { type: 'create', name: 'Host' });
+  cleanup.push(() => hostClient.close());
+  await until(() => hostClient.lobby !== undefined);
+  const guestClient = client(server, {
+    type: 'join',
+    code: hostClient.lobby?.code ?? '',
+    name: 'Guest',
+  });
+  cleanup.push(() => guestClient.close());
+  const host = new PeerNetwork({ client: hostClient });
+  const guest = new PeerNetwork({ client: guestClient });
+  cleanup.push(
+    () => host.close(),
+    () => guest.close(),
+  );
+  await until(() => guest.session(1) !== undefined && host.session(2) !== undefined);
+  return { server, hostClient, guestClient, host, guest };
+}
+
+describe('PeerNetwork over the real server (relay)', () => {
+  it('host and guest get a session to each other at once, on the relay, with RTT', async () => {
+    const { host, guest } = await setUp();
+    const got: number[] = [];
+    host.session(2)?.onMessage((b) => got.push(readU32(b)));
+    guest.session(1)?.send(u32(42), { reliable: true });
+    await until(() => got.length === 1);
+    expect(got).toEqual([42]);
+    await until(() => (guest.session(1)?.rtt ?? -1) >= 0);
+    expect(guest.info()).toEqual([
+      { id: 1, kind: 'relay', rtt: expect.any(Number), present: true },
+    ]);
+  });
+
+  it('a server restart mid-stream loses nothing: clients resume, the host re-claims, 3,000 messages arrive once, in order', async () => {
+    const port = await freePort();
+    const { server, host, guest, hostClient, guestClient } = await setUp(port);
+    const got: number[] = [];
+    const toHost = guest.session(1) as Session;
+    host.session(2)?.onMessage((b) => got.push(readU32(b)));
+    let restarted: TestServer | undefined;
+    for (let i = 0; i < 3000; i++) {
+      toHost.send(u32(i), { reliable: true });
+      if (i === 1000) {
+        await server.close();
+        restarted = await startTestServer({ port });
+        cleanup.push(() => restarted?.close());
+      }
+      if (i % 50 === 0) await new Promise((r) => setTimeout(r, 5));
+    }
+    await until(() => got.length === 3000, 15_000);
+    expect(got).toEqual(Array.from({ length: 3000 }, (_, i) => i));
+    expect(hostClient.state.kind).toBe('open');
+    expect(guestClient.state.kind).toBe('open');
+    expect(guestClient.you).toBe(2);
+    expect(hostClient.lobby?.players.map((p) => [p.id, p.connected])).toEqual([
+      [1, true],
+      [2, true],
+    ]);
+  });
+
+  it('the host learns within 2 s that a guest vanished without closing', async () => {
+    const { host, guestClient } = await setUp();
+    const socket = (guestClient as unknown as { socket: WebSocket }).socket;
+    const t0 = Date.now();
+    socket.terminate();
+    guestClient.close();
+    await until(() => host.info()[0]?.present === false, 3000);
+    expect(Date.now() - t0).toBeLessThan(2000);
+  });
+});

@@ -1,0 +1,108 @@
+import SimplePeer from 'simple-peer';
+import * as v from 'valibot';
+import { type IceServer, SignalData, type SignalPayload } from '../../shared/protocol/signaling.ts';
+import { Emitter, type LinkStatus, type SendOptions, type Transport } from './link.ts';
+
+/**
+ * Id of the extra data channel for unreliable messages. Both sides create it themselves
+ * (`negotiated`), so it needs no signaling; high enough never to meet simple-peer's own channel.
+ */
+export const UNRELIABLE_CHANNEL_ID = 100;
+
+export interface DirectTransportOptions {
+  readonly initiator: boolean;
+  readonly iceServers: readonly IceServer[];
+  /** 'relay' with no TURN server makes direct connection impossible (for tests and strict setups). */
+  readonly iceTransportPolicy?: RTCIceTransportPolicy;
+  /** Hands our offers, answers and candidates to the signaling server. */
+  readonly sendSignal: (data: SignalPayload) => void;
+}
+
+/**
+ * A WebRTC connection to one peer (simple-peer): its reliable ordered channel for reliable
+ * messages, plus an unordered channel without retransmissions for unreliable ones. simple-peer
+ * destroys itself when ICE fails, so every attempt is a new transport.
+ */
+export class DirectTransport implements Transport {
+  readonly kind = 'direct';
+  private statusValue: LinkStatus = 'connecting';
+  private readonly peer: SimplePeer;
+  private readonly unordered: RTCDataChannel;
+  private readonly messages = new Emitter<[Uint8Array]>();
+  private readonly statuses = new Emitter<[LinkStatus]>();
+  /** Signals that failed validation (from the peer, through the server). */
+  rejectedSignals = 0;
+
+  constructor(options: DirectTransportOptions) {
+    this.peer = new SimplePeer({
+      initiator: options.initiator,
+      trickle: true,
+      config: {
+        iceServers: options.iceServers.map((s) => ({ ...s })) as RTCIceServer[],
+        ...(options.iceTransportPolicy ? { iceTransportPolicy: options.iceTransportPolicy } : {}),
+      },
+    });
+    this.unordered = this.peer._pc.createDataChannel('lanparty-unreliable', {
+      negotiated: true,
+      id: UNRELIABLE_CHANNEL_ID,
+      ordered: false,
+      maxRetransmits: 0,
+    });
+    this.unordered.binaryType = 'arraybuffer';
+    this.unordered.onmessage = (event) => {
+      if (event.data instanceof ArrayBuffer) this.messages.emit(new Uint8Array(event.data));
+    };
+    this.peer.on('signal', (data) => {
+      const parsed = v.safeParse(SignalData, data);
+      if (parsed.success) options.sendSignal(parsed.output);
+    });
+    this.peer.on('connect', () => this.setStatus('open'));
+    this.peer.on('data', (data) => this.messages.emit(data));
+    this.peer.on('close', () => this.setStatus('closed'));
+    this.peer.on('error', () => this.setStatus('closed'));
+  }
+
+  get status(): LinkStatus {
+    return this.statusValue;
+  }
+
+  /** A signal from the peer, already validated by the signaling client. */
+  signal(data: SignalPayload): void {
+    if (this.statusValue === 'closed') return;
+    try {
+      this.peer.signal(data);
+    } catch {
+      this.rejectedSignals++;
+    }
+  }
+
+  send(bytes: Uint8Array, { reliable }: SendOptions): void {
+    if (this.statusValue !== 'open') return;
+    try {
+      if (reliable) this.peer.send(bytes);
+      else if (this.unordered.readyState === 'open')
+        this.unordered.send(bytes as Uint8Array<ArrayBuffer>);
+    } catch {
+      // The channel closed under us; the session notices through the status and falls back.
+      this.setStatus('closed');
+    }
+  }
+
+  onMessage(handler: (bytes: Uint8Array) => void) {
+    return this.messages.on(handler);
+  }
+  onStatus(handler: (status: LinkStatus) => void) {
+    return this.statuses.on(handler);
+  }
+
+  close(): void {
+    this.setStatus('closed');
+    this.peer.destroy();
+  }
+
+  private setStatus(status: LinkStatus): void {
+    if (this.statusValue === status || this.statusValue === 'closed') return;
+    this.statusValue = status;
+    this.statuses.emit(status);
+  }
+}

@@ -1,0 +1,176 @@
+import type { IceServer, LobbyView, SignalPayload } from '../../shared/protocol/signaling.ts';
+import { Emitter, type Transport, type TransportKind, type Unsubscribe } from './link.ts';
+import { RelayTransport } from './relay-transport.ts';
+import { type Clock, Session, type SessionLimits } from './session.ts';
+import type { SignalingClient } from './signaling-client.ts';
+
+/** A direct transport that takes the peer's signals (DirectTransport in the browser). */
+export interface SignalledTransport extends Transport {
+  signal(data: SignalPayload): void;
+}
+export type DirectFactory = (options: {
+  readonly initiator: boolean;
+  readonly iceServers: readonly IceServer[];
+  readonly sendSignal: (data: SignalPayload) => void;
+}) => SignalledTransport;
+
+export interface NetworkOptions {
+  readonly client: SignalingClient;
+  /** Makes direct transports; absent (or `relayOnly`) keeps every link on the relay. */
+  readonly direct?: DirectFactory;
+  /** The user's "relay only" setting, for strict networks. */
+  readonly relayOnly?: boolean;
+  readonly clock?: Clock;
+  readonly limits?: Partial<SessionLimits>;
+}
+
+/** What the UI shows per peer. */
+export interface PeerInfo {
+  readonly id: number;
+  readonly kind: TransportKind;
+  readonly rtt: number | undefined;
+  /** False as soon as the server says the peer's socket closed, or its session went silent. */
+  readonly present: boolean;
+}
+
+interface PeerEntry {
+  readonly session: Session;
+  direct: SignalledTransport | undefined;
+  attempt: number;
+  present: boolean;
+}
+
+/**
+ * The sessions of this browser: the host holds one per guest, a guest one to the host. Guests
+ * initiate direct attempts (numbered, so late signals of an old attempt are ignored); the host
+ * answers each new attempt with a fresh transport.
+ */
+export class PeerNetwork {
+  private readonly peers = new Map<number, PeerEntry>();
+  private readonly off: Unsubscribe[];
+  private readonly added = new Emitter<[number, Session]>();
+  private readonly removed = new Emitter<[number]>();
+  private readonly changed = new Emitter<[]>();
+
+  constructor(private readonly options: NetworkOptions) {
+    const { client } = options;
+    this.off = [
+      client.onLobby((lobby) => this.sync(lobby)),
+      client.onSignal((from, data, attempt) => this.signal(from, data, attempt)),
+    ];
+    if (client.lobby) this.sync(client.lobby);
+  }
+
+  /** The session to a peer (for a guest: the host's id). */
+  session(id: number): Session | undefined {
+    return this.peers.get(id)?.session;
+  }
+
+  info(): PeerInfo[] {
+    return [...this.peers].map(([id, p]) => ({
+      id,
+      kind: p.session.kind,
+      rtt: p.session.rtt,
+      present: p.present && p.session.status !== 'closed',
+    }));
+  }
+
+  onPeer(handler: (id: number, session: Session) => void): Unsubscribe {
+    return this.added.on(handler);
+  }
+  onPeerRemoved(handler: (id: number) => void): Unsubscribe {
+    return this.removed.on(handler);
+  }
+  /** Any change worth redrawing: a peer's kind, presence, a new or removed peer. */
+  onChange(handler: () => void): Unsubscribe {
+    return this.changed.on(handler);
+  }
+
+  close(): void {
+    for (const off of this.off) off();
+    for (const id of [...this.peers.keys()]) this.remove(id);
+  }
+
+  /** Keeps one session per peer this browser talks to, following the lobby. */
+  private sync(lobby: LobbyView): void {
+    const me = this.options.client.you;
+    if (me === undefined) return;
+    const wanted = lobby.players.filter(
+      (p) => p.id !== me && (me === lobby.hostId || p.id === lobby.hostId),
+    );
+    for (const player of wanted) {
+      const entry = this.peers.get(player.id) ?? this.add(player.id, me !== lobby.hostId);
+      if (entry.present !== player.connected) {
+        entry.present = player.connected;
+        this.changed.emit();
+      }
+    }
+    for (const id of [...this.peers.keys()]) {
+      if (!wanted.some((p) => p.id === id)) this.remove(id);
+    }
+  }
+
+  private add(id: number, initiator: boolean): PeerEntry {
+    const { client, direct, relayOnly } = this.options;
+    const connect =
+      initiator && direct && !relayOnly
+        ? () => {
+            entry.attempt++;
+            const attempt = entry.attempt;
+            const transport = direct({
+              initiator: true,
+              iceServers: client.iceServers,
+              sendSignal: (data) => client.sendSignal(id, data, attempt),
+            });
+            entry.direct = transport;
+            return transport;
+          }
+        : undefined;
+    const session = new Session({
+      relay: new RelayTransport(client, id),
+      ...(connect ? { connectDirect: connect } : {}),
+      ...(this.options.clock ? { clock: this.options.clock } : {}),
+      ...(this.options.limits ? { limits: this.options.limits } : {}),
+    });
+    const entry: PeerEntry = { session, direct: undefined, attempt: 0, present: true };
+    this.peers.set(id, entry);
+    session.onKind(() => this.changed.emit());
+    session.onStatus(() => this.changed.emit());
+    this.added.emit(id, session);
+    this.changed.emit();
+    return entry;
+  }
+
+  private signal(from: number, data: SignalPayload, attempt: number | undefined): void {
+    const entry = this.peers.get(from);
+    const { direct, relayOnly, client } = this.options;
+    if (entry === undefined || attempt === undefined || !direct) return;
+    if (attempt === entry.attempt && entry.direct) {
+      entry.direct.signal(data);
+      return;
+    }
+    // A new attempt from the initiating guest (its numbers restart when its page reloads):
+    // answer it with a fresh transport. With relay-only set, offers are ignored and the guest's
+    // attempt times out.
+    if (attempt !== entry.attempt && data.type === 'offer' && !relayOnly) {
+      entry.attempt = attempt;
+      const transport = direct({
+        initiator: false,
+        iceServers: client.iceServers,
+        sendSignal: (reply) => client.sendSignal(from, reply, attempt),
+      });
+      entry.direct = transport;
+      entry.session.adoptDirect(transport);
+      transport.signal(data);
+    }
+  }
+
+  private remove(id: number): void {
+    const entry = this.peers.get(id);
+    if (!entry) return;
+    this.peers.delete(id);
+    entry.session.close();
+    this.removed.emit(id);
+    this.changed.emit();
+  }
+}

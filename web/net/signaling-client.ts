@@ -1,0 +1,331 @@
+import { CloseCode, shouldReconnect } from '../../shared/protocol/close-codes.ts';
+import {
+  encodeRelayFrame,
+  readRelayHeader,
+  relayPayload,
+} from '../../shared/protocol/relay-frame.ts';
+import {
+  decodeServerMessage,
+  type ErrorReply,
+  type IceServer,
+  type LobbyView,
+  type SignalPayload,
+} from '../../shared/protocol/signaling.ts';
+import { PROTOCOL_VERSION, WS_PATH } from '../../shared/protocol/version.ts';
+import { Emitter, type Unsubscribe } from './link.ts';
+
+/** What the client is doing, for the UI. */
+export type SignalingState =
+  | { readonly kind: 'connecting' }
+  | { readonly kind: 'open' }
+  | {
+      readonly kind: 'reconnecting';
+      readonly attempt: number;
+      readonly retryInMs: number;
+      readonly reason: string;
+    }
+  | { readonly kind: 'closed'; readonly code: number; readonly reason: string };
+
+/** How to enter a lobby the first time. */
+export type Hello =
+  | { readonly type: 'create'; readonly name: string; readonly capacity?: number }
+  | { readonly type: 'join'; readonly code: string; readonly name: string };
+
+/** The parts of the browser WebSocket the client uses (the `ws` package fits too, for tests). */
+export interface SocketLike {
+  binaryType: string;
+  readonly readyState: number;
+  onopen: ((event: unknown) => void) | null;
+  onmessage: ((event: { data: unknown }) => void) | null;
+  onclose: ((event: { code: number; reason: string }) => void) | null;
+  onerror: ((event: unknown) => void) | null;
+  send(data: string | Uint8Array): void;
+  close(code?: number, reason?: string): void;
+}
+export type SocketFactory = (url: string) => SocketLike;
+
+/** Every timing of the client, by name. */
+export const SIGNALING_LIMITS = {
+  /** First reconnect delay; doubles each failure up to the maximum, with ±50% jitter. */
+  RECONNECT_MIN_MS: 250,
+  RECONNECT_MAX_MS: 5000,
+  /** After "server restarting" (1001) the server comes back quickly: retry soon. */
+  GOING_AWAY_RETRY_MS: 100,
+  /** How long a guest keeps trying to resume a seat the server does not know (yet). */
+  RESUME_WINDOW_MS: 30_000,
+} as const;
+
+export interface SignalingClientOptions {
+  /** The page origin or server base URL (http/https); the WebSocket URL is derived from it. */
+  readonly server: string;
+  readonly hello: Hello;
+  readonly socket?: SocketFactory;
+  readonly random?: () => number;
+  readonly now?: () => number;
+}
+
+const OPEN = 1;
+
+/**
+ * The browser's connection to the signaling server: enters the lobby, keeps the lobby view,
+ * relays WebRTC signals and data-relay frames, and survives drops — it reconnects with backoff
+ * and jitter and resumes its seat with its token (the host re-claims its lobby after a server
+ * restart). Everything that arrives is validated before use.
+ */
+export class SignalingClient {
+  you: number | undefined;
+  lobby: LobbyView | undefined;
+  iceServers: IceServer[] = [];
+  /** Server messages that failed validation, and relay frames with a bad header. */
+  rejected = 0;
+  private stateValue: SignalingState = { kind: 'connecting' };
+  private socket: SocketLike | undefined;
+  private token: string | undefined;
+  private hostKey: string | undefined;
+  private failures = 0;
+  private resumeRefusedSince: number | undefined;
+  private retryTimer: ReturnType<typeof setTimeout> | undefined;
+  private closedByUser = false;
+  private readonly socketFactory: SocketFactory;
+  private readonly random: () => number;
+  private readonly now: () => number;
+  private readonly states = new Emitter<[SignalingState]>();
+  private readonly lobbies = new Emitter<[LobbyView]>();
+  private readonly signals = new Emitter<[number, SignalPayload, number | undefined]>();
+  private readonly relays = new Emitter<[number, Uint8Array]>();
+  private readonly errors = new Emitter<[ErrorReply]>();
+
+  constructor(private readonly options: SignalingClientOptions) {
+    this.socketFactory = options.socket ?? ((url) => new WebSocket(url) as unknown as SocketLike);
+    this.random = options.random ?? Math.random;
+    this.now = options.now ?? (() => Date.now());
+    this.connect();
+  }
+
+  get state(): SignalingState {
+    return this.stateValue;
+  }
+  get isHost(): boolean {
+    return this.you !== undefined && this.you === this.lobby?.hostId;
+  }
+
+  onState(h: (s: SignalingState) => void): Unsubscribe {
+    return this.states.on(h);
+  }
+  onLobby(h: (lobby: LobbyView) => void): Unsubscribe {
+    return this.lobbies.on(h);
+  }
+  onSignal(
+    h: (from: number, data: SignalPayload, attempt: number | undefined) => void,
+  ): Unsubscribe {
+    return this.signals.on(h);
+  }
+  onRelay(h: (from: number, payload: Uint8Array) => void): Unsubscribe {
+    return this.relays.on(h);
+  }
+  onError(h: (error: ErrorReply) => void): Unsubscribe {
+    return this.errors.on(h);
+  }
+
+  sendSignal(to: number, data: SignalPayload, attempt?: number): boolean {
+    return this.sendJson({
+      type: 'signal',
+      to,
+      ...(attempt === undefined ? {} : { attempt }),
+      data,
+    });
+  }
+
+  /** A data-relay frame to `to`; droppable ones may be dropped by the server when `to` lags. */
+  sendRelay(to: number, payload: Uint8Array, droppable: boolean): boolean {
+    if (this.stateValue.kind !== 'open' || this.socket?.readyState !== OPEN) return false;
+    this.socket.send(encodeRelayFrame(to, payload, droppable));
+    return true;
+  }
+
+  kick(id: number): void {
+    this.sendJson({ type: 'kick', id });
+  }
+  lock(locked: boolean): void {
+    this.sendJson({ type: 'lock', locked });
+  }
+
+  /** Leaves the lobby for good (the host leaving ends it). */
+  leave(): void {
+    this.sendJson({ type: 'leave' });
+    this.close();
+  }
+
+  /** Stops without leaving: the seat is kept for the grace period. */
+  close(): void {
+    this.closedByUser = true;
+    clearTimeout(this.retryTimer);
+    const socket = this.socket;
+    this.socket = undefined;
+    if (socket) {
+      socket.onclose = null;
+      socket.close(CloseCode.NORMAL, 'closed by the page');
+    }
+    this.setState({ kind: 'closed', code: CloseCode.NORMAL, reason: 'closed by the page' });
+  }
+
+  // ---- internals -------------------------------------------------------------------------------
+
+  private connect(): void {
+    const url = new URL(`${WS_PATH}?v=${PROTOCOL_VERSION}`, this.options.server);
+    url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
+    let socket: SocketLike;
+    try {
+      socket = this.socketFactory(url.toString());
+    } catch (error) {
+      this.scheduleReconnect(`cannot open a WebSocket: ${(error as Error).message}`, false);
+      return;
+    }
+    this.socket = socket;
+    socket.binaryType = 'arraybuffer';
+    socket.onopen = () => socket.send(JSON.stringify(this.hello()));
+    socket.onmessage = (event) => this.receive(event.data);
+    socket.onerror = () => {};
+    socket.onclose = (event) => {
+      if (this.socket !== socket) return;
+      this.socket = undefined;
+      if (this.closedByUser) return;
+      if (
+        !shouldReconnect(event.code) ||
+        (event.code === CloseCode.NORMAL && this.you === undefined)
+      ) {
+        this.setState({ kind: 'closed', code: event.code, reason: event.reason || 'closed' });
+        return;
+      }
+      this.scheduleReconnect(
+        event.reason || `connection lost (${event.code})`,
+        event.code === CloseCode.GOING_AWAY,
+      );
+    };
+  }
+
+  /**
+   * First contact enters the lobby; later ones resume the seat. The host re-claims instead: that
+   * resumes its seat when the lobby still exists, and re-creates the lobby after a server restart.
+   */
+  private hello(): object {
+    const lobby = this.lobby;
+    if (this.token === undefined || lobby === undefined) return this.options.hello;
+    if (this.hostKey !== undefined && this.isHost) {
+      const me = lobby.players.find((p) => p.id === lobby.hostId);
+      return {
+        type: 'reclaim',
+        code: lobby.code,
+        hostKey: this.hostKey,
+        hostId: lobby.hostId,
+        name: me?.name ?? 'Host',
+        capacity: lobby.capacity,
+        locked: lobby.locked,
+        seats: lobby.players
+          .filter((p) => p.id !== lobby.hostId && p.tag !== undefined)
+          .map((p) => ({ id: p.id, name: p.name, tag: p.tag })),
+      };
+    }
+    return { type: 'resume', code: lobby.code, token: this.token };
+  }
+
+  private receive(data: unknown): void {
+    if (data instanceof ArrayBuffer) {
+      const frame = new Uint8Array(data);
+      const header = readRelayHeader(frame);
+      if (!header.ok) {
+        this.rejected++;
+        return;
+      }
+      this.relays.emit(header.value.peer, relayPayload(frame));
+      return;
+    }
+    const decoded = decodeServerMessage(String(data));
+    if (!decoded.ok) {
+      this.rejected++;
+      return;
+    }
+    const msg = decoded.value;
+    switch (msg.type) {
+      case 'welcome':
+        this.you = msg.you;
+        this.token = msg.token;
+        if (msg.hostKey !== undefined) this.hostKey = msg.hostKey;
+        this.iceServers = msg.iceServers;
+        this.failures = 0;
+        this.resumeRefusedSince = undefined;
+        this.setLobby(msg.lobby);
+        this.setState({ kind: 'open' });
+        return;
+      case 'lobby':
+        this.setLobby(msg.lobby);
+        return;
+      case 'signal':
+        this.signals.emit(msg.from, msg.data, msg.attempt);
+        return;
+      case 'error':
+        this.onServerError(msg);
+        return;
+    }
+  }
+
+  private onServerError(error: ErrorReply): void {
+    const refusedResume =
+      (error.code === 'resume_refused' || error.code === 'seat_in_use') && this.token !== undefined;
+    if (refusedResume && this.stateValue.kind !== 'open') {
+      // After a server restart the lobby is back only once its host re-claims it; a seat still
+      // held by our own half-open old socket frees itself within the heartbeat timeout.
+      this.resumeRefusedSince ??= this.now();
+      if (this.now() - this.resumeRefusedSince > SIGNALING_LIMITS.RESUME_WINDOW_MS) {
+        this.setState({
+          kind: 'closed',
+          code: CloseCode.LOBBY_CLOSED,
+          reason: 'the lobby is gone',
+        });
+        this.socket?.close();
+        return;
+      }
+      const socket = this.socket;
+      this.socket = undefined;
+      if (socket) {
+        socket.onclose = null;
+        socket.close();
+      }
+      this.scheduleReconnect(`${error.code}: ${error.message}`, false);
+      return;
+    }
+    this.errors.emit(error);
+  }
+
+  private scheduleReconnect(reason: string, soon: boolean): void {
+    clearTimeout(this.retryTimer);
+    const base = soon
+      ? SIGNALING_LIMITS.GOING_AWAY_RETRY_MS
+      : Math.min(
+          SIGNALING_LIMITS.RECONNECT_MIN_MS * 2 ** this.failures,
+          SIGNALING_LIMITS.RECONNECT_MAX_MS,
+        );
+    this.failures++;
+    const retryInMs = Math.round(base * (0.5 + this.random()));
+    this.setState({ kind: 'reconnecting', attempt: this.failures, retryInMs, reason });
+    this.retryTimer = setTimeout(() => {
+      if (!this.closedByUser) this.connect();
+    }, retryInMs);
+  }
+
+  private setLobby(lobby: LobbyView): void {
+    this.lobby = lobby;
+    this.lobbies.emit(lobby);
+  }
+
+  private sendJson(message: object): boolean {
+    if (this.stateValue.kind !== 'open' || this.socket?.readyState !== OPEN) return false;
+    this.socket.send(JSON.stringify(message));
+    return true;
+  }
+
+  private setState(state: SignalingState): void {
+    this.stateValue = state;
+    this.states.emit(state);
+  }
+}
