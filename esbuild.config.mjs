@@ -9,6 +9,7 @@ import {
   mkdirSync,
   readdirSync,
   readFileSync,
+  renameSync,
   rmSync,
   statSync,
   writeFileSync,
@@ -50,7 +51,7 @@ export const serverOptions = {
 
 export const webOptions = {
   entryPoints: { app: join(root, 'web/main.ts') },
-  outdir: join(dist, 'web/assets'),
+  outdir: join(dist, 'web/assets'), // replaced per build by a private folder (see build())
   entryNames: '[name]-[hash]',
   bundle: true,
   platform: 'browser',
@@ -59,18 +60,21 @@ export const webOptions = {
   minify: true,
   sourcemap: 'linked',
   metafile: true,
-  // simple-peer expects Node's globals.
+  // simple-peer expects Node's globals: `global`, `process` (injected) and the `buffer` and
+  // `events` packages (plain dependencies, resolved by the bundler).
   define: { global: 'globalThis' },
+  inject: [join(root, 'web/shims/process.js')],
+  alias: { debug: join(root, 'web/shims/debug.cjs') },
   logLevel: 'warning',
 };
 
 /** index.html with the hashed script name, then compressed copies of every text asset. */
-function writeWebFiles(metafile) {
+function writeWebFiles(metafile, out) {
   const outputs = Object.keys(metafile.outputs);
   const app = outputs.find((o) => o.endsWith('.js') && metafile.outputs[o].entryPoint);
   const script = `/assets/${app.split('/').pop()}`;
   const html = readFileSync(join(root, 'web/index.html'), 'utf8').replace('%APP_SCRIPT%', script);
-  writeFileSync(join(dist, 'web/index.html'), html);
+  writeFileSync(join(out, 'index.html'), html);
   let jsRaw = 0;
   let jsGzip = 0;
   const compress = (dir) => {
@@ -94,15 +98,25 @@ function writeWebFiles(metafile) {
       }
     }
   };
-  compress(join(dist, 'web'));
+  compress(out);
   return { jsRaw, jsGzip };
 }
 
 export async function build() {
-  rmSync(join(dist, 'web'), { recursive: true, force: true });
-  mkdirSync(join(dist, 'web'), { recursive: true });
-  const [, web] = await Promise.all([esbuild.build(serverOptions), esbuild.build(webOptions)]);
-  const { jsRaw, jsGzip } = writeWebFiles(web.metafile);
+  // The web app is built in a private folder and swapped in whole, so a server reading dist/web,
+  // or another build running at the same time, never sees half of it.
+  const out = join(dist, `web.${process.pid}.tmp`);
+  rmSync(out, { recursive: true, force: true });
+  mkdirSync(out, { recursive: true });
+  const [, web] = await Promise.all([
+    esbuild.build(serverOptions),
+    esbuild.build({ ...webOptions, outdir: join(out, 'assets') }),
+  ]);
+  const { jsRaw, jsGzip } = writeWebFiles(web.metafile, out);
+  const old = join(dist, `web.${process.pid}.old`);
+  if (existsSync(join(dist, 'web'))) renameSync(join(dist, 'web'), old);
+  renameSync(out, join(dist, 'web'));
+  rmSync(old, { recursive: true, force: true });
   writeFileSync(stamp, new Date().toISOString());
   console.log(
     `built dist/: web JS ${(jsRaw / 1024).toFixed(1)} KB, ${(jsGzip / 1024).toFixed(1)} KB gzipped`,

@@ -1,4 +1,5 @@
 import uWS from 'uWebSockets.js';
+import { accessSync, constants } from 'node:fs';
 import { CloseCode, UpgradeRefusal } from '../shared/protocol/close-codes.ts';
 import { PROTOCOL_VERSION, WS_PATH } from '../shared/protocol/version.ts';
 import type { Config } from './config.ts';
@@ -59,9 +60,13 @@ export interface RunningServer {
 export function startServer(config: Config, log: Logger): Promise<RunningServer> {
   const tls = config.cert !== '';
   const scheme = tls ? 'https' : 'http';
-  const app = tls
-    ? uWS.SSLApp({ cert_file_name: config.cert, key_file_name: config.key })
-    : uWS.App();
+  let app: uWS.TemplatedApp;
+  try {
+    app = tls ? createTlsApp(config.cert, config.key) : uWS.App();
+  } catch (error) {
+    // Rejected, not thrown, so start-up prints one line instead of a stack trace.
+    return Promise.reject(error);
+  }
   const engine = detectEngine();
   const hub = new Hub(config);
   const metrics = createMetrics(hub, engine);
@@ -166,25 +171,27 @@ export function startServer(config: Config, log: Logger): Promise<RunningServer>
     },
   });
 
-  app.get(
-    '/healthz',
-    answered(log, (res) => {
-      const body = JSON.stringify({
-        status: shuttingDown ? 'shutting_down' : 'ok',
-        engine,
-        uptimeSeconds: Math.round((Date.now() - startedAt) / 1000),
-        connections: hub.connectionCount,
-        lobbies: hub.directory.size,
-      });
-      res.cork(() => {
-        res
-          .writeStatus(shuttingDown ? '503 Service Unavailable' : '200 OK')
-          .writeHeader('content-type', 'application/json')
-          .writeHeader('cache-control', 'no-store')
-          .end(body);
-      });
-    }),
-  );
+  const health = answered(log, (res, req: uWS.HttpRequest) => {
+    const head = req.getMethod() === 'head';
+    const body = JSON.stringify({
+      status: shuttingDown ? 'shutting_down' : 'ok',
+      engine,
+      uptimeSeconds: Math.round((Date.now() - startedAt) / 1000),
+      connections: hub.connectionCount,
+      lobbies: hub.directory.size,
+    });
+    res.cork(() => {
+      res
+        .writeStatus(shuttingDown ? '503 Service Unavailable' : '200 OK')
+        .writeHeader('content-type', 'application/json')
+        .writeHeader('cache-control', 'no-store');
+      if (head) endWithoutBody(res, engine);
+      else res.end(body);
+    });
+  });
+  // HEAD too: uptime monitors and load balancers often check with HEAD.
+  app.get('/healthz', health);
+  app.head('/healthz', health);
 
   app.get(
     '/metrics',
@@ -213,6 +220,9 @@ export function startServer(config: Config, log: Logger): Promise<RunningServer>
       const path = req.getUrl();
       const ifNoneMatch = req.getHeader('if-none-match');
       const acceptEncoding = req.getHeader('accept-encoding');
+      // A body after a HEAD response would be read as the start of the next response.
+      const end = (body: string | Buffer) =>
+        method === 'head' ? endWithoutBody(res, engine) : res.end(body);
       res.cork(() => {
         if (method !== 'get' && method !== 'head') {
           res.writeStatus('405 Method Not Allowed').writeHeader('allow', 'GET, HEAD').end();
@@ -221,24 +231,25 @@ export function startServer(config: Config, log: Logger): Promise<RunningServer>
         if (files.size === 0) {
           res
             .writeStatus('503 Service Unavailable')
-            .writeHeader('content-type', 'text/plain; charset=utf-8')
-            .end(`The web app is not built (no files in ${config.webRoot}). Run: npm run build\n`);
+            .writeHeader('content-type', 'text/plain; charset=utf-8');
+          end(`The web app is not built (no files in ${config.webRoot}). Run: npm run build\n`);
           return;
         }
         const file = resolveStatic(files, path);
         if (file === undefined) {
-          res
-            .writeStatus('404 Not Found')
-            .writeHeader('content-type', 'text/plain; charset=utf-8')
-            .end('Not found\n');
+          res.writeStatus('404 Not Found').writeHeader('content-type', 'text/plain; charset=utf-8');
+          end('Not found\n');
           return;
         }
+        // The status goes first: uWS sends "200 OK" as soon as a header is written.
+        const notModified = ifNoneMatch === file.etag;
+        if (notModified) res.writeStatus('304 Not Modified');
         res
           .writeHeader('etag', file.etag)
           .writeHeader('cache-control', file.cacheControl)
           .writeHeader('vary', 'accept-encoding');
-        if (ifNoneMatch === file.etag) {
-          res.writeStatus('304 Not Modified').end();
+        if (notModified) {
+          endWithoutBody(res, engine);
           return;
         }
         const { body, encoding } = pickEncoding(file, acceptEncoding);
@@ -246,9 +257,7 @@ export function startServer(config: Config, log: Logger): Promise<RunningServer>
           .writeHeader('content-type', file.contentType)
           .writeHeader('x-content-type-options', 'nosniff');
         if (encoding) res.writeHeader('content-encoding', encoding);
-        // uWS 20.30's endWithoutBody leaves the request unanswered (and aborts the process).
-        if (method === 'head') res.end();
-        else res.end(body);
+        end(body);
       });
     }),
   );
@@ -324,6 +333,37 @@ function answered<A extends unknown[]>(
       }
     }
   };
+}
+
+/** An HTTPS app; a missing file or a certificate and key that do not fit give a clear error. */
+function createTlsApp(cert: string, key: string): uWS.TemplatedApp {
+  for (const [flag, path] of [
+    ['--cert / TLS_CERT', cert],
+    ['--key / TLS_KEY', key],
+  ] as const) {
+    try {
+      accessSync(path, constants.R_OK);
+    } catch {
+      throw new Error(`invalid ${flag}: cannot read ${path}`);
+    }
+  }
+  try {
+    return uWS.SSLApp({ cert_file_name: cert, key_file_name: key });
+  } catch {
+    throw new Error(
+      `invalid --cert / TLS_CERT and --key / TLS_KEY: ${cert} and ${key} are not a PEM certificate and its key`,
+    );
+  }
+}
+
+/**
+ * Ends a HEAD or 304 response. `end()` would announce `Content-Length: 0`, which such a response
+ * must not unless the body really is empty; native uWS 20.30 aborts the process when given the
+ * real length, so the header is left out. The JS fallback has no endWithoutBody (it throws).
+ */
+function endWithoutBody(res: uWS.HttpResponse, engine: UwsEngine): void {
+  if (engine === 'native') res.endWithoutBody();
+  else res.end();
 }
 
 /** The client's address: the socket's, or the first hop of X-Forwarded-For behind a trusted proxy. */

@@ -8,7 +8,7 @@ import type { Hub } from './hub.ts';
  */
 export function createMetrics(hub: Hub, engine: UwsEngine): Registry {
   const registry = new Registry();
-  collectDefaultMetrics({ register: registry, prefix: 'lanparty_process_' });
+  collectDefaultMetrics({ register: registry, prefix: 'lanparty_' });
   const s = hub.stats;
   const gauge = (name: string, help: string, read: () => number) =>
     new Gauge({

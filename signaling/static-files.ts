@@ -75,13 +75,17 @@ export function resolveStatic(
   return undefined;
 }
 
-/** Picks the smallest encoding the client accepts. */
+/** Picks the smallest encoding the client accepts (`q=0` refuses a coding). */
 export function pickEncoding(
   file: StaticFile,
   acceptEncoding: string,
 ): { body: Buffer; encoding: 'br' | 'gzip' | undefined } {
   const accepts = (name: string) =>
-    new RegExp(`(^|[,\\s])${name}(;q=(?!0(\\.0*)?\\b)[\\d.]+)?($|[,\\s;])`).test(acceptEncoding);
+    acceptEncoding.split(',').some((item) => {
+      const [coding, ...params] = item.split(';').map((s) => s.trim().toLowerCase());
+      const q = params.find((p) => p.startsWith('q='));
+      return coding === name && (q === undefined || Number(q.slice(2)) > 0);
+    });
   if (file.brotli && accepts('br')) return { body: file.brotli, encoding: 'br' };
   if (file.gzip && accepts('gzip')) return { body: file.gzip, encoding: 'gzip' };
   return { body: file.body, encoding: undefined };

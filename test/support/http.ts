@@ -34,7 +34,11 @@ export function request(
           const chunks: Buffer[] = [];
           res.on('data', (c: Buffer) => chunks.push(c));
           res.on('end', () =>
-            resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }),
+            resolve({
+              status: res.statusCode ?? 0,
+              headers: res.headers,
+              body: Buffer.concat(chunks),
+            }),
           );
           res.on('error', reject);
         },
@@ -66,7 +70,9 @@ export function rawExchange(
         received += chunk.toString('latin1');
         if (done(received)) resolve(received);
       });
-      socket.on('close', () => reject(new Error(`connection closed after ${JSON.stringify(received)}`)));
+      socket.on('close', () =>
+        reject(new Error(`connection closed after ${JSON.stringify(received)}`)),
+      );
       socket.write(raw);
     }),
     timeoutMs,

@@ -1,54 +1,67 @@
 import { css, html, LitElement } from 'lit';
 import { formatLobbyCode, normalizeLobbyCode } from '../../shared/protocol/lobby-code.ts';
-import { decodeServerMessage, type LobbyView } from '../../shared/protocol/signaling.ts';
-import { PROTOCOL_VERSION, WS_PATH } from '../../shared/protocol/version.ts';
-
-type Status =
-  | { kind: 'idle' }
-  | { kind: 'connecting' }
-  | { kind: 'in-lobby'; you: number; lobby: LobbyView }
-  | { kind: 'error'; message: string };
+import type { LobbyView } from '../../shared/protocol/signaling.ts';
+import { DirectTransport } from '../net/direct-transport.ts';
+import { type PeerInfo, PeerNetwork } from '../net/peer-network.ts';
+import { type Hello, SignalingClient, type SignalingState } from '../net/signaling-client.ts';
 
 /**
- * A minimal lobby page: create a lobby or join one by link, see who is in it. The full UI
- * (share, QR, game view, every error state) replaces it later.
+ * A minimal lobby page: create a lobby or join one by link, see who is in it and how each player
+ * is connected (direct or relay, ping). The full UI (share, QR, game view, every error state)
+ * replaces it later.
  */
 export class LpApp extends LitElement {
-  static override properties = { status: { state: true } };
+  static override properties = {
+    lobby: { state: true },
+    state: { state: true },
+    peers: { state: true },
+  };
   static override styles = css`
-    :host { display: block; max-width: 28rem; padding: 1.5rem; }
+    :host { display: block; max-width: 30rem; padding: 1.5rem; }
     h1 { margin: 0 0 1rem; }
     form { display: flex; gap: 0.5rem; flex-wrap: wrap; align-items: end; }
     label { display: grid; gap: 0.25rem; }
     input, button { font: inherit; padding: 0.5rem 0.75rem; }
-    .code { font-size: 2rem; letter-spacing: 0.1em; font-family: ui-monospace, monospace; }
+    .code { font-size: 2rem; letter-spacing: 0.1em; font-family: ui-monospace, monospace; margin: 0.5rem 0; }
+    .conn { font-size: 0.85em; opacity: 0.8; }
     [role='alert'] { color: #b00020; }
     @media (prefers-color-scheme: dark) { [role='alert'] { color: #ff8a80; } }
   `;
 
-  declare status: Status;
-  private socket: WebSocket | undefined;
+  declare lobby: LobbyView | undefined;
+  declare state: SignalingState | undefined;
+  declare peers: PeerInfo[];
+  private client: SignalingClient | undefined;
+  private network: PeerNetwork | undefined;
+  private refresh: ReturnType<typeof setInterval> | undefined;
   private readonly joinCode = normalizeLobbyCode(
     location.pathname.match(/^\/l\/([^/]+)/)?.[1] ?? '',
   );
+  /** `?relay=1` forces every link through the server, for strict networks. */
+  private readonly relayOnly = new URLSearchParams(location.search).get('relay') === '1';
 
   constructor() {
     super();
-    this.status = { kind: 'idle' };
+    this.lobby = undefined;
+    this.state = undefined;
+    this.peers = [];
   }
 
   override disconnectedCallback(): void {
     super.disconnectedCallback();
-    this.socket?.close();
+    clearInterval(this.refresh);
+    this.network?.close();
+    this.client?.close();
   }
 
   override render() {
-    const s = this.status;
+    const lobby = this.lobby;
+    const s = this.state;
     return html`
       <h1>lanparty</h1>
-      ${s.kind === 'in-lobby' ? this.renderLobby(s.you, s.lobby) : this.renderStart()}
-      ${s.kind === 'error' ? html`<p role="alert">${s.message}</p>` : ''}
-      <p aria-live="polite" data-testid="status">${s.kind === 'connecting' ? 'Connecting…' : s.kind === 'in-lobby' ? 'Connected' : ''}</p>
+      ${lobby ? this.renderLobby(lobby) : this.renderStart()}
+      ${s?.kind === 'closed' && s.code !== 1000 ? html`<p role="alert">${s.reason} (${s.code})</p>` : ''}
+      <p aria-live="polite" data-testid="status">${describe(s)}</p>
     `;
   }
 
@@ -61,15 +74,20 @@ export class LpApp extends LitElement {
     `;
   }
 
-  private renderLobby(you: number, lobby: LobbyView) {
+  private renderLobby(lobby: LobbyView) {
+    const you = this.client?.you;
     return html`
       <p class="code" aria-label="Lobby code">${formatLobbyCode(lobby.code)}</p>
       <p>Share: <a href=${lobby.link}>${lobby.link}</a></p>
       <ul aria-label="Players">
-        ${lobby.players.map(
-          (p) =>
-            html`<li>${p.name}${p.id === lobby.hostId ? ' (host)' : ''}${p.id === you ? ' (you)' : ''}${p.connected ? '' : ' — reconnecting'}</li>`,
-        )}
+        ${lobby.players.map((p) => {
+          const peer = this.peers.find((i) => i.id === p.id);
+          return html`<li data-player=${p.id}>
+            ${p.name}${p.id === lobby.hostId ? ' (host)' : ''}${p.id === you ? ' (you)' : ''}
+            ${p.connected ? '' : ' — reconnecting'}
+            ${peer ? html`<span class="conn" data-kind=${peer.kind}>${peer.kind}${peer.rtt === undefined ? '' : `, ${Math.round(peer.rtt)} ms`}</span>` : ''}
+          </li>`;
+        })}
       </ul>
     `;
   }
@@ -77,35 +95,43 @@ export class LpApp extends LitElement {
   private onSubmit(event: SubmitEvent): void {
     event.preventDefault();
     const name = String(new FormData(event.target as HTMLFormElement).get('name') ?? '');
-    this.connect(
-      this.joinCode ? { type: 'join', code: this.joinCode, name } : { type: 'create', name },
-    );
+    const hello: Hello = this.joinCode
+      ? { type: 'join', code: this.joinCode, name }
+      : { type: 'create', name };
+    const client = new SignalingClient({ server: location.origin, hello });
+    this.client = client;
+    this.state = client.state;
+    client.onState((s) => {
+      this.state = s;
+    });
+    client.onLobby((lobby) => {
+      this.lobby = lobby;
+    });
+    this.network = new PeerNetwork({
+      client,
+      relayOnly: this.relayOnly,
+      direct: (options) => new DirectTransport(options),
+    });
+    const update = () => {
+      this.peers = this.network?.info() ?? [];
+    };
+    this.network.onChange(update);
+    this.refresh = setInterval(update, 1000);
   }
+}
 
-  private connect(hello: object): void {
-    this.status = { kind: 'connecting' };
-    const url = new URL(`${WS_PATH}?v=${PROTOCOL_VERSION}`, location.href);
-    url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
-    const socket = new WebSocket(url);
-    this.socket = socket;
-    socket.onopen = () => socket.send(JSON.stringify(hello));
-    socket.onmessage = (event) => {
-      const decoded = decodeServerMessage(String(event.data));
-      if (!decoded.ok) return;
-      const msg = decoded.value;
-      if (msg.type === 'welcome')
-        this.status = { kind: 'in-lobby', you: msg.you, lobby: msg.lobby };
-      else if (msg.type === 'lobby' && this.status.kind === 'in-lobby')
-        this.status = { ...this.status, lobby: msg.lobby };
-      else if (msg.type === 'error') this.status = { kind: 'error', message: msg.message };
-    };
-    socket.onclose = (event) => {
-      if (this.status.kind !== 'error')
-        this.status = {
-          kind: 'error',
-          message: `Disconnected (${event.code}${event.reason ? `: ${event.reason}` : ''})`,
-        };
-    };
+function describe(state: SignalingState | undefined): string {
+  switch (state?.kind) {
+    case undefined:
+      return '';
+    case 'connecting':
+      return 'Connecting…';
+    case 'open':
+      return 'Connected';
+    case 'reconnecting':
+      return `Reconnecting in ${Math.ceil(state.retryInMs / 1000)} s (${state.reason})`;
+    case 'closed':
+      return 'Disconnected';
   }
 }
 

@@ -34,7 +34,7 @@ export interface PeerInfo {
 }
 
 interface PeerEntry {
-  readonly session: Session;
+  session: Session;
   direct: SignalledTransport | undefined;
   attempt: number;
   present: boolean;
@@ -112,17 +112,18 @@ export class PeerNetwork {
 
   private add(id: number, initiator: boolean): PeerEntry {
     const { client, direct, relayOnly } = this.options;
+    // Made before the session: the session may open its first direct attempt while being built.
+    const attempts: Pick<PeerEntry, 'attempt' | 'direct'> = { attempt: 0, direct: undefined };
     const connect =
       initiator && direct && !relayOnly
         ? () => {
-            entry.attempt++;
-            const attempt = entry.attempt;
+            const attempt = ++attempts.attempt;
             const transport = direct({
               initiator: true,
               iceServers: client.iceServers,
               sendSignal: (data) => client.sendSignal(id, data, attempt),
             });
-            entry.direct = transport;
+            attempts.direct = transport;
             return transport;
           }
         : undefined;
@@ -132,7 +133,7 @@ export class PeerNetwork {
       ...(this.options.clock ? { clock: this.options.clock } : {}),
       ...(this.options.limits ? { limits: this.options.limits } : {}),
     });
-    const entry: PeerEntry = { session, direct: undefined, attempt: 0, present: true };
+    const entry: PeerEntry = Object.assign(attempts, { session, present: true });
     this.peers.set(id, entry);
     session.onKind(() => this.changed.emit());
     session.onStatus(() => this.changed.emit());

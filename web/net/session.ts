@@ -44,6 +44,14 @@ export const SESSION_LIMITS = {
   /** Largest message a game may send (fits a relay frame and a data-channel message). */
   MAX_MESSAGE_BYTES: 60_000,
 } as const;
+/** Round-trip samples the reported RTT is the median of. */
+const RTT_SAMPLES = 7;
+
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)] ?? 0;
+}
+
 export type SessionLimits = { -readonly [K in keyof typeof SESSION_LIMITS]: number };
 
 export interface SessionOptions {
@@ -74,6 +82,7 @@ interface TransportState {
   lastHeard: number;
   answered: boolean;
   rtt: number | undefined;
+  readonly samples: number[];
   nextPing: number;
   readonly pings: Map<number, number>;
   readonly unsubscribe: Unsubscribe[];
@@ -201,6 +210,7 @@ export class Session implements Link {
       lastHeard: now,
       answered: false,
       rtt: undefined,
+      samples: [],
       nextPing: 1,
       pings: new Map(),
       unsubscribe: [],
@@ -243,8 +253,11 @@ export class Session implements Link {
         const sentAt = state.pings.get(n);
         if (sentAt === undefined) return;
         state.pings.delete(n);
-        const sample = now - sentAt;
-        state.rtt = state.rtt === undefined ? sample : state.rtt * 0.8 + sample * 0.2;
+        // The median of the last few samples: one slow answer (a busy page at start-up, a GC
+        // pause) does not colour the figure for seconds, as an average would.
+        state.samples.push(now - sentAt);
+        if (state.samples.length > RTT_SAMPLES) state.samples.shift();
+        state.rtt = median(state.samples);
         state.answered = true;
         if (state === this.direct && this.active === this.relay) {
           this.retryDelay = this.limits.DIRECT_RETRY_MIN_MS;

@@ -1,0 +1,303 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { rmSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { CloseCode } from '../../shared/protocol/close-codes.ts';
+import { SETTINGS } from '../../signaling/config.ts';
+import { TestClient, withTimeout } from '../support/client.ts';
+import { request } from '../support/http.ts';
+import { ROOT } from '../support/server.ts';
+
+const MAIN = join(ROOT, 'dist/server/main.js');
+
+/** The environment of this process without any lanparty setting, so only the test's apply. */
+const CLEAN_ENV = Object.fromEntries(
+  Object.entries(process.env).filter(
+    ([name]) => !Object.values(SETTINGS).some((s) => s.env === name),
+  ),
+);
+
+interface Cli {
+  readonly child: ChildProcess;
+  stdout: string;
+  stderr: string;
+  /** Resolves with the exit code and signal, whenever the process ends. */
+  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+const running: Cli[] = [];
+afterEach(async () => {
+  // A failed test must not leave a server behind.
+  for (const cli of running.splice(0)) {
+    if (cli.child.exitCode === null && cli.child.signalCode === null) {
+      cli.child.kill('SIGKILL');
+      await cli.exited;
+    }
+  }
+});
+
+/** `node dist/server/main.js` with these flags and lanparty variables (and nothing inherited). */
+function run(args: string[], env: Record<string, string> = {}): Cli {
+  const child = spawn(process.execPath, [MAIN, ...args], {
+    cwd: ROOT,
+    env: { ...CLEAN_ENV, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const cli: Cli = {
+    child,
+    stdout: '',
+    stderr: '',
+    exited: once(child, 'exit').then(([code, signal]) => ({ code, signal })),
+  };
+  child.stdout?.on('data', (d: Buffer) => {
+    cli.stdout += d.toString();
+  });
+  child.stderr?.on('data', (d: Buffer) => {
+    cli.stderr += d.toString();
+  });
+  running.push(cli);
+  return cli;
+}
+
+/** Waits for the "open <url>" line and returns the URL. */
+async function urlOf(cli: Cli, timeoutMs = 10_000): Promise<URL> {
+  return withTimeout(
+    new Promise<URL>((resolve, reject) => {
+      const check = () => {
+        const m = cli.stdout.match(/lanparty is up: open (\S+)/);
+        if (m?.[1]) resolve(new URL(m[1]));
+      };
+      cli.child.stdout?.on('data', check);
+      cli.exited.then(({ code }) =>
+        reject(new Error(`exited with ${code} before printing its URL; stderr: ${cli.stderr}`)),
+      );
+      check();
+    }),
+    timeoutMs,
+    'the server to print its URL',
+  );
+}
+
+/** A port that was free a moment ago (a listener on 0, closed again). */
+async function freePort(): Promise<number> {
+  const s: Server = createServer();
+  await new Promise<void>((resolve) => s.listen(0, '127.0.0.1', resolve));
+  const address = s.address();
+  await new Promise((resolve) => s.close(resolve));
+  if (address === null || typeof address === 'string') throw new Error('no port');
+  return address.port;
+}
+
+const healthz = async (url: string) => {
+  const r = await request(`${url}/healthz`);
+  return { status: r.status, body: JSON.parse(r.body.toString()) as { status: string } };
+};
+
+describe('starting', () => {
+  it('prints the URL to open, and it answers', async () => {
+    const cli = run(['--port', '0']);
+    const url = await urlOf(cli);
+    // Every interface by default; the printed address is one a browser on this machine can use.
+    expect(url.protocol).toBe('http:');
+    expect(url.hostname).toBe('localhost');
+    expect(Number(url.port)).toBeGreaterThan(0);
+    expect(cli.stdout).toMatch(
+      new RegExp(`\\n  lanparty is up: open http://localhost:${url.port}\\n`),
+    );
+    expect(await healthz(`http://127.0.0.1:${url.port}`)).toMatchObject({
+      status: 200,
+      body: { status: 'ok' },
+    });
+  });
+
+  it('honours the PORT and HOST environment variables', async () => {
+    const port = await freePort();
+    const cli = run([], { PORT: String(port), HOST: '127.0.0.1' });
+    expect((await urlOf(cli)).href).toBe(`http://127.0.0.1:${port}/`);
+    expect((await healthz(`http://127.0.0.1:${port}`)).status).toBe(200);
+  });
+
+  it('flags win over environment variables', async () => {
+    const [envPort, flagPort] = [await freePort(), await freePort()];
+    const cli = run(['--port', String(flagPort), '--host', '127.0.0.1', '--lobby-capacity', '3'], {
+      PORT: String(envPort),
+      HOST: '0.0.0.0',
+      // Not even read: the flag gives the setting.
+      LOBBY_CAPACITY: '99',
+    });
+    const url = await urlOf(cli);
+    expect(url.href).toBe(`http://127.0.0.1:${flagPort}/`);
+    await expect(request(`http://127.0.0.1:${envPort}/healthz`)).rejects.toMatchObject({
+      code: 'ECONNREFUSED',
+    });
+    const host = await TestClient.connect(url.origin, { origin: url.origin });
+    host.send({ type: 'create', name: 'Flags' });
+    expect((await host.next('welcome')).lobby.capacity).toBe(3);
+    host.close();
+  });
+
+  it('--help lists every setting with its flag, variable and default, and exits 0', async () => {
+    const cli = run(['--help']);
+    expect(await cli.exited).toEqual({ code: 0, signal: null });
+    expect(cli.stderr).toBe('');
+    for (const s of Object.values(SETTINGS)) {
+      const line = cli.stdout.split('\n').find((l) => l.trimStart().startsWith(`--${s.flag} `));
+      expect(line, `--help lists --${s.flag}`).toBeDefined();
+      expect(line).toContain(` ${s.env} `);
+      expect(line).toContain(` ${s.default || '""'} `);
+      expect(line).toContain(s.doc);
+    }
+  });
+});
+
+describe('a bad configuration exits non-zero with one line naming the setting', () => {
+  const missing = join(tmpdir(), 'lanparty-no-such-dir', 'cert.pem');
+  const garbage = join(tmpdir(), `lanparty-garbage-${process.pid}.pem`);
+  beforeAll(() => writeFileSync(garbage, 'not a certificate\n'));
+  afterAll(() => rmSync(garbage, { force: true }));
+
+  it.each<[string, string[], Record<string, string>, RegExp]>([
+    [
+      'a port that is not a number',
+      ['--port', 'abc'],
+      {},
+      /^lanparty: invalid --port \/ PORT="abc": must be a whole number from 0 to 65535$/,
+    ],
+    [
+      'a port out of range, from the environment',
+      [],
+      { PORT: '70000' },
+      /^lanparty: invalid --port \/ PORT="70000": must be a whole number from 0 to 65535$/,
+    ],
+    [
+      'a lobby capacity over the protocol limit',
+      [],
+      { LOBBY_CAPACITY: '99' },
+      /^lanparty: invalid --lobby-capacity \/ LOBBY_CAPACITY="99": must be a whole number from 2 to 32$/,
+    ],
+    [
+      'a lobby capacity over the maximum a host may ask',
+      ['--lobby-capacity', '20', '--max-lobby-capacity', '10'],
+      {},
+      /^lanparty: invalid --lobby-capacity \/ LOBBY_CAPACITY: must not exceed --max-lobby-capacity$/,
+    ],
+    [
+      'ICE servers that are not JSON',
+      ['--ice-servers', 'notjson'],
+      {},
+      /^lanparty: invalid --ice-servers \/ ICE_SERVERS="notjson": must be a JSON array like /,
+    ],
+    [
+      'ICE servers without urls',
+      ['--ice-servers', '[{}]'],
+      {},
+      /^lanparty: invalid --ice-servers \/ ICE_SERVERS="\[\{\}\]": must be an array of \{urls/,
+    ],
+    [
+      'an origin that is not a URL',
+      ['--allowed-origins', 'example.com'],
+      {},
+      /^lanparty: invalid --allowed-origins \/ ALLOWED_ORIGINS="example.com": /,
+    ],
+    [
+      'a log level that does not exist',
+      [],
+      { LOG_LEVEL: 'loud' },
+      /^lanparty: invalid --log-level \/ LOG_LEVEL="loud": must be one of /,
+    ],
+    [
+      '--cert without --key',
+      ['--cert', '/etc/hostname'],
+      {},
+      /^lanparty: invalid --cert \/ TLS_CERT and --key \/ TLS_KEY: give both or neither$/,
+    ],
+    [
+      '--cert naming a file that does not exist',
+      ['--port', '0', '--cert', missing, '--key', garbage],
+      {},
+      new RegExp(`^lanparty: invalid --cert / TLS_CERT: cannot read ${missing}$`),
+    ],
+    [
+      '--cert and --key that are not PEM',
+      ['--port', '0', '--cert', garbage, '--key', garbage],
+      {},
+      /^lanparty: invalid --cert \/ TLS_CERT and --key \/ TLS_KEY: .* are not a PEM certificate and its key$/,
+    ],
+    [
+      'an unknown flag',
+      ['--bogus', '1'],
+      {},
+      /^lanparty: Unknown option '--bogus' \(see --help\)$/,
+    ],
+    [
+      'a flag without its value',
+      ['--port'],
+      {},
+      /^lanparty: Option '--port <value>' argument missing \(see --help\)$/,
+    ],
+    [
+      'a stray argument',
+      ['8080'],
+      {},
+      /^lanparty: Unexpected argument '8080'\. This command does not take positional arguments/,
+    ],
+  ])('%s', async (_what, args, env, line) => {
+    const cli = run(args, env);
+    const { code } = await withTimeout(cli.exited, 10_000, 'the process to exit');
+    expect(code).not.toBe(0);
+    expect(code).not.toBe(null);
+    const lines = cli.stderr.trimEnd().split('\n');
+    expect(lines, cli.stderr).toHaveLength(1);
+    expect(lines[0]).toMatch(line);
+    expect(cli.stdout).not.toContain('lanparty is up');
+  });
+
+  it('a port already in use', async () => {
+    const taken = createServer();
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+    const port = (taken.address() as { port: number }).port;
+    try {
+      const cli = run(['--host', '127.0.0.1', '--port', String(port)]);
+      expect((await withTimeout(cli.exited, 10_000, 'the process to exit')).code).toBe(1);
+      expect(cli.stderr).toBe(
+        `lanparty: cannot listen on 127.0.0.1:${port} (in use, or not allowed)\n`,
+      );
+    } finally {
+      await new Promise((resolve) => taken.close(resolve));
+    }
+  });
+});
+
+describe.each(['SIGTERM', 'SIGINT'] as const)('%s', (signal) => {
+  it('closes every WebSocket with 1001 and exits 0 within 5 s', async () => {
+    const cli = run(['--host', '127.0.0.1', '--port', '0']);
+    const url = await urlOf(cli);
+    const host = await TestClient.connect(url.origin, { origin: url.origin });
+    host.send({ type: 'create', name: 'Host' });
+    const { lobby } = await host.next('welcome');
+    const guest = await TestClient.connect(url.origin, { origin: url.origin });
+    guest.send({ type: 'join', code: lobby.code, name: 'Guest' });
+    await guest.next('welcome');
+    // A connection that never joined a lobby is told too.
+    const idle = await TestClient.connect(url.origin, { origin: url.origin });
+    expect((await healthz(url.origin)).body).toMatchObject({ connections: 3, lobbies: 1 });
+
+    const sentAt = Date.now();
+    cli.child.kill(signal);
+    for (const client of [host, guest, idle]) {
+      expect(await client.closeInfo(5000)).toEqual({
+        code: CloseCode.GOING_AWAY,
+        reason: 'server restarting',
+      });
+    }
+    expect(await withTimeout(cli.exited, 5000, `the process to exit after ${signal}`)).toEqual({
+      code: 0,
+      signal: null,
+    });
+    expect(Date.now() - sentAt).toBeLessThan(5000);
+    expect(cli.stderr).toBe('');
+  });
+});
