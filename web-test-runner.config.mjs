@@ -6,15 +6,17 @@
 // `executeServerCommand('lanparty-server')`. Because the server sends no CORS headers (its page
 // is always same-origin), the served files are also reachable through this runner's own origin
 // under /lanparty/ (and /assets/, for the page's script): a byte-for-byte pass-through.
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
+import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { esbuildPlugin } from '@web/dev-server-esbuild';
 import { defaultReporter } from '@web/test-runner';
 import { playwrightLauncher } from '@web/test-runner-playwright';
+import * as esbuild from 'esbuild';
+import { webOptions } from './esbuild.config.mjs';
 
 const root = dirname(fileURLToPath(import.meta.url));
 const SERVER_START_TIMEOUT_MS = 30_000;
@@ -23,8 +25,18 @@ const SERVER_STOP_TIMEOUT_MS = 10_000;
 /** @type {{ url: string, child: import('node:child_process').ChildProcess } | undefined} */
 let lanparty;
 
+/** A port that is free now. The server gets a fixed port so a restart can take it again. */
+function freePort() {
+  return new Promise((resolve) => {
+    const probe = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = probe.address();
+      probe.close(() => resolve(port));
+    });
+  });
+}
+
 /** Builds if a source changed, then starts the server; resolves once it prints its URL. */
-async function startLanparty(allowedOrigins) {
+async function startLanparty(allowedOrigins, port) {
   execFileSync(process.execPath, [join(root, 'esbuild.config.mjs'), '--if-needed'], {
     cwd: root,
     stdio: 'inherit',
@@ -33,7 +45,7 @@ async function startLanparty(allowedOrigins) {
     process.execPath,
     [
       join(root, 'dist/server/main.js'),
-      ...['--host', '127.0.0.1', '--port', '0', '--log-level', 'warn'],
+      ...['--host', '127.0.0.1', '--port', String(port), '--log-level', 'warn'],
       ...['--allowed-origins', allowedOrigins.join(',')],
     ],
     { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] },
@@ -63,7 +75,7 @@ async function startLanparty(allowedOrigins) {
     });
   });
   child.stdout.resume();
-  return { url, child };
+  return { url, child, allowedOrigins, port };
 }
 
 async function stopLanparty() {
@@ -84,15 +96,87 @@ function lanpartyPlugin() {
     async serverStart({ config }) {
       const origins = [`http://${config.hostname}:${config.port}`];
       if (config.hostname !== '127.0.0.1') origins.push(`http://127.0.0.1:${config.port}`);
-      lanparty = await startLanparty(origins);
+      lanparty = await startLanparty(origins, await freePort());
     },
     async serverStop() {
       await stopLanparty();
+      blockUdp(false);
     },
-    executeCommand({ command }) {
-      if (command !== 'lanparty-server') return undefined;
-      if (!lanparty) throw new Error('the lanparty server is not running');
-      return { url: lanparty.url, proxy: '/lanparty' };
+    async executeCommand({ command }) {
+      switch (command) {
+        case 'lanparty-server':
+          if (!lanparty) throw new Error('the lanparty server is not running');
+          return { url: lanparty.url, proxy: '/lanparty' };
+        case 'lanparty-restart': {
+          // Stop (SIGTERM: clients are told the server is going away) and start again on the
+          // same port; the new process knows no lobby until hosts re-claim theirs.
+          const { allowedOrigins, port } = lanparty;
+          await stopLanparty();
+          lanparty = await startLanparty(allowedOrigins, port);
+          return { url: lanparty.url };
+        }
+        case 'block-udp':
+          return blockUdp(true);
+        case 'unblock-udp':
+          return blockUdp(false);
+        default:
+          return undefined;
+      }
+    },
+  };
+}
+
+/**
+ * Cuts (or restores) every UDP packet on the loopback interface, IPv4 and IPv6: live WebRTC
+ * connections between local browsers go silent at once, as when a network path dies. Needs root
+ * and iptables (test/run-all.mjs and .ci/run install it); says why when it cannot.
+ */
+function blockUdp(block) {
+  const rule = ['INPUT', '-i', 'lo', '-p', 'udp', '-j', 'DROP'];
+  for (const tool of ['iptables', 'ip6tables']) {
+    // Delete every copy first, so the rules never pile up.
+    while (spawnSync(tool, ['-D', ...rule]).status === 0);
+    if (block) {
+      const added = spawnSync(tool, ['-A', ...rule], { encoding: 'utf8' });
+      if (added.status !== 0) {
+        blockUdp(false);
+        return {
+          ok: false,
+          reason: `${tool}: ${added.error?.message ?? added.stderr.trim()} (needs root and iptables)`,
+        };
+      }
+    }
+  }
+  return { ok: true };
+}
+
+/**
+ * Test files are bundled by esbuild with the app's own options (shims for simple-peer included),
+ * so browser tests run the code as it ships. The test runner's own modules stay external and are
+ * resolved by the runner.
+ */
+function bundleTestsPlugin() {
+  return {
+    name: 'bundle-tests',
+    async serve(context) {
+      if (!/^\/test\/browser\/.+\.test\.ts$/.test(context.path)) return undefined;
+      const {
+        entryPoints: _e,
+        outdir: _o,
+        entryNames: _n,
+        metafile: _m,
+        minify: _min,
+        sourcemap: _s,
+        ...options
+      } = webOptions;
+      const result = await esbuild.build({
+        ...options,
+        entryPoints: [join(root, context.path)],
+        write: false,
+        sourcemap: 'inline',
+        external: ['@web/test-runner-commands', 'chai'],
+      });
+      return { body: result.outputFiles[0].text, type: 'js' };
     },
   };
 }
@@ -163,7 +247,7 @@ function totalsReporter(file = join(root, 'test-results/wtr.json')) {
 
 export default {
   rootDir: root,
-  files: ['test/browser/**/*.test.ts'],
+  files: [process.env.WTR_FILES ?? 'test/browser/**/*.test.ts'],
   nodeResolve: true,
   browsers: [
     playwrightLauncher({
@@ -174,7 +258,7 @@ export default {
       },
     }),
   ],
-  plugins: [esbuildPlugin({ ts: true, target: 'es2022' }), lanpartyPlugin()],
+  plugins: [bundleTestsPlugin(), lanpartyPlugin()],
   middleware: [lanpartyProxy],
   reporters: [defaultReporter(), totalsReporter()],
   // A shared, noisy machine: generous limits.

@@ -38,15 +38,25 @@ function count(stage, ok, file, read) {
   failed += f === 0 && !ok ? 1 : f;
 }
 
+/** Installs a Debian package when its binary is missing and we may (root with apt-get). */
+function ensureDebianPackage(binary, pkg) {
+  if (existsSync(binary)) return true;
+  if (process.getuid?.() === 0 && existsSync('/usr/bin/apt-get')) {
+    console.log(
+      `${binary} is missing: installing the ${pkg} package with apt-get (the tests need it)…`,
+    );
+    spawnSync('apt-get', ['update', '-qq'], { stdio: 'inherit' });
+    spawnSync('apt-get', ['install', '-y', '-qq', pkg], { stdio: 'inherit' });
+  }
+  return existsSync(binary);
+}
+
 /** A fresh machine may lack Chromium; as root with apt, install it, else say how. */
 function ensureChromium() {
-  if (existsSync(chrome)) return true;
-  const isRoot = process.getuid?.() === 0;
-  if (isRoot && existsSync('/usr/bin/apt-get') && chrome === '/usr/bin/chromium') {
-    console.log('Chromium is missing: installing it with apt-get (browser tests need it)…');
-    spawnSync('apt-get', ['update', '-qq'], { stdio: 'inherit' });
-    spawnSync('apt-get', ['install', '-y', '-qq', 'chromium'], { stdio: 'inherit' });
-    if (existsSync(chrome)) return true;
+  if (
+    chrome === '/usr/bin/chromium' ? ensureDebianPackage(chrome, 'chromium') : existsSync(chrome)
+  ) {
+    return true;
   }
   console.error(
     `Chromium not found at ${chrome}. Install it (Debian/Ubuntu: sudo apt-get install -y chromium) or set CHROME_PATH.`,
@@ -73,6 +83,8 @@ count('vitest', vitestOk, join(results, 'vitest.json'), (j) => [
   j.numFailedTests,
 ]);
 
+// Test (e) of the browser networking cuts UDP with iptables; without root it is skipped.
+ensureDebianPackage('/usr/sbin/iptables', 'iptables');
 if (ensureChromium()) {
   const wtrOk = run('browser tests', npx, ['wtr', '--config', 'web-test-runner.config.mjs']);
   count('web-test-runner', wtrOk, join(results, 'wtr.json'), (j) => [j.passed, j.failed]);

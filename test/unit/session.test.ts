@@ -166,11 +166,12 @@ describe('Session', () => {
       new Uint8Array(0),
       new Uint8Array([9, 0, 0, 0, 0]),
       encodeFrame(FrameKind.ACK, 1, new Uint8Array(3)),
+      encodeFrame(FrameKind.RELIABLE, 0, new Uint8Array(70_000)),
     ]) {
       relayGuest.send(junk, { reliable: true });
     }
     clock.advance(10);
-    expect(host.stats.rejectedFrames).toBe(3);
+    expect(host.stats.rejectedFrames).toBe(4);
     guest.send(msg(1), { reliable: true });
     clock.advance(10);
     expect(received.host).toEqual([1]);

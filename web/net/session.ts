@@ -1,4 +1,4 @@
-import { decodeFrame, encodeFrame, FrameKind } from './frames.ts';
+import { decodeFrame, encodeFrame, FRAME_HEADER_BYTES, FrameKind } from './frames.ts';
 import {
   Emitter,
   type Link,
@@ -236,7 +236,10 @@ export class Session implements Link {
 
   private receive(state: TransportState, bytes: Uint8Array): void {
     if (this.statusValue === 'closed') return;
-    const decoded = decodeFrame(bytes);
+    const decoded =
+      bytes.length > FRAME_HEADER_BYTES + this.limits.MAX_MESSAGE_BYTES
+        ? ({ ok: false } as const)
+        : decodeFrame(bytes);
     if (!decoded.ok) {
       this.stats.rejectedFrames++;
       return;
