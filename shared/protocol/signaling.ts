@@ -241,10 +241,15 @@ function decodeWith<M>(
   const schema =
     typeof type === 'string' && Object.hasOwn(schemas, type) ? schemas[type] : undefined;
   if (schema === undefined) {
-    return err({
-      code: 'unknown_type',
-      message: `unknown message type ${JSON.stringify(type)?.slice(0, 40) ?? 'undefined'}`,
-    });
+    // Never stringify an object or array from the wire: a deeply nested one (`[[[…]]]`, well
+    // under the frame limit) overflows the stack; JSON.parse's result holds no other kind.
+    const shown =
+      typeof type === 'object' && type !== null
+        ? Array.isArray(type)
+          ? 'array'
+          : 'object'
+        : (JSON.stringify(type)?.slice(0, 40) ?? 'undefined');
+    return err({ code: 'unknown_type', message: `unknown message type ${shown}` });
   }
   const parsed = v.safeParse(schema, json);
   if (parsed.success) return ok(parsed.output as M);

@@ -142,6 +142,8 @@ describe('a lobby survives a server restart', () => {
 
   it('a second server on a port in use fails to start instead of sharing the port', async () => {
     const first = await start();
-    await expect(startTestServer({ port: first.port })).rejects.toThrow(/cannot listen on 127.0.0.1:\d+/);
+    await expect(startTestServer({ port: first.port })).rejects.toThrow(
+      /cannot listen on 127.0.0.1:\d+/,
+    );
   });
 });

@@ -5,21 +5,35 @@ import { createBucket, isFull, take } from '../../signaling/rate-limit.ts';
 describe('configuration', () => {
   it('has documented defaults', () => {
     const c = defaultConfig();
-    expect(c).toMatchObject({ host: '0.0.0.0', port: 8080, lobbyCapacity: 8, maxLobbyCapacity: 32, graceMs: 30_000 });
+    expect(c).toMatchObject({
+      host: '0.0.0.0',
+      port: 8080,
+      lobbyCapacity: 8,
+      maxLobbyCapacity: 32,
+      graceMs: 30_000,
+    });
     expect(c.allowedOrigins).toEqual([]);
     expect(c.iceServers).toEqual([]);
   });
 
   it('reads the environment (PORT, HOST, …) and lets flags win', () => {
-    const r = parseConfig(['--port', '9000'], { PORT: '7000', HOST: '127.0.0.1', LOBBY_CAPACITY: '4' });
-    expect(r.ok && [r.value.port, r.value.host, r.value.lobbyCapacity]).toEqual([9000, '127.0.0.1', 4]);
+    const r = parseConfig(['--port', '9000'], {
+      PORT: '7000',
+      HOST: '127.0.0.1',
+      LOBBY_CAPACITY: '4',
+    });
+    expect(r.ok && [r.value.port, r.value.host, r.value.lobbyCapacity]).toEqual([
+      9000,
+      '127.0.0.1',
+      4,
+    ]);
   });
 
   it('parses origins, ICE servers and the public URL', () => {
-    const r = parseConfig(
-      ['--allowed-origins', 'https://a.example, http://b.example:8080/'],
-      { ICE_SERVERS: '[{"urls":"stun:stun.example.com:3478"}]', PUBLIC_URL: 'https://game.example/' },
-    );
+    const r = parseConfig(['--allowed-origins', 'https://a.example, http://b.example:8080/'], {
+      ICE_SERVERS: '[{"urls":"stun:stun.example.com:3478"}]',
+      PUBLIC_URL: 'https://game.example/',
+    });
     expect(r.ok && r.value.allowedOrigins).toEqual(['https://a.example', 'http://b.example:8080']);
     expect(r.ok && r.value.iceServers).toEqual([{ urls: 'stun:stun.example.com:3478' }]);
     expect(r.ok && r.value.publicUrl).toBe('https://game.example');
@@ -29,7 +43,11 @@ describe('configuration', () => {
     [['--port', 'abc'], {}, /--port \/ PORT/],
     [[], { PORT: '70000' }, /--port \/ PORT="70000"/],
     [[], { LOBBY_CAPACITY: '99' }, /--lobby-capacity/],
-    [['--lobby-capacity', '20', '--max-lobby-capacity', '10'], {}, /must not exceed --max-lobby-capacity/],
+    [
+      ['--lobby-capacity', '20', '--max-lobby-capacity', '10'],
+      {},
+      /must not exceed --max-lobby-capacity/,
+    ],
     [['--ice-servers', 'nope'], {}, /--ice-servers \/ ICE_SERVERS.*JSON array/],
     [['--ice-servers', '[{"url":"x"}]'], {}, /--ice-servers/],
     [['--allowed-origins', 'evil'], {}, /--allowed-origins/],

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { shouldReconnect, CloseCode } from '../../shared/protocol/close-codes.ts';
+import { CloseCode, shouldReconnect } from '../../shared/protocol/close-codes.ts';
 import {
   encodeCrockford,
   formatLobbyCode,
@@ -59,8 +59,14 @@ describe('relay frames', () => {
 
   it('reject short frames, other versions and unknown flags', () => {
     expect(readRelayHeader(new Uint8Array(3))).toEqual({ ok: false, error: 'too_short' });
-    expect(readRelayHeader(new Uint8Array([2, 0, 0, 1]))).toEqual({ ok: false, error: 'bad_version' });
-    expect(readRelayHeader(new Uint8Array([1, 2, 0, 1]))).toEqual({ ok: false, error: 'bad_flags' });
+    expect(readRelayHeader(new Uint8Array([2, 0, 0, 1]))).toEqual({
+      ok: false,
+      error: 'bad_version',
+    });
+    expect(readRelayHeader(new Uint8Array([1, 2, 0, 1]))).toEqual({
+      ok: false,
+      error: 'bad_flags',
+    });
   });
 });
 
@@ -71,19 +77,28 @@ describe('message decoding', () => {
   });
 
   it('names the error: malformed, unknown type, invalid field with its path, too long', () => {
-    expect(decodeClientMessage('{')).toMatchObject({ ok: false, error: { code: 'malformed_json' } });
+    expect(decodeClientMessage('{')).toMatchObject({
+      ok: false,
+      error: { code: 'malformed_json' },
+    });
     expect(decodeClientMessage('[1]')).toMatchObject({ error: { code: 'malformed_json' } });
-    expect(decodeClientMessage('{"type":"toString"}')).toMatchObject({ error: { code: 'unknown_type' } });
+    expect(decodeClientMessage('{"type":"toString"}')).toMatchObject({
+      error: { code: 'unknown_type' },
+    });
     expect(decodeClientMessage('{"type":"kick","id":"2"}')).toMatchObject({
       error: { code: 'invalid_field', field: 'id', ref: 'kick' },
     });
     expect(
-      decodeClientMessage(JSON.stringify({ type: 'signal', to: 2, data: { type: 'offer', sdp: 'x'.repeat(20_000) } })),
+      decodeClientMessage(
+        JSON.stringify({ type: 'signal', to: 2, data: { type: 'offer', sdp: 'x'.repeat(20_000) } }),
+      ),
     ).toMatchObject({ error: { code: 'too_long', field: 'data.sdp' } });
   });
 
   it('decodes what the server sends, for the browser', () => {
-    const r = decodeServerMessage('{"type":"error","code":"join_refused","message":"m","reason":"full"}');
+    const r = decodeServerMessage(
+      '{"type":"error","code":"join_refused","message":"m","reason":"full"}',
+    );
     expect(r.ok).toBe(true);
     expect(decodeServerMessage('{"type":"error","code":"nope","message":"m"}')).toMatchObject({
       error: { code: 'invalid_field', field: 'code' },
