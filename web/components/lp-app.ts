@@ -37,8 +37,13 @@ export class LpApp extends LitElement {
   private readonly joinCode = normalizeLobbyCode(
     location.pathname.match(/^\/l\/([^/]+)/)?.[1] ?? '',
   );
-  /** `?relay=1` forces every link through the server, for strict networks. */
-  private readonly relayOnly = new URLSearchParams(location.search).get('relay') === '1';
+  /**
+   * `?relay=1` on the URL, or the remembered setting, forces every link through the server, for
+   * strict networks.
+   */
+  private readonly relayOnly =
+    new URLSearchParams(location.search).get('relay') === '1' ||
+    localStorage.getItem('lanparty.relayOnly') === '1';
 
   constructor() {
     super();
