@@ -91,7 +91,9 @@ export function startServer(config: Config, log: Logger): Promise<RunningServer>
 
   app.ws<SocketData>(WS_PATH, {
     compression: uWS.DISABLED,
-    maxPayloadLength: config.maxFrameBytes,
+    // Twice the limit, so that an oversized message is still read and refused with 1009 and a
+    // reason; beyond this uWS drops the connection without a close frame (1006 at the client).
+    maxPayloadLength: config.maxFrameBytes * 2,
     // A backstop for memory: the hub closes slow receivers with a clear code before this.
     maxBackpressure: config.sendLimitBytes + config.maxFrameBytes * 2,
     closeOnBackpressureLimit: 1,
@@ -159,7 +161,7 @@ export function startServer(config: Config, log: Logger): Promise<RunningServer>
     message: (ws, message, isBinary) =>
       guarded(ws, 'message', (peer) => {
         if (isBinary) hub.binary(peer, new Uint8Array(message));
-        else hub.text(peer, Buffer.from(message).toString('utf8'));
+        else hub.text(peer, Buffer.from(message).toString('utf8'), message.byteLength);
       }),
 
     pong: (ws) => guarded(ws, 'pong', (peer) => hub.alive(peer)),

@@ -179,7 +179,7 @@ export const SETTINGS = {
     'MAX_FRAME_BYTES',
     '65536',
     int(1024, 16 * 1024 * 1024),
-    'Largest WebSocket message accepted; larger closes with 1009.',
+    'Largest WebSocket message accepted (1009 beyond; over twice this, the connection is cut).',
   ),
   maxStrikes: setting(
     'max-strikes',

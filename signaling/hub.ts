@@ -96,8 +96,8 @@ export class Hub {
   }
 
   /** A text message: JSON, one of the client messages. */
-  text(peer: Peer, text: string): void {
-    if (!this.admitMessage(peer)) return;
+  text(peer: Peer, text: string, size = text.length): void {
+    if (!this.admitMessage(peer, size)) return;
     this.stats.messagesIn++;
     const decoded = decodeClientMessage(text);
     if (!decoded.ok) return this.offence(peer, decoded.error);
@@ -106,7 +106,7 @@ export class Hub {
 
   /** A binary message: a data-relay frame, forwarded without being parsed past its header. */
   binary(peer: Peer, frame: Uint8Array): void {
-    if (!this.admitMessage(peer)) return;
+    if (!this.admitMessage(peer, frame.length)) return;
     this.stats.messagesIn++;
     const entry = peer.entry;
     if (entry === undefined)
@@ -495,11 +495,20 @@ export class Hub {
 
   // ---- limits and errors -----------------------------------------------------------------------
 
-  /** Rate limits for every message, per connection and per address; closes the offender. */
-  private admitMessage(peer: Peer): boolean {
+  /** Size and rate limits for every message, per connection and per address; closes the offender. */
+  private admitMessage(peer: Peer, size: number): boolean {
     if (peer.closed) return false;
     const now = this.now();
     peer.lastSeen = now;
+    if (size > this.config.maxFrameBytes) {
+      this.stats.reject('message_too_big');
+      this.closePeer(
+        peer,
+        CloseCode.MESSAGE_TOO_BIG,
+        `message over ${this.config.maxFrameBytes} bytes`,
+      );
+      return false;
+    }
     if (!take(peer.bucket, now)) {
       this.stats.reject('rate_limited');
       this.closePeer(peer, CloseCode.RATE_LIMITED, 'too many messages from this connection');

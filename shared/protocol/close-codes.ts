@@ -7,7 +7,10 @@ export const CloseCode = {
   NORMAL: 1000,
   /** Server is shutting down or restarting: reconnect and resume. */
   GOING_AWAY: 1001,
-  /** A frame over the size limit; uWebSockets.js sends this itself. */
+  /**
+   * A message over `MAX_FRAME_BYTES`. One over twice that is cut off by uWebSockets.js without a
+   * close frame (the client sees 1006).
+   */
   MESSAGE_TOO_BIG: 1009,
   /** An exception at the server's socket edge; only this connection is closed. */
   INTERNAL_ERROR: 4000,

@@ -318,9 +318,7 @@ describe('repeated offences and oversized frames close the connection', () => {
     });
   });
 
-  // CloseCode.MESSAGE_TOO_BIG (1009) is documented as sent by uWS, but uWS 20.30 drops the TCP
-  // connection as soon as it reads the frame header, with no close frame: the client sees 1006.
-  it('a frame over maxFrameBytes → the socket is dropped (1006 at the client); one at the limit is read', async () => {
+  it('a frame over maxFrameBytes → 1009 with the limit in the reason; one at the limit is read', async () => {
     const s = await serve({ maxFrameBytes: 1024 });
     const c = await s.connect();
     // Exactly at the limit: decoded, and refused only for its content.
@@ -328,18 +326,35 @@ describe('repeated offences and oversized frames close the connection', () => {
     c.send(atLimit.replace('""', `"${'n'.repeat(1024 - atLimit.length)}"`));
     expect(await c.next('error')).toMatchObject({ code: 'too_long', field: 'name' });
     c.send('x'.repeat(1025));
-    expect(await c.closeInfo()).toEqual({ code: ABNORMAL_CLOSURE, reason: '' });
-    expect(s.hub.stats.messagesIn).toBe(1);
+    expect(await c.closeInfo()).toEqual({
+      code: CloseCode.MESSAGE_TOO_BIG,
+      reason: 'message over 1024 bytes',
+    });
+    expect(s.hub.stats.rejected.get('message_too_big')).toBe(1);
     await until(() => s.hub.connectionCount === 0, 'the server to forget the connection');
   });
 
-  it('a binary frame over maxFrameBytes → dropped the same way (1006)', async () => {
+  it('a binary frame over maxFrameBytes → 1009 too, and nothing is relayed', async () => {
     const s = await serve({ maxFrameBytes: 1024 });
     const { host, guests } = await lobbyWith(s, 1);
     host.sendBinary(encodeRelayFrame(guests[0]?.id ?? 0, new Uint8Array(1024)));
-    expect(await host.closeInfo()).toEqual({ code: ABNORMAL_CLOSURE, reason: '' });
+    expect(await host.closeInfo()).toEqual({
+      code: CloseCode.MESSAGE_TOO_BIG,
+      reason: 'message over 1024 bytes',
+    });
     await until(() => s.hub.connectionCount === 1, 'the server to forget the host');
     expect(guests[0]?.client.binaries).toEqual([]);
+  });
+
+  // Beyond twice the limit uWS 20.30 drops the TCP connection as soon as it reads the frame
+  // header, with no close frame: the client sees 1006.
+  it('a frame over twice maxFrameBytes → the socket is cut (1006 at the client)', async () => {
+    const s = await serve({ maxFrameBytes: 1024 });
+    const c = await s.connect();
+    c.send('x'.repeat(2049));
+    expect(await c.closeInfo()).toEqual({ code: ABNORMAL_CLOSURE, reason: '' });
+    expect(s.hub.stats.messagesIn).toBe(0);
+    await until(() => s.hub.connectionCount === 0, 'the server to forget the connection');
   });
 });
 
