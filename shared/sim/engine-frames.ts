@@ -1,0 +1,138 @@
+import { err, ok, type Result } from '../result.ts';
+
+/**
+ * The engine's messages between host and guests, inside a Link. Binary, big-endian.
+ *
+ *   SNAPSHOT (host → guest, unreliable)  kind, tick u32, base tick u32 (NO_BASE: full),
+ *                                        last input seq of this guest u32, game bytes
+ *   FULL     (host → guest, reliable)    same layout as SNAPSHOT, always a full state: for
+ *                                        late joiners and after a guest lost its baseline
+ *   EVENT    (host → guest, reliable)    kind, event u8, player id u16 (joined / left)
+ *   INPUT    (guest → host, unreliable)  kind, acked snapshot tick u32, newest seq u32,
+ *                                        count u8, count × (size u8, input bytes), oldest first:
+ *                                        the last few inputs, so one lost packet loses nothing
+ *   RESYNC   (guest → host, reliable)    kind: "send me a FULL" (a delta's base is unknown)
+ */
+export const EngineFrame = { SNAPSHOT: 1, FULL: 2, EVENT: 3, INPUT: 4, RESYNC: 5 } as const;
+export const NO_BASE = 0xffffffff;
+export const GameEvent = { JOINED: 1, LEFT: 2 } as const;
+export type GameEvent = (typeof GameEvent)[keyof typeof GameEvent];
+
+/** Most inputs repeated in one INPUT frame, and the largest encoded input. */
+export const MAX_INPUTS_PER_FRAME = 8;
+export const MAX_INPUT_BYTES = 32;
+
+export type EngineMessage =
+  | {
+      readonly kind: typeof EngineFrame.SNAPSHOT | typeof EngineFrame.FULL;
+      readonly tick: number;
+      readonly baseTick: number;
+      readonly inputSeq: number;
+      readonly body: Uint8Array;
+    }
+  | { readonly kind: typeof EngineFrame.EVENT; readonly event: GameEvent; readonly player: number }
+  | {
+      readonly kind: typeof EngineFrame.INPUT;
+      readonly ackTick: number;
+      readonly newestSeq: number;
+      readonly inputs: readonly Uint8Array[];
+    }
+  | { readonly kind: typeof EngineFrame.RESYNC };
+
+export function encodeSnapshot(
+  kind: typeof EngineFrame.SNAPSHOT | typeof EngineFrame.FULL,
+  tick: number,
+  baseTick: number,
+  inputSeq: number,
+  body: Uint8Array,
+): Uint8Array {
+  const out = new Uint8Array(13 + body.length);
+  const view = new DataView(out.buffer);
+  out[0] = kind;
+  view.setUint32(1, tick >>> 0);
+  view.setUint32(5, baseTick >>> 0);
+  view.setUint32(9, inputSeq >>> 0);
+  out.set(body, 13);
+  return out;
+}
+
+export function encodeEvent(event: GameEvent, player: number): Uint8Array {
+  return new Uint8Array([EngineFrame.EVENT, event, player >> 8, player & 0xff]);
+}
+
+/** The last inputs, oldest first, the newest being `newestSeq`. */
+export function encodeInputs(
+  ackTick: number,
+  newestSeq: number,
+  inputs: readonly Uint8Array[],
+): Uint8Array {
+  const size = 10 + inputs.reduce((n, i) => n + 1 + i.length, 0);
+  const out = new Uint8Array(size);
+  const view = new DataView(out.buffer);
+  out[0] = EngineFrame.INPUT;
+  view.setUint32(1, ackTick >>> 0);
+  view.setUint32(5, newestSeq >>> 0);
+  out[9] = inputs.length;
+  let at = 10;
+  for (const input of inputs) {
+    out[at++] = input.length;
+    out.set(input, at);
+    at += input.length;
+  }
+  return out;
+}
+
+export const encodeResync = (): Uint8Array => new Uint8Array([EngineFrame.RESYNC]);
+
+/** Decodes an engine frame from a peer; never trusts its bytes. */
+export function decodeEngineFrame(bytes: Uint8Array): Result<EngineMessage, string> {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  switch (bytes[0]) {
+    case EngineFrame.SNAPSHOT:
+    case EngineFrame.FULL: {
+      if (bytes.length < 13) return err('snapshot too short');
+      const kind = bytes[0];
+      const baseTick = view.getUint32(5);
+      if (kind === EngineFrame.FULL && baseTick !== NO_BASE)
+        return err('full snapshot with a base');
+      return ok({
+        kind,
+        tick: view.getUint32(1),
+        baseTick,
+        inputSeq: view.getUint32(9),
+        body: bytes.subarray(13),
+      });
+    }
+    case EngineFrame.EVENT: {
+      if (bytes.length !== 4) return err('event of the wrong size');
+      const event = bytes[1];
+      if (event !== GameEvent.JOINED && event !== GameEvent.LEFT) return err('unknown event');
+      return ok({ kind: EngineFrame.EVENT, event, player: view.getUint16(2) });
+    }
+    case EngineFrame.INPUT: {
+      if (bytes.length < 10) return err('input frame too short');
+      const count = bytes[9] ?? 0;
+      if (count === 0 || count > MAX_INPUTS_PER_FRAME) return err('bad input count');
+      const inputs: Uint8Array[] = [];
+      let at = 10;
+      for (let i = 0; i < count; i++) {
+        const size = bytes[at++];
+        if (size === undefined || size > MAX_INPUT_BYTES || at + size > bytes.length)
+          return err('input overruns frame');
+        inputs.push(bytes.subarray(at, at + size));
+        at += size;
+      }
+      if (at !== bytes.length) return err('trailing bytes after inputs');
+      return ok({
+        kind: EngineFrame.INPUT,
+        ackTick: view.getUint32(1),
+        newestSeq: view.getUint32(5),
+        inputs,
+      });
+    }
+    case EngineFrame.RESYNC:
+      return bytes.length === 1 ? ok({ kind: EngineFrame.RESYNC }) : err('resync with a payload');
+    default:
+      return err('unknown engine frame');
+  }
+}
