@@ -1,0 +1,126 @@
+import { describe, expect, it } from 'vitest';
+import {
+  decodeEngineFrame,
+  EngineFrame,
+  encodeEvent,
+  encodeInputs,
+  encodeResync,
+  encodeSnapshot,
+  GameEvent,
+  NO_BASE,
+} from '../../shared/sim/engine-frames.ts';
+import { HOST_LIMITS, HostLoop } from '../../web/game/host-loop.ts';
+import { MemoryTransport } from '../../web/net/memory-transport.ts';
+import { Session } from '../../web/net/session.ts';
+import { dots } from '../support/dots-game.ts';
+import { FakeClock } from '../support/fake-clock.ts';
+
+describe('engine frames', () => {
+  it('round-trip', () => {
+    const snap = encodeSnapshot(EngineFrame.SNAPSHOT, 7, 5, 3, new Uint8Array([1, 2]));
+    expect(decodeEngineFrame(snap)).toMatchObject({
+      ok: true,
+      value: { kind: 1, tick: 7, baseTick: 5, inputSeq: 3 },
+    });
+    expect(decodeEngineFrame(encodeEvent(GameEvent.LEFT, 300))).toEqual({
+      ok: true,
+      value: { kind: EngineFrame.EVENT, event: GameEvent.LEFT, player: 300 },
+    });
+    const inputs = decodeEngineFrame(
+      encodeInputs(9, 12, [new Uint8Array([1, 1]), new Uint8Array([2, 0])]),
+    );
+    expect(
+      inputs.ok &&
+        inputs.value.kind === EngineFrame.INPUT &&
+        inputs.value.inputs.map((i) => [...i]),
+    ).toEqual([
+      [1, 1],
+      [2, 0],
+    ]);
+    expect(decodeEngineFrame(encodeResync())).toEqual({
+      ok: true,
+      value: { kind: EngineFrame.RESYNC },
+    });
+  });
+
+  it.each([
+    ['empty', []],
+    ['unknown kind', [99]],
+    ['short snapshot', [1, 0, 0]],
+    ['full with a base', [...encodeSnapshot(EngineFrame.FULL, 1, 0, 0, new Uint8Array())]],
+    ['event of the wrong size', [3, 1, 0]],
+    ['unknown event', [3, 9, 0, 1]],
+    ['no inputs', [4, 0, 0, 0, 0, 0, 0, 0, 1, 0]],
+    ['too many inputs', [4, 0, 0, 0, 0, 0, 0, 0, 1, 9]],
+    ['input overruns', [4, 0, 0, 0, 0, 0, 0, 0, 1, 1, 5, 1]],
+    ['trailing bytes', [...encodeInputs(0, 1, [new Uint8Array([1, 1])]), 0]],
+    ['resync with payload', [5, 0]],
+  ])('refuse %s', (_name, bytes) => {
+    expect(decodeEngineFrame(new Uint8Array(bytes)).ok).toBe(false);
+  });
+
+  it('never throw on random bytes', () => {
+    let s = 1;
+    const next = () => {
+      s = (s * 48271) % 2147483647;
+      return s;
+    };
+    for (let i = 0; i < 10_000; i++) {
+      const bytes = new Uint8Array(next() % 40).map(() => next() % 256);
+      if (bytes.length > 0) bytes[0] = (next() % 6) as number;
+      expect(() => decodeEngineFrame(bytes)).not.toThrow();
+    }
+  });
+});
+
+describe('host loop: bad input from a guest', () => {
+  function setUp() {
+    const clock = new FakeClock();
+    const [atHost, atGuest] = MemoryTransport.pair('relay');
+    const host = new HostLoop({ game: dots, seed: 1, hostId: 1 });
+    host.addGuest(2, new Session({ relay: atHost, clock }));
+    const guest = new Session({ relay: atGuest, clock });
+    const send = (bytes: Uint8Array) => guest.send(bytes, { reliable: false });
+    return { clock, host, send };
+  }
+  const x = (host: HostLoop<ReturnType<typeof dots.init>, unknown>, id: number) =>
+    host.state.dots.find((d) => d.id === id)?.x ?? -1;
+
+  it('malformed frames and inputs are dropped and counted', () => {
+    const { host, send } = setUp();
+    send(new Uint8Array([42]));
+    send(encodeSnapshot(EngineFrame.SNAPSHOT, 1, NO_BASE, 0, new Uint8Array()));
+    send(encodeInputs(NO_BASE, 1, [new Uint8Array([7, 7])]));
+    host.step();
+    expect(host.stats.rejectedFrames).toBe(2);
+    expect(host.stats.rejectedInputs).toBe(1);
+  });
+
+  it('inputs are clamped: a guest cannot move faster than the rules allow', () => {
+    const { host, send } = setUp();
+    const start = x(host as never, 2);
+    // dots' input codec allows -1..1 only; a sanitized step moves 5 units.
+    send(encodeInputs(NO_BASE, 1, [dots.encodeInput({ dx: 1, dy: 0 })]));
+    host.step();
+    expect(x(host as never, 2) - start).toBe(5);
+  });
+
+  it('sequence numbers only go up: a replayed frame changes nothing', () => {
+    const { host, send } = setUp();
+    send(encodeInputs(NO_BASE, 5, [dots.encodeInput({ dx: 1, dy: 0 })]));
+    host.step();
+    const after = x(host as never, 2);
+    send(encodeInputs(NO_BASE, 5, [dots.encodeInput({ dx: 1, dy: 0 })]));
+    send(encodeInputs(NO_BASE, 3, [dots.encodeInput({ dx: -1, dy: 0 })]));
+    host.step();
+    // The last input is repeated (no new one): still moving right, never left.
+    expect(x(host as never, 2)).toBe(after + 5);
+  });
+
+  it(`a flood of input frames is cut at ${HOST_LIMITS.INPUT_FRAMES_PER_SECOND} a second`, () => {
+    const { host, send } = setUp();
+    for (let i = 1; i <= 500; i++)
+      send(encodeInputs(NO_BASE, i, [dots.encodeInput({ dx: 0, dy: 0 })]));
+    expect(host.stats.rateLimited).toBe(500 - HOST_LIMITS.INPUT_FRAMES_PER_SECOND);
+  });
+});
