@@ -37,6 +37,7 @@ function newest(paths) {
   return latest;
 }
 
+/** @type {import('esbuild').BuildOptions} */
 export const serverOptions = {
   entryPoints: [join(root, 'signaling/main.ts')],
   outfile: join(dist, 'server/main.js'),
@@ -49,6 +50,7 @@ export const serverOptions = {
   logLevel: 'warning',
 };
 
+/** @type {import('esbuild').BuildOptions} */
 export const webOptions = {
   entryPoints: { app: join(root, 'web/main.ts') },
   outdir: join(dist, 'web/assets'), // replaced per build by a private folder (see build())
