@@ -165,8 +165,8 @@ describe('Session', () => {
     for (const junk of [
       new Uint8Array(0),
       new Uint8Array([9, 0, 0, 0, 0]),
-      encodeFrame(FrameKind.ACK, 1, new Uint8Array(3)),
-      encodeFrame(FrameKind.RELIABLE, 0, new Uint8Array(70_000)),
+      encodeFrame(FrameKind.ACK, 0, 1, new Uint8Array(3)),
+      encodeFrame(FrameKind.RELIABLE, 0, 0, new Uint8Array(70_000)),
     ]) {
       relayGuest.send(junk, { reliable: true });
     }
@@ -192,5 +192,40 @@ describe('Session', () => {
   it('refuses a message over the size limit', () => {
     const { guest } = pairOfSessions({ direct: false });
     expect(() => guest.send(new Uint8Array(70_000), { reliable: true })).toThrow(RangeError);
+  });
+
+  it('a peer that reloads is a new instance: frames for the old one are dropped, both count afresh', () => {
+    const clock = new FakeClock();
+    const network = { schedule: (fn: () => void) => clock.later(fn, 20) };
+    const [atHost, atGuest] = MemoryTransport.pair('relay', network);
+    const host = new Session({ relay: atHost, clock });
+    const oldGuest = new Session({ relay: atGuest, clock });
+    const resets: number[] = [];
+    host.onReset(() => resets.push(clock.now()));
+    clock.advance(100);
+    for (let i = 0; i < 50; i++) oldGuest.send(msg(i), { reliable: true });
+    clock.advance(100);
+
+    // The guest's page reloads (nothing is closed politely): a new session on a new connection
+    // to the same host end.
+    const newGuest = new Session({ relay: MemoryTransport.rebind(atHost), clock });
+    const atNew: number[] = [];
+    newGuest.onMessage(
+      (b, o) => o.reliable && atNew.push(new DataView(b.buffer, b.byteOffset).getUint32(0)),
+    );
+    // In flight towards the old page when it went away.
+    for (let i = 100; i < 110; i++) host.send(msg(i), { reliable: true });
+    clock.advance(100);
+    expect(resets).toHaveLength(1);
+    for (let i = 0; i < 5; i++) host.send(msg(i), { reliable: true });
+    const atHostNow: number[] = [];
+    host.onMessage(
+      (b, o) => o.reliable && atHostNow.push(new DataView(b.buffer, b.byteOffset).getUint32(0)),
+    );
+    newGuest.send(msg(7), { reliable: true });
+    clock.advance(100);
+    expect(atNew).toEqual([0, 1, 2, 3, 4]);
+    expect(newGuest.stats.staleFrames).toBeGreaterThan(0);
+    expect(atHostNow).toEqual([7]);
   });
 });

@@ -91,7 +91,12 @@ export class GuestLoop<S, I> {
     this.game = options.game;
     this.stepMs = 1000 / this.game.tickRate;
     const now = options.now ?? (() => performance.now());
-    this.unsubscribe = options.link.onMessage((bytes) => this.receive(bytes, now()));
+    const offMessage = options.link.onMessage((bytes) => this.receive(bytes, now()));
+    const offReset = options.link.onReset(() => this.forget());
+    this.unsubscribe = () => {
+      offMessage();
+      offReset();
+    };
   }
 
   /** Joins, leaves: for announcements. */
@@ -146,6 +151,19 @@ export class GuestLoop<S, I> {
   }
 
   // ---- internals -------------------------------------------------------------------------------
+
+  /** The host started over: everything known of its game is void until its next full state. */
+  private forget(): void {
+    this.authoritative = undefined;
+    this.predicted = undefined;
+    this.bases.clear();
+    this.buffer.length = 0;
+    this.pending = [];
+    this.seq = 0;
+    this.ackTick = NO_BASE;
+    this.clockOffset = undefined;
+    this.correction = { x: 0, y: 0 };
+  }
 
   private stepOnce(input: I): void {
     const seq = ++this.seq;

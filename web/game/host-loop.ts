@@ -114,9 +114,21 @@ export class HostLoop<S, I> {
     this.guests.get(id)?.unsubscribe();
     const isNew = !this.game.players(this.stateValue).includes(id);
     if (isNew) this.stateValue = this.game.addPlayer(this.stateValue, id);
+    const offMessage = link.onMessage((bytes) => this.receive(id, bytes));
+    // The guest's page reloaded: its inputs count from one again, and it needs the whole state.
+    const offReset = link.onReset(() => {
+      guest.queue.length = 0;
+      guest.lastQueued = 0;
+      guest.lastSeq = 0;
+      guest.ackTick = NO_BASE;
+      guest.needsFull = true;
+    });
     const guest: Guest<I> = {
       link,
-      unsubscribe: link.onMessage((bytes) => this.receive(id, bytes)),
+      unsubscribe: () => {
+        offMessage();
+        offReset();
+      },
       input: this.game.noInput,
       lastSeq: 0,
       queue: [],

@@ -34,6 +34,11 @@ export interface Link {
   send(bytes: Uint8Array, options: SendOptions): void;
   onMessage(handler: (bytes: Uint8Array, options: SendOptions) => void): Unsubscribe;
   onStatus(handler: (status: LinkStatus) => void): Unsubscribe;
+  /**
+   * The peer started over (its page reloaded): whatever was in flight is gone and both sides
+   * count afresh; the game sends it a full state.
+   */
+  onReset(handler: () => void): Unsubscribe;
   close(): void;
 }
 

@@ -41,6 +41,18 @@ export class MemoryTransport implements Transport {
     return [a, b];
   }
 
+  /**
+   * A new partner for `end`, as when the page on the other side reloads: the old partner is cut
+   * off (what it sends goes nowhere) and `end` keeps its listeners.
+   */
+  static rebind(end: MemoryTransport): MemoryTransport {
+    const fresh = new MemoryTransport(end.kind, end.network);
+    if (end.other) end.other.other = undefined;
+    end.other = fresh;
+    fresh.other = end;
+    return fresh;
+  }
+
   get status(): LinkStatus {
     return this.statusValue;
   }

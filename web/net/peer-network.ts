@@ -99,6 +99,9 @@ export class PeerNetwork {
       (p) => p.id !== me && (me === lobby.hostId || p.id === lobby.hostId),
     );
     for (const player of wanted) {
+      // A session that gave up (5 s of silence everywhere) is replaced once the peer is back.
+      const old = this.peers.get(player.id);
+      if (old && old.session.status === 'closed' && player.connected) this.remove(player.id);
       const entry = this.peers.get(player.id) ?? this.add(player.id, me !== lobby.hostId);
       if (entry.present !== player.connected) {
         entry.present = player.connected;

@@ -1,4 +1,4 @@
-import { decodeFrame, encodeFrame, FRAME_HEADER_BYTES, FrameKind } from './frames.ts';
+import { decodeFrame, encodeFrame, encodePing, FRAME_HEADER_BYTES, FrameKind } from './frames.ts';
 import {
   Emitter,
   type Link,
@@ -72,6 +72,8 @@ export interface SessionStats {
   rejectedFrames: number;
   duplicates: number;
   staleUnreliable: number;
+  /** Frames addressed to a previous instance of this page. */
+  staleFrames: number;
   switches: number;
   directAttempts: number;
 }
@@ -100,6 +102,7 @@ export class Session implements Link {
     rejectedFrames: 0,
     duplicates: 0,
     staleUnreliable: 0,
+    staleFrames: 0,
     switches: 0,
     directAttempts: 0,
   };
@@ -113,6 +116,10 @@ export class Session implements Link {
   private readonly messages = new Emitter<[Uint8Array, SendOptions]>();
   private readonly statuses = new Emitter<[LinkStatus]>();
   private readonly kinds = new Emitter<[TransportKind]>();
+  private readonly resets = new Emitter<[]>();
+  /** This session's instance (1-65535), sent in pings; and the peer's, 0 until known. */
+  private readonly instance: number;
+  private peerInstance = 0;
   private readonly ticker: unknown;
 
   // Sending.
@@ -133,6 +140,7 @@ export class Session implements Link {
     this.clock = options.clock ?? browserClock;
     this.random = options.random ?? Math.random;
     this.retryDelay = this.limits.DIRECT_RETRY_MIN_MS;
+    this.instance = 1 + Math.floor(this.random() * 0xffff);
     this.relay = this.watch(options.relay);
     this.active = this.relay;
     this.ticker = this.clock.setInterval(() => this.tick(), this.limits.PING_INTERVAL_MS);
@@ -160,6 +168,9 @@ export class Session implements Link {
   onStatus(handler: (status: LinkStatus) => void): Unsubscribe {
     return this.statuses.on(handler);
   }
+  onReset(handler: () => void): Unsubscribe {
+    return this.resets.on(handler);
+  }
   /** Fires when traffic moves between relay and direct. */
   onKind(handler: (kind: TransportKind) => void): Unsubscribe {
     return this.kinds.on(handler);
@@ -175,7 +186,7 @@ export class Session implements Link {
     if (!reliable) {
       this.transmit(
         this.active,
-        encodeFrame(FrameKind.UNRELIABLE, this.nextUnreliable++, payload),
+        encodeFrame(FrameKind.UNRELIABLE, this.peerInstance, this.nextUnreliable++, payload),
         false,
       );
       return;
@@ -184,7 +195,7 @@ export class Session implements Link {
       this.finish();
       return;
     }
-    const frame = encodeFrame(FrameKind.RELIABLE, this.nextSeq, payload);
+    const frame = encodeFrame(FrameKind.RELIABLE, this.peerInstance, this.nextSeq, payload);
     this.unacked.push({ seq: this.nextSeq++, frame });
     this.transmit(this.active, frame, true);
   }
@@ -244,14 +255,24 @@ export class Session implements Link {
       this.stats.rejectedFrames++;
       return;
     }
+    const { kind, to, n, payload } = decoded.value;
+    if (to !== 0 && to !== this.instance) {
+      // Meant for this page's previous life (before a reload): not an error, just late.
+      this.stats.staleFrames++;
+      return;
+    }
     const now = this.clock.now();
     state.lastHeard = now;
     this.setStatus('open');
-    const { kind, n, payload } = decoded.value;
     switch (kind) {
-      case FrameKind.PING:
-        this.transmit(state, encodeFrame(FrameKind.PONG, n), true);
+      case FrameKind.PING: {
+        const instance = ((payload[0] ?? 0) << 8) | (payload[1] ?? 0);
+        // A peer that started over (a reloaded page): count afresh, both ways.
+        if (this.peerInstance !== 0 && instance !== this.peerInstance) this.restart();
+        this.peerInstance = instance;
+        this.transmit(state, encodeFrame(FrameKind.PONG, instance, n), true);
         return;
+      }
       case FrameKind.PONG: {
         const sentAt = state.pings.get(n);
         if (sentAt === undefined) return;
@@ -310,7 +331,7 @@ export class Session implements Link {
 
   private ack(state: TransportState): void {
     this.unackedReceived = 0;
-    this.transmit(state, encodeFrame(FrameKind.ACK, this.expected), true);
+    this.transmit(state, encodeFrame(FrameKind.ACK, this.peerInstance, this.expected), true);
   }
 
   private tick(): void {
@@ -346,7 +367,19 @@ export class Session implements Link {
     state.pings.set(id, this.clock.now());
     // Unanswered pings are forgotten after a few rounds; they only feed RTT.
     if (state.pings.size > 16) state.pings.delete(state.pings.keys().next().value as number);
-    this.transmit(state, encodeFrame(FrameKind.PING, id), true);
+    this.transmit(state, encodePing(this.peerInstance, id, this.instance), true);
+  }
+
+  /** The peer is a new instance: nothing in flight will be acknowledged; count from zero. */
+  private restart(): void {
+    this.nextSeq = 0;
+    this.unacked.length = 0;
+    this.nextUnreliable = 0;
+    this.expected = 0;
+    this.reorder.clear();
+    this.lastUnreliable = -1;
+    this.unackedReceived = 0;
+    this.resets.emit();
   }
 
   private switchTo(state: TransportState): void {
@@ -397,5 +430,6 @@ export class Session implements Link {
     this.messages.clear();
     this.statuses.clear();
     this.kinds.clear();
+    this.resets.clear();
   }
 }
