@@ -28,7 +28,7 @@ export class GameRunner<S, I> {
   private readonly off: Unsubscribe[] = [];
   private readonly stopClock: () => void;
 
-  constructor(private readonly options: GameRunnerOptions<S, I>) {
+  constructor(options: GameRunnerOptions<S, I>) {
     const { game, client, network } = options;
     const me = client.you;
     const lobby = client.lobby;
