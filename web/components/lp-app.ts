@@ -1,9 +1,13 @@
 import { css, html, LitElement } from 'lit';
 import { formatLobbyCode, normalizeLobbyCode } from '../../shared/protocol/lobby-code.ts';
 import type { LobbyView } from '../../shared/protocol/signaling.ts';
+import { type TagInput, type TagState, tag } from '../../shared/sim/tag/index.ts';
+import { GameRunner } from '../game/game-runner.ts';
+import { watchKeyboard } from '../game/keyboard-input.ts';
 import { DirectTransport } from '../net/direct-transport.ts';
 import { type PeerInfo, PeerNetwork } from '../net/peer-network.ts';
 import { type Hello, SignalingClient, type SignalingState } from '../net/signaling-client.ts';
+import { type PlayerLabel, TagRenderer } from '../render/tag-renderer.ts';
 
 /**
  * A minimal lobby page: create a lobby or join one by link, see who is in it and how each player
@@ -25,13 +29,17 @@ export class LpApp extends LitElement {
     .code { font-size: 2rem; letter-spacing: 0.1em; font-family: ui-monospace, monospace; margin: 0.5rem 0; }
     .conn { font-size: 0.85em; opacity: 0.8; }
     [role='alert'] { color: #b00020; }
+    canvas { position: fixed; inset: 0; width: 100vw; height: 100vh; display: block; }
     @media (prefers-color-scheme: dark) { [role='alert'] { color: #ff8a80; } }
   `;
 
   declare lobby: LobbyView | undefined;
   declare state: SignalingState | undefined;
   declare peers: PeerInfo[];
+  declare playing: boolean;
   private client: SignalingClient | undefined;
+  private runner: GameRunner<TagState, TagInput> | undefined;
+  private stopGame: (() => void) | undefined;
   private network: PeerNetwork | undefined;
   private refresh: ReturnType<typeof setInterval> | undefined;
   private readonly joinCode = normalizeLobbyCode(
@@ -50,11 +58,13 @@ export class LpApp extends LitElement {
     this.lobby = undefined;
     this.state = undefined;
     this.peers = [];
+    this.playing = false;
   }
 
   override disconnectedCallback(): void {
     super.disconnectedCallback();
     clearInterval(this.refresh);
+    this.stopGame?.();
     this.network?.close();
     this.client?.close();
   }
@@ -62,6 +72,7 @@ export class LpApp extends LitElement {
   override render() {
     const lobby = this.lobby;
     const s = this.state;
+    if (this.playing) return html`<canvas aria-label="Game"></canvas>`;
     return html`
       <h1>lanparty</h1>
       ${lobby ? this.renderLobby(lobby) : this.renderStart()}
@@ -94,7 +105,61 @@ export class LpApp extends LitElement {
           </li>`;
         })}
       </ul>
+      ${you === lobby.hostId ? html`<button @click=${this.startGame}>Start game</button>` : html`<p>Waiting for the host to start…</p>`}
     `;
+  }
+
+  /** The host starts the game; guests join in as soon as its first snapshot arrives. */
+  private startGame(): void {
+    const client = this.client;
+    const network = this.network;
+    if (!client || !network || this.runner) return;
+    this.runner = new GameRunner({
+      game: tag,
+      client,
+      network,
+      seed: (Math.random() * 2 ** 32) >>> 0,
+    });
+    this.play();
+  }
+
+  /** Shows the canvas, reads the keyboard and draws every frame. */
+  private async play(): Promise<void> {
+    this.playing = true;
+    await this.updateComplete;
+    const canvas = this.renderRoot.querySelector('canvas');
+    const runner = this.runner;
+    if (!canvas || !runner) return;
+    const renderer = new TagRenderer(canvas);
+    const stopKeys = watchKeyboard(window, (input) => runner.setInput(input));
+    let frame = 0;
+    const draw = (now: number) => {
+      const state = runner.view(now);
+      if (state) renderer.draw(state, this.client?.you, this.labels(), now);
+      frame = requestAnimationFrame(draw);
+    };
+    frame = requestAnimationFrame(draw);
+    this.stopGame = () => {
+      cancelAnimationFrame(frame);
+      stopKeys();
+      runner.dispose();
+    };
+  }
+
+  /** Names from the lobby; connection kind and ping from this browser's sessions. */
+  private labels(): Map<number, PlayerLabel> {
+    const labels = new Map<number, PlayerLabel>();
+    const lobby = this.lobby;
+    for (const p of lobby?.players ?? []) {
+      const peer = this.peers.find((i) => i.id === p.id);
+      labels.set(p.id, {
+        name: p.name,
+        connected: p.connected,
+        kind: peer?.kind === 'memory' ? undefined : peer?.kind,
+        rtt: peer?.rtt,
+      });
+    }
+    return labels;
   }
 
   private onSubmit(event: SubmitEvent): void {
@@ -121,7 +186,16 @@ export class LpApp extends LitElement {
       this.peers = this.network?.info() ?? [];
     };
     this.network.onChange(update);
-    this.refresh = setInterval(update, 1000);
+    this.refresh = setInterval(() => {
+      update();
+      // A guest's game begins with the host's first snapshot.
+      const guest = this.runner?.guest;
+      if (guest?.authoritative !== undefined && !this.playing) this.play();
+    }, 250);
+    this.network.onPeer((id) => {
+      if (this.runner || id !== client.lobby?.hostId || client.isHost || !this.network) return;
+      this.runner = new GameRunner({ game: tag, client, network: this.network });
+    });
   }
 }
 
