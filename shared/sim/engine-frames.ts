@@ -3,10 +3,13 @@ import { err, ok, type Result } from '../result.ts';
 /**
  * The engine's messages between host and guests, inside a Link. Binary, big-endian.
  *
- *   SNAPSHOT (host → guest, unreliable)  kind, tick u32, base tick u32 (NO_BASE: full),
- *                                        last input seq of this guest u32, game bytes
- *   FULL     (host → guest, reliable)    same layout as SNAPSHOT, always a full state: for
- *                                        late joiners and after a guest lost its baseline
+ *   SNAPSHOT (host → guest, unreliable)  kind, base tick & 0xff, last input seq of this guest
+ *                                        & 0xff, game delta. A guest keeps under 256 ticks of
+ *                                        bases and under 256 unconfirmed inputs, so the low
+ *                                        bytes name them; the tick itself is in the game bytes
+ *   FULL     (host → guest, either)      kind, input seq & 0xff, a full game state: for late
+ *                                        joiners, after a guest lost its base, or when the
+ *                                        guest acknowledged nothing the host still has
  *   EVENT    (host → guest, reliable)    kind, event u8, player id u16 (joined / left)
  *   INPUT    (guest → host, unreliable)  kind, acked snapshot tick u32, newest seq u32,
  *                                        count u8, count × (size u8, input bytes), oldest first:
@@ -24,12 +27,12 @@ export const MAX_INPUT_BYTES = 32;
 
 export type EngineMessage =
   | {
-      readonly kind: typeof EngineFrame.SNAPSHOT | typeof EngineFrame.FULL;
-      readonly tick: number;
-      readonly baseTick: number;
-      readonly inputSeq: number;
+      readonly kind: typeof EngineFrame.SNAPSHOT;
+      readonly baseLow: number;
+      readonly seqLow: number;
       readonly body: Uint8Array;
     }
+  | { readonly kind: typeof EngineFrame.FULL; readonly seqLow: number; readonly body: Uint8Array }
   | { readonly kind: typeof EngineFrame.EVENT; readonly event: GameEvent; readonly player: number }
   | {
       readonly kind: typeof EngineFrame.INPUT;
@@ -39,21 +42,27 @@ export type EngineMessage =
     }
   | { readonly kind: typeof EngineFrame.RESYNC };
 
-export function encodeSnapshot(
-  kind: typeof EngineFrame.SNAPSHOT | typeof EngineFrame.FULL,
-  tick: number,
-  baseTick: number,
-  inputSeq: number,
-  body: Uint8Array,
-): Uint8Array {
-  const out = new Uint8Array(13 + body.length);
-  const view = new DataView(out.buffer);
-  out[0] = kind;
-  view.setUint32(1, tick >>> 0);
-  view.setUint32(5, baseTick >>> 0);
-  view.setUint32(9, inputSeq >>> 0);
-  out.set(body, 13);
+/** A delta against the snapshot of `baseTick`; snapshots go out 30 times a second, so 3 bytes. */
+export function encodeDelta(baseTick: number, inputSeq: number, body: Uint8Array): Uint8Array {
+  const out = new Uint8Array(3 + body.length);
+  out[0] = EngineFrame.SNAPSHOT;
+  out[1] = baseTick & 0xff;
+  out[2] = inputSeq & 0xff;
+  out.set(body, 3);
   return out;
+}
+
+export function encodeFull(inputSeq: number, body: Uint8Array): Uint8Array {
+  const out = new Uint8Array(2 + body.length);
+  out[0] = EngineFrame.FULL;
+  out[1] = inputSeq & 0xff;
+  out.set(body, 2);
+  return out;
+}
+
+/** The newest number ≤ `newest` whose low byte is `low` (for ticks and sequence numbers). */
+export function fromLowByte(low: number, newest: number): number {
+  return newest - ((newest - low) & 0xff);
 }
 
 export function encodeEvent(event: GameEvent, player: number): Uint8Array {
@@ -89,20 +98,16 @@ export function decodeEngineFrame(bytes: Uint8Array): Result<EngineMessage, stri
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   switch (bytes[0]) {
     case EngineFrame.SNAPSHOT:
-    case EngineFrame.FULL: {
-      if (bytes.length < 13) return err('snapshot too short');
-      const kind = bytes[0];
-      const baseTick = view.getUint32(5);
-      if (kind === EngineFrame.FULL && baseTick !== NO_BASE)
-        return err('full snapshot with a base');
+      if (bytes.length < 4) return err('snapshot too short');
       return ok({
-        kind,
-        tick: view.getUint32(1),
-        baseTick,
-        inputSeq: view.getUint32(9),
-        body: bytes.subarray(13),
+        kind: EngineFrame.SNAPSHOT,
+        baseLow: bytes[1] ?? 0,
+        seqLow: bytes[2] ?? 0,
+        body: bytes.subarray(3),
       });
-    }
+    case EngineFrame.FULL:
+      if (bytes.length < 3) return err('full snapshot too short');
+      return ok({ kind: EngineFrame.FULL, seqLow: bytes[1] ?? 0, body: bytes.subarray(2) });
     case EngineFrame.EVENT: {
       if (bytes.length !== 4) return err('event of the wrong size');
       const event = bytes[1];

@@ -2,10 +2,12 @@ import { describe, expect, it } from 'vitest';
 import {
   decodeEngineFrame,
   EngineFrame,
+  encodeDelta,
   encodeEvent,
+  encodeFull,
   encodeInputs,
   encodeResync,
-  encodeSnapshot,
+  fromLowByte,
   GameEvent,
   NO_BASE,
 } from '../../shared/sim/engine-frames.ts';
@@ -17,10 +19,15 @@ import { FakeClock } from '../support/fake-clock.ts';
 
 describe('engine frames', () => {
   it('round-trip', () => {
-    const snap = encodeSnapshot(EngineFrame.SNAPSHOT, 7, 5, 3, new Uint8Array([1, 2]));
+    const snap = encodeDelta(261, 515, new Uint8Array([1, 2]));
+    expect(snap.length).toBe(5);
     expect(decodeEngineFrame(snap)).toMatchObject({
       ok: true,
-      value: { kind: 1, tick: 7, baseTick: 5, inputSeq: 3 },
+      value: { kind: 1, baseLow: 5, seqLow: 3 },
+    });
+    expect(decodeEngineFrame(encodeFull(7, new Uint8Array([9])))).toMatchObject({
+      ok: true,
+      value: { kind: EngineFrame.FULL, seqLow: 7 },
     });
     expect(decodeEngineFrame(encodeEvent(GameEvent.LEFT, 300))).toEqual({
       ok: true,
@@ -47,7 +54,7 @@ describe('engine frames', () => {
     ['empty', []],
     ['unknown kind', [99]],
     ['short snapshot', [1, 0, 0]],
-    ['full with a base', [...encodeSnapshot(EngineFrame.FULL, 1, 0, 0, new Uint8Array())]],
+    ['short full snapshot', [2, 0]],
     ['event of the wrong size', [3, 1, 0]],
     ['unknown event', [3, 9, 0, 1]],
     ['no inputs', [4, 0, 0, 0, 0, 0, 0, 0, 1, 0]],
@@ -57,6 +64,14 @@ describe('engine frames', () => {
     ['resync with payload', [5, 0]],
   ])('refuse %s', (_name, bytes) => {
     expect(decodeEngineFrame(new Uint8Array(bytes)).ok).toBe(false);
+  });
+
+  it('recover a number from its low byte and the newest one known', () => {
+    expect(fromLowByte(5, 261)).toBe(261);
+    expect(fromLowByte(4, 261)).toBe(260);
+    expect(fromLowByte(250, 261)).toBe(250);
+    expect(fromLowByte(6, 261)).toBe(6);
+    expect(fromLowByte(0, 0)).toBe(0);
   });
 
   it('never throw on random bytes', () => {
@@ -89,7 +104,7 @@ describe('host loop: bad input from a guest', () => {
   it('malformed frames and inputs are dropped and counted', () => {
     const { host, send } = setUp();
     send(new Uint8Array([42]));
-    send(encodeSnapshot(EngineFrame.SNAPSHOT, 1, NO_BASE, 0, new Uint8Array()));
+    send(encodeFull(0, new Uint8Array([1])));
     send(encodeInputs(NO_BASE, 1, [new Uint8Array([7, 7])]));
     host.step();
     expect(host.stats.rejectedFrames).toBe(2);

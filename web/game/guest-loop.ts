@@ -3,6 +3,7 @@ import {
   EngineFrame,
   encodeInputs,
   encodeResync,
+  fromLowByte,
   type GameEvent,
   MAX_INPUTS_PER_FRAME,
   NO_BASE,
@@ -206,21 +207,33 @@ export class GuestLoop<S, I> {
         return;
       case EngineFrame.SNAPSHOT:
       case EngineFrame.FULL: {
-        const latest = this.authoritative === undefined ? -1 : this.game.tick(this.authoritative);
-        if (msg.tick <= latest) return;
-        const base = msg.baseTick === NO_BASE ? undefined : this.bases.get(msg.baseTick);
-        if (msg.baseTick !== NO_BASE && base === undefined) return this.resync(now);
+        let base: S | undefined;
+        if (msg.kind === EngineFrame.SNAPSHOT) {
+          base = this.baseByLowByte(msg.baseLow);
+          if (base === undefined) return this.resync(now);
+        }
         const state = this.game.decode(base, msg.body);
-        if (!state.ok || this.game.tick(state.value) !== msg.tick) {
+        if (!state.ok) {
           this.stats.rejectedFrames++;
           return this.resync(now);
         }
-        this.accept(msg.tick, msg.inputSeq, state.value, now);
+        const tick = this.game.tick(state.value);
+        const latest = this.authoritative === undefined ? -1 : this.game.tick(this.authoritative);
+        // Unreliable snapshots may be overtaken by a reliable full one: never go back.
+        if (tick <= latest) return;
+        this.accept(tick, fromLowByte(msg.seqLow, this.seq), state.value, now);
         return;
       }
       default:
         this.stats.rejectedFrames++;
     }
+  }
+
+  /** The newest base whose tick has this low byte (the host names bases it knows we hold). */
+  private baseByLowByte(low: number): S | undefined {
+    let found: S | undefined;
+    for (const [tick, state] of this.bases) if ((tick & 0xff) === low) found = state;
+    return found;
   }
 
   private accept(tick: number, inputSeq: number, state: S, now: number): void {

@@ -1,8 +1,9 @@
 import {
   decodeEngineFrame,
   EngineFrame,
+  encodeDelta,
   encodeEvent,
-  encodeSnapshot,
+  encodeFull,
   GameEvent,
   NO_BASE,
 } from '../../shared/sim/engine-frames.ts';
@@ -205,23 +206,12 @@ export class HostLoop<S, I> {
         this.sendFull(id, guest);
         continue;
       }
-      const base = this.history.get(guest.ackTick);
+      // A base the guest can still name by its low tick byte, or the whole state.
+      const base = tick - guest.ackTick < 200 ? this.history.get(guest.ackTick) : undefined;
       const frame =
         base === undefined
-          ? encodeSnapshot(
-              EngineFrame.SNAPSHOT,
-              tick,
-              NO_BASE,
-              guest.lastSeq,
-              this.game.encodeFull(this.stateValue),
-            )
-          : encodeSnapshot(
-              EngineFrame.SNAPSHOT,
-              tick,
-              guest.ackTick,
-              guest.lastSeq,
-              this.game.encodeDelta(base, this.stateValue),
-            );
+          ? encodeFull(guest.lastSeq, this.game.encodeFull(this.stateValue))
+          : encodeDelta(guest.ackTick, guest.lastSeq, this.game.encodeDelta(base, this.stateValue));
       guest.link.send(frame, { reliable: false });
       this.stats.snapshots++;
       this.stats.snapshotBytes += frame.length;
@@ -232,13 +222,7 @@ export class HostLoop<S, I> {
     const tick = this.game.tick(this.stateValue);
     this.history.set(tick, this.stateValue);
     guest.needsFull = false;
-    const frame = encodeSnapshot(
-      EngineFrame.FULL,
-      tick,
-      NO_BASE,
-      guest.lastSeq,
-      this.game.encodeFull(this.stateValue),
-    );
+    const frame = encodeFull(guest.lastSeq, this.game.encodeFull(this.stateValue));
     guest.link.send(frame, { reliable: true });
     this.stats.snapshotBytes += frame.length;
   }

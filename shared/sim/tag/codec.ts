@@ -131,7 +131,8 @@ function decodeFull(r: ByteReader): Result<TagState, string> {
 export function encodeDelta(base: TagState, state: TagState, baseHash: number): Uint8Array {
   const w = new ByteWriter();
   w.u8(KIND_DELTA);
-  w.varint(base.tick);
+  // The engine's envelope names the base; its low tick byte and 16 bits of its hash check it.
+  w.u8(base.tick & 0xff);
   w.u16(baseHash & 0xffff);
   w.zigzag(state.tick - base.tick);
 
@@ -171,8 +172,11 @@ export function encodeDelta(base: TagState, state: TagState, baseHash: number): 
   const changed: [TagPlayer, TagPlayer][] = [];
   for (const p of state.players) {
     const old = before.get(p.id);
-    if (old !== undefined && (old.x !== p.x || old.y !== p.y || old.score !== p.score)) {
-      changed.push([old, p]);
+    if (old === undefined) continue;
+    // Scores are sent only where they differ from what the rules make them.
+    const expected = { ...old, score: expectedScore(base, state, old) };
+    if (expected.x !== p.x || expected.y !== p.y || expected.score !== p.score) {
+      changed.push([expected, p]);
     }
   }
   w.varint(changed.length);
@@ -193,10 +197,11 @@ export function encodeDelta(base: TagState, state: TagState, baseHash: number): 
 }
 
 function decodeDelta(r: ByteReader, base: TagState, baseHash: number): Result<TagState, string> {
-  const baseTick = r.varint();
+  const baseTick = r.u8();
   const check = r.u16();
   if (r.error !== undefined) return err(r.error);
-  if (baseTick !== base.tick) return err(`delta is against tick ${baseTick}, not ${base.tick}`);
+  if (baseTick !== (base.tick & 0xff))
+    return err(`delta is against another tick than ${base.tick}`);
   if (check !== (baseHash & 0xffff)) return err('delta is against another state of that tick');
   const tick = base.tick + r.zigzag();
 
@@ -214,7 +219,11 @@ function decodeDelta(r: ByteReader, base: TagState, baseHash: number): Result<Ta
   if (mask & Header.IMMUNE_TICKS) immuneTicks = r.u8();
   if (mask & Header.LAST_ROUND) lastRound = readResults(r);
 
-  const players = new Map(base.players.map((p) => [p.id, p]));
+  const next = { tick, phase, round, it };
+  const players = new Map(
+    base.players.map((p) => [p.id, { ...p, score: expectedScore(base, next, p) }]),
+  );
+  const inBase = new Set(players.values());
   for (const id of readIds(r)) {
     if (!players.delete(id)) r.fail(`removed player ${id} is not in the base`);
   }
@@ -230,7 +239,7 @@ function decodeDelta(r: ByteReader, base: TagState, baseHash: number): Result<Ta
     const change = r.u8();
     if (change === 0 || (change & ~KNOWN_CHANGES) !== 0) r.fail(`bad change mask ${change}`);
     const old = players.get(id);
-    if (old === undefined || !base.players.includes(old)) {
+    if (old === undefined || !inBase.has(old)) {
       r.fail(`changed player ${id} is not in the base`);
       break;
     }
@@ -258,6 +267,24 @@ function decodeDelta(r: ByteReader, base: TagState, baseHash: number): Result<Ta
   return finish(r, state);
 }
 
+/**
+ * The score the rules give `p` from `base` to `next` when nothing unusual happens: a point per
+ * tick for a player who is not "it", within one round of play. Deltas send only deviations.
+ */
+function expectedScore(
+  base: TagState,
+  next: Pick<TagState, 'tick' | 'phase' | 'round' | 'it'>,
+  p: TagPlayer,
+): number {
+  const steady =
+    base.phase === 'playing' &&
+    next.phase === 'playing' &&
+    base.round === next.round &&
+    p.id !== base.it &&
+    p.id !== next.it;
+  return steady ? p.score + (next.tick - base.tick) : p.score;
+}
+
 // ---- both ------------------------------------------------------------------------------------
 
 /** Decodes a full snapshot, or a delta against `base` (whose hash the caller passes). */
@@ -275,11 +302,21 @@ export function decodeState(
   return decodeDelta(r, base, baseHash());
 }
 
+/**
+ * Hashes already computed: states are immutable, and the host hashes the same delta base once
+ * per guest and snapshot.
+ */
+const hashes = new WeakMap<TagState, number>();
+
 /** FNV-1a (32-bit) over the full snapshot. */
 export function hashState(state: TagState): number {
+  const known = hashes.get(state);
+  if (known !== undefined) return known;
   let h = 0x811c9dc5;
   for (const b of encodeFull(state)) h = Math.imul(h ^ b, 0x01000193);
-  return h >>> 0;
+  const hash = h >>> 0;
+  hashes.set(state, hash);
+  return hash;
 }
 
 function finish(r: ByteReader, state: TagState): Result<TagState, string> {
