@@ -4,6 +4,7 @@ import type { LobbyView } from '../../shared/protocol/signaling.ts';
 import { type TagInput, type TagState, tag } from '../../shared/sim/tag/index.ts';
 import { GameRunner } from '../game/game-runner.ts';
 import { watchKeyboard } from '../game/keyboard-input.ts';
+import { watchJoystick } from '../game/touch-joystick.ts';
 import { DirectTransport } from '../net/direct-transport.ts';
 import { type PeerInfo, PeerNetwork } from '../net/peer-network.ts';
 import { type Hello, SignalingClient, type SignalingState } from '../net/signaling-client.ts';
@@ -132,6 +133,7 @@ export class LpApp extends LitElement {
     if (!canvas || !runner) return;
     const renderer = new TagRenderer(canvas);
     const stopKeys = watchKeyboard(window, (input) => runner.setInput(input));
+    const stopStick = watchJoystick(canvas, (input) => runner.setInput(input));
     let frame = 0;
     const draw = (now: number) => {
       const state = runner.view(now);
@@ -142,6 +144,7 @@ export class LpApp extends LitElement {
     this.stopGame = () => {
       cancelAnimationFrame(frame);
       stopKeys();
+      stopStick();
       runner.dispose();
     };
   }

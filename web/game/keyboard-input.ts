@@ -37,8 +37,12 @@ export function watchKeyboard(target: Window, onChange: (input: TagInput) => voi
   const update = () => onChange(vectorFor(held));
   const down = (e: KeyboardEvent) => {
     if (!(e.code in KEYS) || e.altKey || e.ctrlKey || e.metaKey) return;
-    const target = e.target as HTMLElement | null;
-    if (target?.closest('input, textarea, select, [contenteditable]')) return;
+    // Typing in a field is not steering.
+    if (
+      e.target instanceof Element &&
+      e.target.closest('input, textarea, select, [contenteditable]')
+    )
+      return;
     e.preventDefault();
     if (!held.has(e.code)) {
       held.add(e.code);
