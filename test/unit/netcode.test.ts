@@ -155,4 +155,53 @@ describe('netcode over a bad network (100 ms ± 30 ms, 5% loss)', () => {
     expect(position(host.state, 3)).toEqual(before);
     expect(position(host.state, 2)?.x).not.toEqual(position(dots.init(1, [2]), 2)?.x);
   });
+
+  it('a guest that comes back on a new link gets its own player back, where it was', () => {
+    const { clock, host, guests } = network({
+      latencyMs: 10,
+      jitterMs: 0,
+      loss: 0,
+      guests: 1,
+      seed: 5,
+    });
+    clock.setInterval(() => host.advance(clock.now()), 4);
+    clock.setInterval(() => guests[0]?.loop.advance(clock.now(), { dx: 1, dy: 0 }), 4);
+    clock.advance(1000);
+    const before = position(host.state, 2);
+    // Its page reloads: a new session and a new guest loop, same seat id.
+    const [atHost, atGuest] = MemoryTransport.pair('relay', {
+      schedule: (fn) => clock.later(fn, 10),
+    });
+    host.addGuest(2, new Session({ relay: atHost, clock }));
+    const back = new GuestLoop({
+      game: dots,
+      me: 2,
+      link: new Session({ relay: atGuest, clock }),
+      now: () => clock.now(),
+    });
+    clock.advance(300);
+    expect(host.state.dots.map((d) => d.id)).toEqual([1, 2]);
+    expect(position(host.state, 2)).toEqual(before);
+    expect(position(back.authoritative, 2)).toEqual(before);
+  });
+
+  it("a guest that leaves for good disappears from everyone's game", () => {
+    const { clock, host, guests } = network({
+      latencyMs: 10,
+      jitterMs: 0,
+      loss: 0,
+      guests: 2,
+      seed: 6,
+    });
+    clock.setInterval(() => host.advance(clock.now()), 4);
+    clock.setInterval(() => guests[1]?.loop.advance(clock.now(), dots.noInput), 4);
+    const events: [number, number][] = [];
+    guests[1]?.loop.onEvent((e, id) => events.push([e, id]));
+    clock.advance(300);
+    host.removeGuest(2);
+    clock.advance(300);
+    expect(host.state.dots.map((d) => d.id)).toEqual([1, 3]);
+    expect(guests[1]?.loop.authoritative?.dots.map((d) => d.id)).toEqual([1, 3]);
+    expect(events).toContainEqual([2, 2]);
+  });
 });
