@@ -114,3 +114,26 @@ describe('PeerNetwork over the real server (relay)', () => {
     expect(Date.now() - t0).toBeLessThan(2000);
   });
 });
+
+describe('a page that reloads', () => {
+  it('takes its seat back from what it saved, and the host sees it return', async () => {
+    const { server, hostClient, guestClient, host } = await setUp();
+    const saved = guestClient.seat;
+    expect(saved?.you).toBe(2);
+    // The page goes away without a word, and a new page starts from the saved seat.
+    (guestClient as unknown as { socket: WebSocket }).socket.terminate();
+    guestClient.close();
+    await until(() => host.info()[0]?.present === false);
+    const reloaded = new SignalingClient({
+      server: server.baseUrl,
+      hello: { type: 'join', code: hostClient.lobby?.code ?? '', name: 'ignored' },
+      saved,
+      socket: (url) => new WebSocket(url, { origin: server.baseUrl }) as unknown as SocketLike,
+    });
+    cleanup.push(() => reloaded.close());
+    await until(() => reloaded.state.kind === 'open');
+    expect(reloaded.you).toBe(2);
+    expect(reloaded.lobby?.players.map((p) => p.name)).toEqual(['Host', 'Guest']);
+    await until(() => host.info()[0]?.present === true);
+  });
+});

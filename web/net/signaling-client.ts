@@ -55,10 +55,20 @@ export const SIGNALING_LIMITS = {
   RESUME_WINDOW_MS: 30_000,
 } as const;
 
+/** What a page keeps (in sessionStorage) to take its seat back after a reload. */
+export interface SavedSeat {
+  readonly lobby: LobbyView;
+  readonly you: number;
+  readonly token: string;
+  readonly hostKey?: string | undefined;
+}
+
 export interface SignalingClientOptions {
   /** The page origin or server base URL (http/https); the WebSocket URL is derived from it. */
   readonly server: string;
   readonly hello: Hello;
+  /** A seat this page held before it reloaded: resumed (or re-claimed) instead of `hello`. */
+  readonly saved?: SavedSeat | undefined;
   readonly socket?: SocketFactory;
   readonly random?: () => number;
   readonly now?: () => number;
@@ -96,6 +106,12 @@ export class SignalingClient {
   private readonly errors = new Emitter<[ErrorReply]>();
 
   constructor(private readonly options: SignalingClientOptions) {
+    if (options.saved) {
+      this.lobby = options.saved.lobby;
+      this.token = options.saved.token;
+      this.hostKey = options.saved.hostKey;
+      this.you = options.saved.you;
+    }
     this.socketFactory = options.socket ?? ((url) => new WebSocket(url) as unknown as SocketLike);
     this.random = options.random ?? Math.random;
     this.now = options.now ?? (() => Date.now());
@@ -104,6 +120,12 @@ export class SignalingClient {
 
   get state(): SignalingState {
     return this.stateValue;
+  }
+  /** What to keep to take this seat back after a reload; undefined until seated. */
+  get seat(): SavedSeat | undefined {
+    return this.lobby && this.token && this.you !== undefined
+      ? { lobby: this.lobby, you: this.you, token: this.token, hostKey: this.hostKey }
+      : undefined;
   }
   get isHost(): boolean {
     return this.you !== undefined && this.you === this.lobby?.hostId;
