@@ -66,7 +66,10 @@ export const webOptions = {
   // `events` packages (plain dependencies, resolved by the bundler).
   define: { global: 'globalThis' },
   inject: [join(root, 'web/shims/process.js')],
-  alias: { debug: join(root, 'web/shims/debug.cjs') },
+  alias: {
+    debug: join(root, 'web/shims/debug.cjs'),
+    'readable-stream': join(root, 'web/shims/readable-stream.cjs'),
+  },
   logLevel: 'warning',
 };
 

@@ -1,219 +1,265 @@
 import { css, html, LitElement } from 'lit';
-import { formatLobbyCode, normalizeLobbyCode } from '../../shared/protocol/lobby-code.ts';
-import type { LobbyView } from '../../shared/protocol/signaling.ts';
-import { type TagInput, type TagState, tag } from '../../shared/sim/tag/index.ts';
-import { GameRunner } from '../game/game-runner.ts';
-import { watchKeyboard } from '../game/keyboard-input.ts';
-import { watchJoystick } from '../game/touch-joystick.ts';
-import { DirectTransport } from '../net/direct-transport.ts';
-import { type PeerInfo, PeerNetwork } from '../net/peer-network.ts';
-import { type Hello, SignalingClient, type SignalingState } from '../net/signaling-client.ts';
-import { type PlayerLabel, TagRenderer } from '../render/tag-renderer.ts';
+import { formatLobbyCode } from '../../shared/protocol/lobby-code.ts';
+import { isFinal, PlaySession } from '../app/play-session.ts';
+import { parseRoute, pathFor, type Route } from '../app/route.ts';
+import {
+  forgetSeat,
+  relayOnlySetting,
+  rememberedName,
+  rememberName,
+  savedSeat,
+  saveSeat,
+  setRelayOnly,
+} from '../app/storage.ts';
+import type { Hello } from '../net/signaling-client.ts';
+import { describeProblem, type NoticeAction } from './lp-notice.ts';
+import { base } from './styles.ts';
+import './lp-game.ts';
+import './lp-home.ts';
+import './lp-lobby.ts';
+import './lp-notice.ts';
 
 /**
- * A minimal lobby page: create a lobby or join one by link, see who is in it and how each player
- * is connected (direct or relay, ping). The full UI (share, QR, game view, every error state)
- * replaces it later.
+ * The app shell: routes (`/` and the share link `/l/<CODE>`), one PlaySession at a time, and
+ * which screen shows: start page, lobby, game, or a problem with a way forward. Announces joins,
+ * leaves and errors in a live region and keeps the page title in step.
  */
 export class LpApp extends LitElement {
   static override properties = {
-    lobby: { state: true },
-    state: { state: true },
-    peers: { state: true },
+    route: { state: true },
+    session: { state: true },
+    announcement: { state: true },
   };
-  static override styles = css`
-    :host { display: block; max-width: 30rem; padding: 1.5rem; }
-    h1 { margin: 0 0 1rem; }
-    form { display: flex; gap: 0.5rem; flex-wrap: wrap; align-items: end; }
-    label { display: grid; gap: 0.25rem; }
-    input, button { font: inherit; padding: 0.5rem 0.75rem; }
-    .code { font-size: 2rem; letter-spacing: 0.1em; font-family: ui-monospace, monospace; margin: 0.5rem 0; }
-    .conn { font-size: 0.85em; opacity: 0.8; }
-    [role='alert'] { color: #b00020; }
-    canvas { position: fixed; inset: 0; width: 100vw; height: 100vh; display: block; }
-    @media (prefers-color-scheme: dark) { [role='alert'] { color: #ff8a80; } }
-  `;
+  static override styles = [
+    base,
+    css`
+      :host {
+        display: block;
+        min-height: 100vh;
+        background: var(--bg);
+      }
+      main {
+        max-width: 40rem;
+        margin: 0 auto;
+        padding: clamp(1rem, 4vw, 2.5rem) 1rem 3rem;
+        display: grid;
+        gap: 1rem;
+      }
+      .banner {
+        border-left: 4px solid var(--warn);
+      }
+      .joining {
+        text-align: center;
+      }
+      label.setting {
+        display: flex;
+        gap: 0.5rem;
+        align-items: center;
+      }
+      label.setting input {
+        min-height: auto;
+        width: 1.2rem;
+        height: 1.2rem;
+      }
+    `,
+  ];
 
-  declare lobby: LobbyView | undefined;
-  declare state: SignalingState | undefined;
-  declare peers: PeerInfo[];
-  declare playing: boolean;
-  private client: SignalingClient | undefined;
-  private runner: GameRunner<TagState, TagInput> | undefined;
-  private stopGame: (() => void) | undefined;
-  private network: PeerNetwork | undefined;
-  private refresh: ReturnType<typeof setInterval> | undefined;
-  private readonly joinCode = normalizeLobbyCode(
-    location.pathname.match(/^\/l\/([^/]+)/)?.[1] ?? '',
-  );
-  /**
-   * `?relay=1` on the URL, or the remembered setting, forces every link through the server, for
-   * strict networks.
-   */
-  private readonly relayOnly =
-    new URLSearchParams(location.search).get('relay') === '1' ||
-    localStorage.getItem('lanparty.relayOnly') === '1';
+  declare route: Route;
+  declare session: PlaySession | undefined;
+  declare announcement: string;
+  private offSession: (() => void) | undefined;
+  private lastPlayers = new Map<number, string>();
+  private readonly onPopState = () => this.go(parseRoute(location.pathname), false);
 
   constructor() {
     super();
-    this.lobby = undefined;
-    this.state = undefined;
-    this.peers = [];
-    this.playing = false;
+    this.route = parseRoute(location.pathname);
+    this.session = undefined;
+    this.announcement = '';
+  }
+
+  override connectedCallback(): void {
+    super.connectedCallback();
+    window.addEventListener('popstate', this.onPopState);
+    this.go(this.route, false);
   }
 
   override disconnectedCallback(): void {
     super.disconnectedCallback();
-    clearInterval(this.refresh);
-    this.stopGame?.();
-    this.network?.close();
-    this.client?.close();
+    window.removeEventListener('popstate', this.onPopState);
+    this.endSession();
   }
 
   override render() {
-    const lobby = this.lobby;
-    const s = this.state;
-    if (this.playing) return html`<canvas aria-label="Game"></canvas>`;
-    return html`
-      <h1>lanparty</h1>
-      ${lobby ? this.renderLobby(lobby) : this.renderStart()}
-      ${s?.kind === 'closed' && s.code !== 1000 ? html`<p role="alert">${s.reason} (${s.code})</p>` : ''}
-      <p aria-live="polite" data-testid="status">${describe(s)}</p>
-    `;
-  }
-
-  private renderStart() {
-    return html`
-      <form @submit=${this.onSubmit}>
-        <label>Name <input name="name" required maxlength="24" autocomplete="nickname" /></label>
-        <button type="submit">${this.joinCode ? 'Join' : 'Create lobby'}</button>
-      </form>
-    `;
-  }
-
-  private renderLobby(lobby: LobbyView) {
-    const you = this.client?.you;
-    return html`
-      <p class="code" aria-label="Lobby code">${formatLobbyCode(lobby.code)}</p>
-      <p>Share: <a href=${lobby.link}>${lobby.link}</a></p>
-      <ul aria-label="Players">
-        ${lobby.players.map((p) => {
-          const peer = this.peers.find((i) => i.id === p.id);
-          return html`<li data-player=${p.id}>
-            ${p.name}${p.id === lobby.hostId ? ' (host)' : ''}${p.id === you ? ' (you)' : ''}
-            ${p.connected ? '' : ' — reconnecting'}
-            ${peer ? html`<span class="conn" data-kind=${peer.kind}>${peer.kind}${peer.rtt === undefined ? '' : `, ${Math.round(peer.rtt)} ms`}</span>` : ''}
-          </li>`;
-        })}
-      </ul>
-      ${you === lobby.hostId ? html`<button @click=${this.startGame}>Start game</button>` : html`<p>Waiting for the host to start…</p>`}
-    `;
-  }
-
-  /** The host starts the game; guests join in as soon as its first snapshot arrives. */
-  private startGame(): void {
-    const client = this.client;
-    const network = this.network;
-    if (!client || !network || this.runner) return;
-    this.runner = new GameRunner({
-      game: tag,
-      client,
-      network,
-      seed: (Math.random() * 2 ** 32) >>> 0,
-    });
-    this.play();
-  }
-
-  /** Shows the canvas, reads the keyboard and draws every frame. */
-  private async play(): Promise<void> {
-    this.playing = true;
-    await this.updateComplete;
-    const canvas = this.renderRoot.querySelector('canvas');
-    const runner = this.runner;
-    if (!canvas || !runner) return;
-    const renderer = new TagRenderer(canvas);
-    const stopKeys = watchKeyboard(window, (input) => runner.setInput(input));
-    const stopStick = watchJoystick(canvas, (input) => runner.setInput(input));
-    let frame = 0;
-    const draw = (now: number) => {
-      const state = runner.view(now);
-      if (state) renderer.draw(state, this.client?.you, this.labels(), now);
-      frame = requestAnimationFrame(draw);
-    };
-    frame = requestAnimationFrame(draw);
-    this.stopGame = () => {
-      cancelAnimationFrame(frame);
-      stopKeys();
-      stopStick();
-      runner.dispose();
-    };
-  }
-
-  /** Names from the lobby; connection kind and ping from this browser's sessions. */
-  private labels(): Map<number, PlayerLabel> {
-    const labels = new Map<number, PlayerLabel>();
-    const lobby = this.lobby;
-    for (const p of lobby?.players ?? []) {
-      const peer = this.peers.find((i) => i.id === p.id);
-      labels.set(p.id, {
-        name: p.name,
-        connected: p.connected,
-        kind: peer?.kind === 'memory' ? undefined : peer?.kind,
-        rtt: peer?.rtt,
-      });
+    const s = this.session;
+    const problem = s?.problem;
+    this.updateTitle();
+    let screen: unknown;
+    if (problem && isFinal(problem)) {
+      screen = html`<lp-notice .problem=${problem} @lp-action=${this.onAction}></lp-notice>`;
+    } else if (s?.playing && s.runner && s.lobby && s.you !== undefined) {
+      return html`<lp-game .runner=${s.runner} .lobby=${s.lobby} .you=${s.you} .peers=${s.peers} @lp-leave=${this.leave}></lp-game>
+        ${this.banners()}${this.live()}`;
+    } else if (s?.lobby && s.you !== undefined && s.client.state.kind === 'open') {
+      screen = html`<lp-lobby .lobby=${s.lobby} .you=${s.you} .peers=${s.peers} .relayNote=${this.relayNote()}
+        @lp-start=${() => s.start()} @lp-kick=${(e: CustomEvent<{ id: number }>) => s.kick(e.detail.id)}
+        @lp-lock=${(e: CustomEvent<{ locked: boolean }>) => s.lock(e.detail.locked)} @lp-leave=${this.leave}></lp-lobby>`;
+    } else if (s) {
+      screen = html`<section class="panel joining" aria-busy="true"><p>Joining…</p></section>`;
+    } else {
+      screen = html`<lp-home .name=${rememberedName()} .code=${this.route.page === 'lobby' ? this.route.code : ''}
+          @lp-create=${(e: CustomEvent<{ name: string }>) => this.start({ type: 'create', name: e.detail.name })}
+          @lp-join=${(e: CustomEvent<{ name: string; code: string }>) => this.start({ type: 'join', code: e.detail.code, name: e.detail.name })}></lp-home>
+        <label class="setting muted"><input type="checkbox" .checked=${relayOnlySetting()} @change=${this.toggleRelay} />
+          Relay only (for strict networks: all traffic through the server)</label>`;
     }
-    return labels;
+    return html`<main>${this.banners()}${screen}</main>${this.live()}`;
   }
 
-  private onSubmit(event: SubmitEvent): void {
-    event.preventDefault();
-    const name = String(new FormData(event.target as HTMLFormElement).get('name') ?? '');
-    const hello: Hello = this.joinCode
-      ? { type: 'join', code: this.joinCode, name }
-      : { type: 'create', name };
-    const client = new SignalingClient({ server: location.origin, hello });
-    this.client = client;
-    this.state = client.state;
-    client.onState((s) => {
-      this.state = s;
+  private banners() {
+    const s = this.session;
+    const problem = s?.problem;
+    const items = [];
+    if (problem && !isFinal(problem)) {
+      const text = describeProblem(problem);
+      items.push(html`<p class="panel banner" role="status">${text.title}. ${text.body}</p>`);
+    }
+    if (s?.hostAway)
+      items.push(
+        html`<p class="panel banner" role="status">The host's connection dropped. Waiting for them to come back…</p>`,
+      );
+    return items;
+  }
+
+  private live() {
+    return html`<p class="sr-only" aria-live="polite" data-testid="announcer">${this.announcement}</p>`;
+  }
+
+  private relayNote(): string {
+    const s = this.session;
+    if (!s) return '';
+    if (s.webrtcMissing)
+      return 'This browser has no WebRTC: you play through the server relay, which works but adds a little delay.';
+    if (s.relayOnly)
+      return 'Relay only is on: you play through the server instead of connecting directly.';
+    const host = s.lobby?.hostId;
+    const toHost = s.peers.find((p) => p.id === host);
+    if (!s.isHost && toHost?.kind === 'relay') {
+      return 'No direct connection to the host yet (a firewall or strict network can prevent it): you play through the server relay, and the game keeps trying to connect directly.';
+    }
+    return '';
+  }
+
+  /** Moves to a route; a lobby route opens that lobby (resuming a saved seat, or joining). */
+  private go(route: Route, push: boolean): void {
+    if (push && pathFor(route) !== location.pathname) history.pushState(null, '', pathFor(route));
+    this.route = route;
+    if (route.page === 'home') {
+      this.endSession();
+      return;
+    }
+    if (this.session?.lobby?.code === route.code) return;
+    this.endSession();
+    const saved = savedSeat(route.code);
+    const name = rememberedName();
+    if (saved) this.start({ type: 'join', code: route.code, name: name || 'Player' }, saved);
+    else if (name) this.start({ type: 'join', code: route.code, name });
+  }
+
+  private start(
+    hello: Hello,
+    saved = hello.type === 'join' ? savedSeat(hello.code) : undefined,
+  ): void {
+    rememberName(hello.name);
+    this.endSession();
+    const session = new PlaySession({
+      server: location.origin,
+      hello,
+      saved,
+      relayOnly: new URLSearchParams(location.search).get('relay') === '1' || relayOnlySetting(),
+      onSeat: (seat) => {
+        saveSeat(seat);
+        // The creator's address bar becomes the share link.
+        if (this.route.page !== 'lobby' || this.route.code !== seat.lobby.code) {
+          this.route = { page: 'lobby', code: seat.lobby.code };
+          history.pushState(null, '', pathFor(this.route));
+        }
+      },
     });
-    client.onLobby((lobby) => {
-      this.lobby = lobby;
-    });
-    this.network = new PeerNetwork({
-      client,
-      relayOnly: this.relayOnly,
-      direct: (options) => new DirectTransport(options),
-    });
-    const update = () => {
-      this.peers = this.network?.info() ?? [];
-    };
-    this.network.onChange(update);
-    this.refresh = setInterval(() => {
-      update();
-      // A guest's game begins with the host's first snapshot.
-      const guest = this.runner?.guest;
-      if (guest?.authoritative !== undefined && !this.playing) this.play();
-    }, 250);
-    this.network.onPeer((id) => {
-      if (this.runner || id !== client.lobby?.hostId || client.isHost || !this.network) return;
-      this.runner = new GameRunner({ game: tag, client, network: this.network });
+    this.session = session;
+    this.lastPlayers = new Map();
+    this.offSession = session.onChange(() => {
+      this.announceChanges(session);
+      if (isFinal(session.problem) && session.lobby) forgetSeat(session.lobby.code);
+      this.requestUpdate();
     });
   }
-}
 
-function describe(state: SignalingState | undefined): string {
-  switch (state?.kind) {
-    case undefined:
-      return '';
-    case 'connecting':
-      return 'Connecting…';
-    case 'open':
-      return 'Connected';
-    case 'reconnecting':
-      return `Reconnecting in ${Math.ceil(state.retryInMs / 1000)} s (${state.reason})`;
-    case 'closed':
-      return 'Disconnected';
+  private endSession(): void {
+    this.offSession?.();
+    this.offSession = undefined;
+    this.session?.dispose();
+    this.session = undefined;
+  }
+
+  private leave = (): void => {
+    const code = this.session?.lobby?.code;
+    this.session?.leave();
+    this.offSession?.();
+    this.session = undefined;
+    if (code) forgetSeat(code);
+    this.go({ page: 'home' }, true);
+  };
+
+  private onAction(e: CustomEvent<{ action: NoticeAction }>): void {
+    const route = this.route;
+    switch (e.detail.action) {
+      case 'home':
+        this.go({ page: 'home' }, true);
+        return;
+      case 'retry':
+        if (route.page === 'lobby') {
+          this.endSession();
+          this.start({ type: 'join', code: route.code, name: rememberedName() || 'Player' });
+        }
+        return;
+      case 'reload':
+        location.reload();
+        return;
+      case 'rename':
+        this.endSession();
+        this.requestUpdate();
+        return;
+    }
+  }
+
+  private toggleRelay(e: Event): void {
+    setRelayOnly((e.target as HTMLInputElement).checked);
+  }
+
+  /** Joins and leaves, said once to screen readers. */
+  private announceChanges(session: PlaySession): void {
+    const players = new Map((session.lobby?.players ?? []).map((p) => [p.id, p.name]));
+    const said: string[] = [];
+    if (this.lastPlayers.size > 0) {
+      for (const [id, name] of players)
+        if (!this.lastPlayers.has(id) && id !== session.you) said.push(`${name} joined`);
+      for (const [id, name] of this.lastPlayers) if (!players.has(id)) said.push(`${name} left`);
+    }
+    if (session.problem && isFinal(session.problem))
+      said.push(describeProblem(session.problem).title);
+    this.lastPlayers = players;
+    if (said.length > 0) this.announcement = said.join('. ');
+  }
+
+  private updateTitle(): void {
+    const s = this.session;
+    const code = s?.lobby?.code;
+    document.title = s?.playing
+      ? 'Playing — lanparty'
+      : code
+        ? `Lobby ${formatLobbyCode(code)} — lanparty`
+        : 'lanparty';
   }
 }
 

@@ -1,0 +1,221 @@
+import { CloseCode } from '../../shared/protocol/close-codes.ts';
+import type { LobbyView } from '../../shared/protocol/signaling.ts';
+import { type TagInput, type TagState, tag } from '../../shared/sim/tag/index.ts';
+import { GameRunner } from '../game/game-runner.ts';
+import { DirectTransport } from '../net/direct-transport.ts';
+import { Emitter, type Unsubscribe } from '../net/link.ts';
+import { type PeerInfo, PeerNetwork } from '../net/peer-network.ts';
+import { type Hello, type SavedSeat, SignalingClient } from '../net/signaling-client.ts';
+
+/** Something that stops play or needs the player's attention, with what to offer next. */
+export type Problem =
+  | {
+      readonly kind:
+        | 'not-found'
+        | 'full'
+        | 'locked'
+        | 'kicked'
+        | 'host-left'
+        | 'version'
+        | 'lobby-gone';
+    }
+  | { readonly kind: 'name'; readonly message: string }
+  | {
+      readonly kind: 'unreachable' | 'reconnecting';
+      readonly retryAt: number;
+      readonly reason: string;
+    }
+  | { readonly kind: 'error'; readonly message: string };
+
+/** True for problems after which this session cannot continue. */
+export const isFinal = (p: Problem | undefined): boolean =>
+  p !== undefined && p.kind !== 'unreachable' && p.kind !== 'reconnecting';
+
+export interface PlaySessionOptions {
+  readonly server: string;
+  readonly hello: Hello;
+  readonly saved?: SavedSeat | undefined;
+  readonly relayOnly: boolean;
+  /** Called whenever the seat changes, for the page to keep it across a reload. */
+  readonly onSeat?: (seat: SavedSeat) => void;
+}
+
+/**
+ * One player's time in one lobby: the signaling connection, the links to the other players and,
+ * once the host starts, the game. The UI reads its fields and listens to `onChange`; it never
+ * touches the network itself.
+ */
+export class PlaySession {
+  readonly client: SignalingClient;
+  readonly network: PeerNetwork;
+  runner: GameRunner<TagState, TagInput> | undefined;
+  problem: Problem | undefined;
+  /** WebRTC is missing in this browser: everything goes through the relay. */
+  readonly webrtcMissing: boolean;
+  readonly relayOnly: boolean;
+  private everOpen = false;
+  private readonly changes = new Emitter<[]>();
+  private readonly off: Unsubscribe[] = [];
+  private readonly ticker: ReturnType<typeof setInterval>;
+
+  constructor(options: PlaySessionOptions) {
+    this.webrtcMissing = typeof RTCPeerConnection === 'undefined';
+    this.relayOnly = options.relayOnly || this.webrtcMissing;
+    this.client = new SignalingClient({
+      server: options.server,
+      hello: options.hello,
+      saved: options.saved,
+    });
+    this.network = new PeerNetwork({
+      client: this.client,
+      relayOnly: this.relayOnly,
+      direct: (o) => new DirectTransport(o),
+    });
+    this.off.push(
+      this.client.onState((state) => {
+        if (state.kind === 'open') {
+          this.everOpen = true;
+          if (this.problem?.kind === 'unreachable' || this.problem?.kind === 'reconnecting')
+            this.problem = undefined;
+        } else if (state.kind === 'reconnecting') {
+          this.problem = {
+            kind: this.everOpen ? 'reconnecting' : 'unreachable',
+            retryAt: Date.now() + state.retryInMs,
+            reason: state.reason,
+          };
+        } else if (state.kind === 'closed') {
+          this.problem ??= problemForClose(state.code, state.reason);
+        }
+        this.changed();
+      }),
+      this.client.onLobby((lobby) => {
+        const seat = this.client.seat;
+        if (seat) options.onSeat?.(seat);
+        this.maybeJoinGame(lobby);
+        this.changed();
+      }),
+      this.client.onError((error) => {
+        if (this.client.state.kind === 'open') {
+          // Refusals of host actions (a race with a leaving player): nothing to show but a note.
+          if (error.code !== 'unknown_target')
+            this.problem = { kind: 'error', message: error.message };
+        } else {
+          this.problem =
+            error.code === 'join_refused'
+              ? {
+                  kind:
+                    error.reason === 'full'
+                      ? 'full'
+                      : error.reason === 'locked'
+                        ? 'locked'
+                        : 'not-found',
+                }
+              : error.code === 'name_invalid'
+                ? { kind: 'name', message: 'Choose a name with at least one letter or digit.' }
+                : { kind: 'error', message: error.message };
+          this.client.close();
+        }
+        this.changed();
+      }),
+      this.network.onChange(() => this.changed()),
+      this.network.onPeer(() => this.maybeJoinGame(this.client.lobby)),
+    );
+    // Pings move, and a guest's game appears with the host's first snapshot: the UI looks often.
+    this.ticker = setInterval(() => this.changed(), 250);
+  }
+
+  get lobby(): LobbyView | undefined {
+    return this.client.lobby;
+  }
+  get you(): number | undefined {
+    return this.client.you;
+  }
+  get isHost(): boolean {
+    return this.client.isHost;
+  }
+  get peers(): PeerInfo[] {
+    return this.network.info();
+  }
+  /** The host has started and this browser has the game's state. */
+  get playing(): boolean {
+    return this.runner?.host !== undefined || this.runner?.guest?.authoritative !== undefined;
+  }
+  /** The host's seat is held but its connection is gone (it may come back within the grace period). */
+  get hostAway(): boolean {
+    const lobby = this.lobby;
+    return (
+      lobby !== undefined &&
+      !this.isHost &&
+      lobby.players.find((p) => p.id === lobby.hostId)?.connected === false
+    );
+  }
+
+  onChange(handler: () => void): Unsubscribe {
+    return this.changes.on(handler);
+  }
+
+  /** The host starts the game; guests follow on its first snapshot. */
+  start(): void {
+    if (!this.isHost || this.runner) return;
+    this.runner = new GameRunner({
+      game: tag,
+      client: this.client,
+      network: this.network,
+      seed: (Math.random() * 0x1_0000_0000) >>> 0,
+    });
+    this.changed();
+  }
+
+  kick(id: number): void {
+    this.client.kick(id);
+  }
+  lock(locked: boolean): void {
+    this.client.lock(locked);
+  }
+  leave(): void {
+    this.client.leave();
+    this.dispose();
+  }
+
+  dismissProblem(): void {
+    if (!isFinal(this.problem)) return;
+    if (this.problem?.kind === 'error' && this.client.state.kind === 'open')
+      this.problem = undefined;
+    this.changed();
+  }
+
+  dispose(): void {
+    clearInterval(this.ticker);
+    for (const off of this.off) off();
+    this.runner?.dispose();
+    this.network.close();
+    this.client.close();
+    this.changes.clear();
+  }
+
+  /** A guest runs its side of the game from the start: it shows once the host's state arrives. */
+  private maybeJoinGame(lobby: LobbyView | undefined): void {
+    if (this.runner || !lobby || this.isHost || this.you === undefined) return;
+    if (this.network.session(lobby.hostId) === undefined) return;
+    this.runner = new GameRunner({ game: tag, client: this.client, network: this.network });
+  }
+
+  private changed(): void {
+    this.changes.emit();
+  }
+}
+
+function problemForClose(code: number, reason: string): Problem | undefined {
+  switch (code) {
+    case CloseCode.KICKED:
+      return { kind: 'kicked' };
+    case CloseCode.LOBBY_CLOSED:
+      return reason === 'the lobby is gone' ? { kind: 'lobby-gone' } : { kind: 'host-left' };
+    case CloseCode.PROTOCOL_MISMATCH:
+      return { kind: 'version' };
+    case CloseCode.NORMAL:
+      return undefined;
+    default:
+      return { kind: 'error', message: reason || `connection closed (${code})` };
+  }
+}

@@ -1,0 +1,210 @@
+import { css, html, LitElement } from 'lit';
+import type { LobbyView } from '../../shared/protocol/signaling.ts';
+import { type TagInput, type TagState, TICK_RATE } from '../../shared/sim/tag/index.ts';
+import { FrameLoop } from '../controllers/frame-loop.ts';
+import type { GameRunner } from '../game/game-runner.ts';
+import { watchKeyboard } from '../game/keyboard-input.ts';
+import { watchJoystick } from '../game/touch-joystick.ts';
+import type { PeerInfo } from '../net/peer-network.ts';
+import { type PlayerLabel, TagRenderer } from '../render/tag-renderer.ts';
+import { base, emit } from './styles.ts';
+
+const seconds = (ticks: number) => Math.max(0, Math.ceil(ticks / TICK_RATE));
+
+/**
+ * The game: the canvas filling the viewport, a HUD (score, round timer, who is "it", own ping
+ * and connection), the scoreboard between rounds, and a Leave button. Arrow keys / WASD, or a
+ * touch joystick. Emits `lp-leave`.
+ */
+export class LpGame extends LitElement {
+  static override properties = {
+    runner: { attribute: false },
+    lobby: { attribute: false },
+    you: { type: Number },
+    peers: { attribute: false },
+    hud: { state: true },
+  };
+  static override styles = [
+    base,
+    css`
+      :host {
+        position: fixed;
+        inset: 0;
+        display: block;
+        background: #0f1221;
+        color: #eef0ff;
+      }
+      canvas {
+        position: absolute;
+        inset: 0;
+        width: 100%;
+        height: 100%;
+        display: block;
+      }
+      .hud {
+        position: absolute;
+        top: 0.5rem;
+        left: 0.5rem;
+        right: 0.5rem;
+        display: flex;
+        gap: 0.5rem;
+        flex-wrap: wrap;
+        align-items: center;
+        pointer-events: none;
+        font-weight: 600;
+      }
+      .chip {
+        background: rgba(15, 18, 33, 0.8);
+        border: 1px solid #30365a;
+        border-radius: 999px;
+        padding: 0.3rem 0.75rem;
+      }
+      .it {
+        border-color: #ff6b6b;
+      }
+      .hud button {
+        pointer-events: auto;
+        margin-left: auto;
+        min-height: 40px;
+      }
+      .board {
+        position: absolute;
+        inset: 0;
+        display: grid;
+        place-items: center;
+        background: rgba(15, 18, 33, 0.7);
+      }
+      .board section {
+        min-width: min(22rem, 90vw);
+        color: #eef0ff;
+        background: #191d33;
+        border-color: #30365a;
+      }
+      .board h2 {
+        margin-top: 0;
+      }
+      ol {
+        padding-left: 1.5rem;
+        display: grid;
+        gap: 0.35rem;
+      }
+    `,
+  ];
+
+  declare runner: GameRunner<TagState, TagInput>;
+  declare lobby: LobbyView;
+  declare you: number;
+  declare peers: PeerInfo[];
+  declare hud:
+    | { tick: number; phase: string; phaseEnd: number; it: number; score: number; round: number }
+    | undefined;
+  private renderer: TagRenderer | undefined;
+  private stops: (() => void)[] = [];
+  private lastHud = 0;
+
+  constructor() {
+    super();
+    this.peers = [];
+    this.hud = undefined;
+    new FrameLoop(this, (now) => this.frame(now));
+  }
+
+  override firstUpdated(): void {
+    const canvas = this.renderRoot.querySelector('canvas');
+    if (!canvas) return;
+    this.renderer = new TagRenderer(canvas);
+    const steer = (input: TagInput) => this.runner?.setInput(input);
+    this.stops.push(watchKeyboard(window, steer), watchJoystick(canvas, steer));
+  }
+
+  override disconnectedCallback(): void {
+    super.disconnectedCallback();
+    for (const stop of this.stops) stop();
+    this.stops = [];
+  }
+
+  override render() {
+    const hud = this.hud;
+    const name = (id: number) =>
+      this.lobby?.players.find((p) => p.id === id)?.name ?? `Player ${id}`;
+    const me = this.peers.find((p) => p.id === this.lobby?.hostId);
+    const connection =
+      this.you === this.lobby?.hostId
+        ? 'host'
+        : me
+          ? `${me.kind}${me.rtt === undefined ? '' : ` · ${Math.round(me.rtt)} ms`}`
+          : '';
+    return html`
+      <canvas aria-label="Game arena: move with the arrow keys or WASD, or drag on a touch screen"></canvas>
+      <div class="hud">
+        ${
+          hud
+            ? html`
+                <span class="chip" data-testid="score">Score ${seconds(hud.score)}</span>
+                <span class="chip" data-testid="timer" >${hud.phase === 'scoreboard' ? 'Next round' : 'Time left'} ${seconds(hud.phaseEnd - hud.tick)} s</span>
+                <span class="chip it" data-testid="it">${hud.it === this.you ? 'You are it!' : hud.it >= 0 ? `${name(hud.it)} is it` : 'Waiting for players'}</span>
+                ${connection ? html`<span class="chip" data-testid="connection">${connection}</span>` : ''}
+              `
+            : html`<span class="chip">Starting…</span>`
+        }
+        <button class="danger" @click=${() => emit(this, 'lp-leave', {})}>Leave</button>
+      </div>
+      ${hud?.phase === 'scoreboard' ? this.scoreboard(name) : ''}
+    `;
+  }
+
+  private scoreboard(name: (id: number) => string) {
+    const state = this.runner?.view(performance.now());
+    const results = state?.lastRound ?? [];
+    return html`<div class="board">
+      <section class="panel" role="dialog" aria-labelledby="board-title">
+        <h2 id="board-title">Round ${state?.round ?? 1} — scores</h2>
+        <ol aria-label="Scores">
+          ${results.map((r) => html`<li>${name(r.id)}${r.id === this.you ? ' (you)' : ''}: ${seconds(r.score)} s</li>`)}
+        </ol>
+        <p>Next round in ${seconds((this.hud?.phaseEnd ?? 0) - (this.hud?.tick ?? 0))} s</p>
+      </section>
+    </div>`;
+  }
+
+  private frame(now: number): void {
+    const state = this.runner?.view(now);
+    if (!state || !this.renderer) return;
+    this.renderer.draw(state, this.you, this.labels(), now);
+    // The HUD is text: four updates a second are plenty.
+    if (now - this.lastHud > 250) {
+      this.lastHud = now;
+      const mine = state.players.find((p) => p.id === this.you);
+      this.hud = {
+        tick: state.tick,
+        phase: state.phase,
+        phaseEnd: state.phaseEnd,
+        it: state.it,
+        score: mine?.score ?? 0,
+        round: state.round,
+      };
+    }
+  }
+
+  private labels(): Map<number, PlayerLabel> {
+    const labels = new Map<number, PlayerLabel>();
+    for (const p of this.lobby?.players ?? []) {
+      const peer = this.peers.find((i) => i.id === p.id);
+      labels.set(p.id, {
+        name: p.name,
+        connected: p.connected,
+        kind: peer?.kind === 'memory' ? undefined : peer?.kind,
+        rtt: peer?.rtt,
+      });
+    }
+    return labels;
+  }
+}
+
+customElements.define('lp-game', LpGame);
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'lp-game': LpGame;
+  }
+}

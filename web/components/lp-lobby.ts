@@ -1,0 +1,255 @@
+import { generate } from 'lean-qr';
+import { css, html, LitElement, svg } from 'lit';
+import { formatLobbyCode } from '../../shared/protocol/lobby-code.ts';
+import type { LobbyView } from '../../shared/protocol/signaling.ts';
+import type { PeerInfo } from '../net/peer-network.ts';
+import { playerColor } from '../render/tag-renderer.ts';
+import { base, emit } from './styles.ts';
+
+/** An SVG path drawing the dark modules of a QR code of `text`. */
+function qrPath(text: string): { size: number; d: string } {
+  const code = generate(text);
+  let d = '';
+  for (let y = 0; y < code.size; y++) {
+    for (let x = 0; x < code.size; x++) if (code.get(x, y)) d += `M${x} ${y}h1v1h-1z`;
+  }
+  return { size: code.size, d };
+}
+
+/** Copies text; falls back to a selection copy on plain-http pages without the Clipboard API. */
+export async function copyText(text: string): Promise<boolean> {
+  try {
+    await navigator.clipboard.writeText(text);
+    return true;
+  } catch {
+    const area = document.createElement('textarea');
+    area.value = text;
+    area.setAttribute('readonly', '');
+    area.style.cssText = 'position:fixed;opacity:0';
+    document.body.append(area);
+    area.select();
+    const ok = document.execCommand('copy');
+    area.remove();
+    return ok;
+  }
+}
+
+/**
+ * The lobby: the code in large type, the share link (copy, QR, share), who is in and how each
+ * is connected, and the host's controls. Emits `lp-start`, `lp-kick`, `lp-lock`, `lp-leave`.
+ */
+export class LpLobby extends LitElement {
+  static override properties = {
+    lobby: { attribute: false },
+    you: { type: Number },
+    peers: { attribute: false },
+    relayNote: { type: String },
+    copied: { state: true },
+  };
+  static override styles = [
+    base,
+    css`
+      :host {
+        display: grid;
+        gap: 1rem;
+      }
+      h1 {
+        margin: 0;
+        font-size: 1rem;
+        text-transform: uppercase;
+        letter-spacing: 0.12em;
+      }
+      .code {
+        font-family: ui-monospace, monospace;
+        font-size: clamp(1.8rem, 8vw, 3rem);
+        letter-spacing: 0.08em;
+        margin: 0.25rem 0 0;
+        word-break: break-all;
+      }
+      .share {
+        display: grid;
+        grid-template-columns: 1fr auto;
+        gap: 1rem;
+        align-items: center;
+      }
+      @media (max-width: 480px) {
+        .share {
+          grid-template-columns: 1fr;
+        }
+      }
+      .link {
+        font-family: ui-monospace, monospace;
+        word-break: break-all;
+        margin: 0 0 0.75rem;
+      }
+      .buttons {
+        display: flex;
+        gap: 0.5rem;
+        flex-wrap: wrap;
+      }
+      svg.qr {
+        width: 148px;
+        height: 148px;
+        background: #fff;
+        border-radius: 8px;
+        padding: 6px;
+      }
+      ul {
+        list-style: none;
+        margin: 0;
+        padding: 0;
+        display: grid;
+        gap: 0.5rem;
+      }
+      li {
+        display: flex;
+        align-items: center;
+        gap: 0.6rem;
+        flex-wrap: wrap;
+        padding: 0.5rem 0.25rem;
+        border-bottom: 1px solid var(--line);
+      }
+      .dot {
+        width: 14px;
+        height: 14px;
+        border-radius: 50%;
+        flex: none;
+      }
+      .badge {
+        font-size: 0.8rem;
+        border: 1px solid var(--line);
+        border-radius: 999px;
+        padding: 0.1rem 0.5rem;
+      }
+      .conn {
+        margin-left: auto;
+        font-size: 0.9rem;
+      }
+      .direct {
+        color: var(--ok);
+      }
+      .relay {
+        color: var(--warn);
+      }
+      .note {
+        border-left: 4px solid var(--warn);
+        padding: 0.5rem 0.75rem;
+        margin: 0;
+      }
+      li button {
+        min-height: 36px;
+        padding: 0.2rem 0.6rem;
+      }
+      .actions {
+        display: flex;
+        gap: 0.5rem;
+        flex-wrap: wrap;
+        justify-content: space-between;
+      }
+    `,
+  ];
+
+  declare lobby: LobbyView;
+  declare you: number;
+  declare peers: PeerInfo[];
+  declare relayNote: string;
+  declare copied: boolean;
+
+  constructor() {
+    super();
+    this.peers = [];
+    this.relayNote = '';
+    this.copied = false;
+  }
+
+  override render() {
+    const lobby = this.lobby;
+    if (!lobby) return html``;
+    const isHost = this.you === lobby.hostId;
+    const qr = qrPath(lobby.link);
+    const canShare = typeof navigator.share === 'function';
+    return html`
+      <section class="panel" aria-labelledby="code-title">
+        <h1 id="code-title">Lobby code</h1>
+        <p class="code" data-testid="code">${formatLobbyCode(lobby.code)}</p>
+      </section>
+      <section class="panel share" aria-label="Share">
+        <div>
+          <p class="link" data-testid="share-link">${lobby.link}</p>
+          <div class="buttons">
+            <button @click=${this.copy}>Copy link</button>
+            ${canShare ? html`<button class="secondary" @click=${this.share}>Share</button>` : ''}
+          </div>
+          <p role="status" class="muted">${this.copied ? 'Link copied.' : ''}</p>
+        </div>
+        ${svg`<svg class="qr" role="img" aria-label="QR code of the share link" viewBox="-2 -2 ${qr.size + 4} ${qr.size + 4}" shape-rendering="crispEdges"><path d=${qr.d} fill="#000"/></svg>`}
+      </section>
+      ${this.relayNote ? html`<p class="note panel" role="note">${this.relayNote}</p>` : ''}
+      <section class="panel" aria-labelledby="players-title">
+        <h1 id="players-title">Players ${lobby.players.length}/${lobby.capacity}${lobby.locked ? ' · locked' : ''}</h1>
+        <ul aria-label="Players">
+          ${lobby.players.map((p) => this.player(p, lobby, isHost))}
+        </ul>
+      </section>
+      <div class="actions">
+        ${
+          isHost
+            ? html`
+                <button @click=${() => emit(this, 'lp-start', {})}>Start game</button>
+                <button class="secondary" aria-pressed=${lobby.locked ? 'true' : 'false'} @click=${() => emit(this, 'lp-lock', { locked: !lobby.locked })}>
+                  ${lobby.locked ? 'Unlock lobby' : 'Lock lobby'}
+                </button>
+              `
+            : html`<p class="muted">Waiting for the host to start…</p>`
+        }
+        <button class="danger" @click=${() => emit(this, 'lp-leave', {})}>Leave</button>
+      </div>
+    `;
+  }
+
+  private player(p: LobbyView['players'][number], lobby: LobbyView, isHost: boolean) {
+    const peer = this.peers.find((i) => i.id === p.id);
+    const me = p.id === this.you;
+    const conn = me
+      ? ''
+      : !p.connected
+        ? html`<span class="conn muted">reconnecting…</span>`
+        : peer
+          ? html`<span class="conn ${peer.kind}" data-kind=${peer.kind}>${peer.kind}${peer.rtt === undefined ? '' : ` · ${Math.round(peer.rtt)} ms`}</span>`
+          : '';
+    return html`<li data-player=${p.id}>
+      <span class="dot" style="background:${playerColor(p.id)}" aria-hidden="true"></span>
+      <span>${p.name}</span>
+      ${p.id === lobby.hostId ? html`<span class="badge">host</span>` : ''}
+      ${me ? html`<span class="badge">you</span>` : ''}
+      ${conn}
+      ${isHost && !me ? html`<button class="danger" aria-label=${`Kick ${p.name}`} @click=${() => emit(this, 'lp-kick', { id: p.id })}>Kick</button>` : ''}
+    </li>`;
+  }
+
+  private async copy(): Promise<void> {
+    this.copied = await copyText(this.lobby.link);
+  }
+
+  private async share(): Promise<void> {
+    try {
+      await navigator.share({ title: 'Join my lanparty lobby', url: this.lobby.link });
+    } catch {
+      // Dismissed by the player: nothing to do.
+    }
+  }
+}
+
+customElements.define('lp-lobby', LpLobby);
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'lp-lobby': LpLobby;
+  }
+  interface HTMLElementEventMap {
+    'lp-start': CustomEvent<object>;
+    'lp-kick': CustomEvent<{ id: number }>;
+    'lp-lock': CustomEvent<{ locked: boolean }>;
+    'lp-leave': CustomEvent<object>;
+  }
+}
