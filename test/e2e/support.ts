@@ -1,0 +1,115 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { type AddressInfo, createServer } from 'node:net';
+import { join } from 'node:path';
+import { type Browser, type BrowserContextOptions, chromium, type Page } from 'playwright-core';
+
+/**
+ * End-to-end helpers: the production build served by the real server (a child process, as
+ * `npm start` runs it) and real Chromium browsers driven by playwright-core.
+ */
+export const ROOT = join(import.meta.dirname, '../..');
+export const CHROME = process.env.CHROME_PATH ?? '/usr/bin/chromium';
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const probe = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = probe.address() as AddressInfo;
+      probe.close(() => resolve(port));
+    });
+  });
+}
+
+export interface E2eServer {
+  readonly url: string;
+  readonly port: number;
+  /** Everything the server printed, for diagnosing a failure. */
+  readonly output: () => string;
+  /** SIGTERM, and wait for the exit. */
+  stop(): Promise<void>;
+  /** SIGKILL, as a crash would. */
+  kill(): Promise<void>;
+  /** Starts it again on the same port (a restart after a stop or a kill). */
+  restart(): Promise<void>;
+}
+
+/** Starts `node dist/server/main.js` on a fixed free port of 127.0.0.1 (dist/ is built by vitest's setup). */
+export async function startServer(flags: readonly string[] = []): Promise<E2eServer> {
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  let child: ChildProcess;
+  let output = '';
+  const launch = async () => {
+    child = spawn(process.execPath, [join(ROOT, 'dist/server/main.js'), '--host', '127.0.0.1', '--port', String(port), '--log-level', 'warn', ...flags], {
+      cwd: ROOT,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const started = new Promise<void>((resolve, reject) => {
+      child.stdout?.on('data', (chunk) => {
+        output += chunk;
+        if (output.includes('lanparty is up')) resolve();
+      });
+      child.stderr?.on('data', (chunk) => {
+        output += chunk;
+      });
+      child.once('exit', (code) => reject(new Error(`server exited (${code}): ${output}`)));
+    });
+    await started;
+  };
+  const stopWith = async (signal: NodeJS.Signals) => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    const exited = once(child, 'exit');
+    child.kill(signal);
+    await exited;
+  };
+  await launch();
+  return {
+    url,
+    port,
+    output: () => output,
+    stop: () => stopWith('SIGTERM'),
+    kill: () => stopWith('SIGKILL'),
+    restart: launch,
+  };
+}
+
+export function launchBrowser(): Promise<Browser> {
+  return chromium.launch({
+    executablePath: CHROME,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking'],
+  });
+}
+
+export interface Player {
+  readonly page: Page;
+  /** Console errors and warnings, and uncaught exceptions, seen so far. */
+  readonly problems: string[];
+}
+
+/** A player in its own browser context (its own storage, like its own browser). */
+export async function newPlayer(browser: Browser, options: BrowserContextOptions = {}): Promise<Player> {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, ...options });
+  const page = await context.newPage();
+  const problems: string[] = [];
+  page.on('console', (m) => {
+    if (m.type() === 'error' || m.type() === 'warning') problems.push(`${m.type()}: ${m.text()}`);
+  });
+  page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
+  return { page, problems };
+}
+
+/** Creates a lobby through the UI; returns its share link. */
+export async function createLobby(page: Page, url: string, name: string): Promise<string> {
+  await page.goto(url);
+  await page.getByLabel('Name').fill(name);
+  await page.getByRole('button', { name: 'Create lobby' }).click();
+  await page.getByTestId('share-link').waitFor();
+  return (await page.getByTestId('share-link').textContent()) ?? '';
+}
+
+/** Opens a share link and joins with a name, through the UI. */
+export async function joinByLink(page: Page, link: string, name: string): Promise<void> {
+  await page.goto(link);
+  await page.getByLabel('Name').fill(name);
+  await page.getByRole('button', { name: 'Join' }).click();
+}
