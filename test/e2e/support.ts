@@ -1,8 +1,8 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { type AddressInfo, createServer } from 'node:net';
 import { join } from 'node:path';
 import { type Browser, type BrowserContextOptions, chromium, type Page } from 'playwright-core';
+import { freePort } from '../support/ports.ts';
 
 /**
  * End-to-end helpers: the production build served by the real server (a child process, as
@@ -11,14 +11,7 @@ import { type Browser, type BrowserContextOptions, chromium, type Page } from 'p
 export const ROOT = join(import.meta.dirname, '../..');
 export const CHROME = process.env.CHROME_PATH ?? '/usr/bin/chromium';
 
-export function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const probe = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as AddressInfo;
-      probe.close(() => resolve(port));
-    });
-  });
-}
+export { freePort };
 
 export interface E2eServer {
   readonly url: string;
@@ -40,10 +33,23 @@ export async function startServer(flags: readonly string[] = []): Promise<E2eSer
   let child: ChildProcess;
   let output = '';
   const launch = async () => {
-    child = spawn(process.execPath, [join(ROOT, 'dist/server/main.js'), '--host', '127.0.0.1', '--port', String(port), '--log-level', 'warn', ...flags], {
-      cwd: ROOT,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    child = spawn(
+      process.execPath,
+      [
+        join(ROOT, 'dist/server/main.js'),
+        '--host',
+        '127.0.0.1',
+        '--port',
+        String(port),
+        '--log-level',
+        'warn',
+        ...flags,
+      ],
+      {
+        cwd: ROOT,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     const started = new Promise<void>((resolve, reject) => {
       child.stdout?.on('data', (chunk) => {
         output += chunk;
@@ -87,7 +93,10 @@ export interface Player {
 }
 
 /** A player in its own browser context (its own storage, like its own browser). */
-export async function newPlayer(browser: Browser, options: BrowserContextOptions = {}): Promise<Player> {
+export async function newPlayer(
+  browser: Browser,
+  options: BrowserContextOptions = {},
+): Promise<Player> {
   const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, ...options });
   const page = await context.newPage();
   const problems: string[] = [];

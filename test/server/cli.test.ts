@@ -1,7 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { rmSync, writeFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:net';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -9,6 +9,7 @@ import { CloseCode } from '../../shared/protocol/close-codes.ts';
 import { SETTINGS } from '../../signaling/config.ts';
 import { TestClient, withTimeout } from '../support/client.ts';
 import { request } from '../support/http.ts';
+import { freePort } from '../support/ports.ts';
 import { ROOT } from '../support/server.ts';
 
 const MAIN = join(ROOT, 'dist/server/main.js');
@@ -82,15 +83,6 @@ async function urlOf(cli: Cli, timeoutMs = 10_000): Promise<URL> {
 }
 
 /** A port that was free a moment ago (a listener on 0, closed again). */
-async function freePort(): Promise<number> {
-  const s: Server = createServer();
-  await new Promise<void>((resolve) => s.listen(0, '127.0.0.1', resolve));
-  const address = s.address();
-  await new Promise((resolve) => s.close(resolve));
-  if (address === null || typeof address === 'string') throw new Error('no port');
-  return address.port;
-}
-
 const healthz = async (url: string) => {
   const r = await request(`${url}/healthz`);
   return { status: r.status, body: JSON.parse(r.body.toString()) as { status: string } };

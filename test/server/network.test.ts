@@ -1,9 +1,9 @@
-import { type AddressInfo, createServer } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { PeerNetwork } from '../../web/net/peer-network.ts';
 import type { Session } from '../../web/net/session.ts';
 import { type Hello, SignalingClient, type SocketLike } from '../../web/net/signaling-client.ts';
+import { freePort } from '../support/ports.ts';
 import { startTestServer, type TestServer } from '../support/server.ts';
 
 /** The browser client, driven in Node with the `ws` package as its WebSocket. */
@@ -18,15 +18,6 @@ function client(server: TestServer, hello: Hello): SignalingClient {
 const until = async (what: () => boolean, timeoutMs = 5000) => {
   await expect.poll(what, { timeout: timeoutMs, interval: 10 }).toBe(true);
 };
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const probe = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as AddressInfo;
-      probe.close(() => resolve(port));
-    });
-  });
-}
 
 const u32 = (i: number) => {
   const b = new Uint8Array(4);

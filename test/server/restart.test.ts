@@ -1,7 +1,7 @@
-import { type AddressInfo, createServer } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { CloseCode } from '../../shared/protocol/close-codes.ts';
 import type { LobbyView } from '../../shared/protocol/signaling.ts';
+import { freePort } from '../support/ports.ts';
 import { lobbyWith, startTestServer, type TestServer } from '../support/server.ts';
 
 let servers: TestServer[] = [];
@@ -17,15 +17,6 @@ async function start(port?: number): Promise<TestServer> {
   const s = await startTestServer({ port: port ?? (await freePort()) });
   servers.push(s);
   return s;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const probe = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as AddressInfo;
-      probe.close(() => resolve(port));
-    });
-  });
 }
 
 /** What a host keeps to re-claim its lobby: the code, its key, and the seats with their tags. */
