@@ -57,7 +57,13 @@ export class DirectTransport implements Transport {
       if (parsed.success) options.sendSignal(parsed.output);
     });
     this.peer.on('connect', () => this.setStatus('open'));
-    this.peer.on('data', (data) => this.messages.emit(data));
+    // simple-peer announces 'connect' only after a getStats() round that it retries every 100 ms,
+    // but delivers data as soon as the channel opens: data proves the channel open, so the
+    // answer to the peer's first ping is not dropped (which cost a 250 ms ping interval).
+    this.peer.on('data', (data) => {
+      this.setStatus('open');
+      this.messages.emit(data);
+    });
     this.peer.on('close', () => this.setStatus('closed'));
     this.peer.on('error', () => this.setStatus('closed'));
   }
