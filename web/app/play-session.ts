@@ -1,6 +1,6 @@
 import { CloseCode } from '../../shared/protocol/close-codes.ts';
 import type { LobbyView } from '../../shared/protocol/signaling.ts';
-import { type TagInput, type TagState, tag } from '../../shared/sim/tag/index.ts';
+import { createTag, type TagInput, type TagState, tag } from '../../shared/sim/tag/index.ts';
 import { GameRunner } from '../game/game-runner.ts';
 import { DirectTransport } from '../net/direct-transport.ts';
 import { Emitter, type Unsubscribe } from '../net/link.ts';
@@ -36,6 +36,11 @@ export interface PlaySessionOptions {
   readonly hello: Hello;
   readonly saved?: SavedSeat | undefined;
   readonly relayOnly: boolean;
+  /**
+   * Round length when this player hosts a game (default: Tag's 90 s). It only shapes the host's
+   * first state: the timing travels in the game state, so guests need nothing.
+   */
+  readonly roundSeconds?: number | undefined;
   /** Called whenever the seat changes, for the page to keep it across a reload. */
   readonly onSeat?: (seat: SavedSeat) => void;
 }
@@ -57,10 +62,12 @@ export class PlaySession {
   private readonly changes = new Emitter<[]>();
   private readonly off: Unsubscribe[] = [];
   private readonly ticker: ReturnType<typeof setInterval>;
+  private readonly roundSeconds: number | undefined;
 
   constructor(options: PlaySessionOptions) {
     this.webrtcMissing = typeof RTCPeerConnection === 'undefined';
     this.relayOnly = options.relayOnly || this.webrtcMissing;
+    this.roundSeconds = options.roundSeconds;
     this.client = new SignalingClient({
       server: options.server,
       hello: options.hello,
@@ -158,7 +165,7 @@ export class PlaySession {
   start(): void {
     if (!this.isHost || this.runner) return;
     this.runner = new GameRunner({
-      game: tag,
+      game: this.roundSeconds === undefined ? tag : createTag({ roundSeconds: this.roundSeconds }),
       client: this.client,
       network: this.network,
       seed: (Math.random() * 0x1_0000_0000) >>> 0,

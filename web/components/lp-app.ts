@@ -1,7 +1,7 @@
 import { css, html, LitElement } from 'lit';
 import { formatLobbyCode } from '../../shared/protocol/lobby-code.ts';
 import { isFinal, PlaySession } from '../app/play-session.ts';
-import { parseRoute, pathFor, type Route } from '../app/route.ts';
+import { parseRoute, pathFor, type Route, roundSecondsParam } from '../app/route.ts';
 import {
   forgetSeat,
   relayOnlySetting,
@@ -38,7 +38,7 @@ export class LpApp extends LitElement {
         min-height: 100vh;
         background: var(--bg);
       }
-      main {
+      main:not(.game) {
         max-width: 40rem;
         margin: 0 auto;
         padding: clamp(1rem, 4vw, 2.5rem) 1rem 3rem;
@@ -47,6 +47,26 @@ export class LpApp extends LitElement {
       }
       .banner {
         border-left: 4px solid var(--warn);
+      }
+      .over-game {
+        position: fixed;
+        z-index: 1;
+        top: 3.75rem;
+        left: 50%;
+        transform: translateX(-50%);
+        width: min(36rem, calc(100vw - 2rem));
+        display: grid;
+        gap: 0.5rem;
+      }
+      .host-left {
+        display: flex;
+        flex-wrap: wrap;
+        gap: 0.5rem 1rem;
+        align-items: center;
+        justify-content: space-between;
+      }
+      .host-left p {
+        margin: 0;
       }
       .joining {
         text-align: center;
@@ -68,6 +88,8 @@ export class LpApp extends LitElement {
   declare session: PlaySession | undefined;
   declare announcement: string;
   private offSession: (() => void) | undefined;
+  /** The name of the last attempt, for "Try again" (it is remembered only once accepted). */
+  private lastName = '';
   private lastPlayers = new Map<number, string>();
   private readonly onPopState = () => this.go(parseRoute(location.pathname), false);
 
@@ -95,12 +117,21 @@ export class LpApp extends LitElement {
     const problem = s?.problem;
     this.updateTitle();
     let screen: unknown;
-    if (problem && isFinal(problem)) {
-      screen = html`<lp-notice .problem=${problem} @lp-action=${this.onAction}></lp-notice>`;
+    if (problem && (isFinal(problem) || this.unreachable())) {
+      // Never in a lobby and the server does not answer: that is the screen, with a countdown.
+      screen = html`<lp-notice .problem=${problem} .now=${Date.now()} @lp-action=${this.onAction}></lp-notice>`;
     } else if (s?.playing && s.runner && s.lobby && s.you !== undefined) {
-      return html`<lp-game .runner=${s.runner} .lobby=${s.lobby} .you=${s.you} .peers=${s.peers} @lp-leave=${this.leave}></lp-game>
-        ${this.banners()}${this.live()}`;
-    } else if (s?.lobby && s.you !== undefined && s.client.state.kind === 'open') {
+      // The game fills the viewport (position: fixed): banners go over it, or nobody sees them.
+      return html`<main class="game">
+          <lp-game .runner=${s.runner} .lobby=${s.lobby} .you=${s.you} .peers=${s.peers} @lp-leave=${this.leave}></lp-game>
+          <div class="over-game">${this.banners()}</div>
+        </main>${this.live()}`;
+    } else if (
+      s?.lobby &&
+      s.you !== undefined &&
+      (s.client.state.kind === 'open' || problem?.kind === 'reconnecting')
+    ) {
+      // While reconnecting the lobby stays in view under the "Connection lost" banner.
       screen = html`<lp-lobby .lobby=${s.lobby} .you=${s.you} .peers=${s.peers} .relayNote=${this.relayNote()}
         @lp-start=${() => s.start()} @lp-kick=${(e: CustomEvent<{ id: number }>) => s.kick(e.detail.id)}
         @lp-lock=${(e: CustomEvent<{ locked: boolean }>) => s.lock(e.detail.locked)} @lp-leave=${this.leave}></lp-lobby>`;
@@ -120,15 +151,24 @@ export class LpApp extends LitElement {
     const s = this.session;
     const problem = s?.problem;
     const items = [];
-    if (problem && !isFinal(problem)) {
+    if (problem && !isFinal(problem) && !this.unreachable()) {
       const text = describeProblem(problem);
       items.push(html`<p class="panel banner" role="status">${text.title}. ${text.body}</p>`);
     }
-    if (s?.hostAway)
+    // A closed tab and a dropped connection look the same here: say the host left, offer a way
+    // out, and carry on if they come back within the grace period (the server ends the lobby
+    // otherwise, and the final "The host left" notice replaces this).
+    if (s?.hostAway && !isFinal(problem))
       items.push(
-        html`<p class="panel banner" role="status">The host's connection dropped. Waiting for them to come back…</p>`,
+        html`<div class="panel banner host-left"><p role="status">The host left (or lost their connection). The game carries on if they come back soon.</p>
+          <button @click=${this.leave}>Back to start</button></div>`,
       );
     return items;
+  }
+
+  /** The server never answered this session yet (it may still: the client keeps retrying). */
+  private unreachable(): boolean {
+    return this.session?.problem?.kind === 'unreachable' && this.session.lobby === undefined;
   }
 
   private live() {
@@ -170,14 +210,17 @@ export class LpApp extends LitElement {
     hello: Hello,
     saved = hello.type === 'join' ? savedSeat(hello.code) : undefined,
   ): void {
-    rememberName(hello.name);
+    this.lastName = hello.name;
     this.endSession();
     const session = new PlaySession({
       server: location.origin,
       hello,
       saved,
       relayOnly: new URLSearchParams(location.search).get('relay') === '1' || relayOnlySetting(),
+      roundSeconds: roundSecondsParam(location.search),
       onSeat: (seat) => {
+        // Remembered once the server took it: a refused name is not offered again.
+        rememberName(hello.name);
         saveSeat(seat);
         // The creator's address bar becomes the share link.
         if (this.route.page !== 'lobby' || this.route.code !== seat.lobby.code) {
@@ -220,7 +263,11 @@ export class LpApp extends LitElement {
       case 'retry':
         if (route.page === 'lobby') {
           this.endSession();
-          this.start({ type: 'join', code: route.code, name: rememberedName() || 'Player' });
+          this.start({
+            type: 'join',
+            code: route.code,
+            name: this.lastName || rememberedName() || 'Player',
+          });
         }
         return;
       case 'reload':
@@ -255,11 +302,13 @@ export class LpApp extends LitElement {
   private updateTitle(): void {
     const s = this.session;
     const code = s?.lobby?.code;
-    document.title = s?.playing
-      ? 'Playing — lanparty'
-      : code
-        ? `Lobby ${formatLobbyCode(code)} — lanparty`
-        : 'lanparty';
+    const problem = s?.problem;
+    // A final problem is the screen: its title is the page's ("The host left — lanparty").
+    if (problem && isFinal(problem))
+      document.title = `${describeProblem(problem).title} — lanparty`;
+    else if (s?.playing) document.title = 'Playing — lanparty';
+    else if (code) document.title = `Lobby ${formatLobbyCode(code)} — lanparty`;
+    else document.title = 'lanparty';
   }
 }
 

@@ -6,7 +6,7 @@ import type { GameRunner } from '../game/game-runner.ts';
 import { watchKeyboard } from '../game/keyboard-input.ts';
 import { watchJoystick } from '../game/touch-joystick.ts';
 import type { PeerInfo } from '../net/peer-network.ts';
-import { type PlayerLabel, TagRenderer } from '../render/tag-renderer.ts';
+import { type PlayerLabel, screenToWorld, TagRenderer } from '../render/tag-renderer.ts';
 import { base, emit } from './styles.ts';
 
 const seconds = (ticks: number) => Math.max(0, Math.ceil(ticks / TICK_RATE));
@@ -30,9 +30,23 @@ export class LpGame extends LitElement {
       :host {
         position: fixed;
         inset: 0;
-        display: block;
+        display: flex;
+        flex-direction: column;
         background: #0f1221;
         color: #eef0ff;
+        /* The arena is dark in both colour schemes: the dark palette keeps contrast AA. */
+        --panel: #191d33;
+        --text: #eef0ff;
+        --muted: #b4b9da;
+        --accent: #8b93ff;
+        --accent-text: #0f1221;
+        --danger: #ff8a80;
+        --line: #30365a;
+      }
+      .stage {
+        position: relative;
+        flex: 1 1 auto;
+        min-height: 0;
       }
       canvas {
         position: absolute;
@@ -42,15 +56,12 @@ export class LpGame extends LitElement {
         display: block;
       }
       .hud {
-        position: absolute;
-        top: 0.5rem;
-        left: 0.5rem;
-        right: 0.5rem;
+        flex: none;
+        padding: 0.5rem;
         display: flex;
         gap: 0.5rem;
         flex-wrap: wrap;
         align-items: center;
-        pointer-events: none;
         font-weight: 600;
       }
       .chip {
@@ -58,12 +69,12 @@ export class LpGame extends LitElement {
         border: 1px solid #30365a;
         border-radius: 999px;
         padding: 0.3rem 0.75rem;
+        white-space: nowrap;
       }
       .it {
         border-color: #ff6b6b;
       }
       .hud button {
-        pointer-events: auto;
         margin-left: auto;
         min-height: 40px;
       }
@@ -75,7 +86,8 @@ export class LpGame extends LitElement {
         background: rgba(15, 18, 33, 0.7);
       }
       .board section {
-        min-width: min(22rem, 90vw);
+        box-sizing: border-box;
+        width: min(24rem, calc(100vw - 2rem));
         color: #eef0ff;
         background: #191d33;
         border-color: #30365a;
@@ -101,6 +113,7 @@ export class LpGame extends LitElement {
   private renderer: TagRenderer | undefined;
   private stops: (() => void)[] = [];
   private lastHud = 0;
+  private readonly reducedMotion = matchMedia('(prefers-reduced-motion: reduce)');
 
   constructor() {
     super();
@@ -113,7 +126,9 @@ export class LpGame extends LitElement {
     const canvas = this.renderRoot.querySelector('canvas');
     if (!canvas) return;
     this.renderer = new TagRenderer(canvas);
-    const steer = (input: TagInput) => this.runner?.setInput(input);
+    // Keys and the joystick steer on screen; the arena may be drawn turned on a tall screen.
+    const steer = (input: TagInput) =>
+      this.runner?.setInput(screenToWorld(input, this.renderer?.rotated ?? false));
     this.stops.push(watchKeyboard(window, steer), watchJoystick(canvas, steer));
   }
 
@@ -135,7 +150,7 @@ export class LpGame extends LitElement {
           ? `${me.kind}${me.rtt === undefined ? '' : ` · ${Math.round(me.rtt)} ms`}`
           : '';
     return html`
-      <canvas aria-label="Game arena: move with the arrow keys or WASD, or drag on a touch screen"></canvas>
+      <h1 class="sr-only">Tag${hud ? `, round ${hud.round}` : ''}</h1>
       <div class="hud">
         ${
           hud
@@ -149,7 +164,10 @@ export class LpGame extends LitElement {
         }
         <button class="danger" @click=${() => emit(this, 'lp-leave', {})}>Leave</button>
       </div>
-      ${hud?.phase === 'scoreboard' ? this.scoreboard(name) : ''}
+      <div class="stage">
+        <canvas role="img" aria-label="Game arena: move with the arrow keys or WASD, or drag on a touch screen"></canvas>
+        ${hud?.phase === 'scoreboard' ? this.scoreboard(name) : ''}
+      </div>
     `;
   }
 
@@ -167,10 +185,25 @@ export class LpGame extends LitElement {
     </div>`;
   }
 
+  /**
+   * Read-only counters, for diagnostics and the end-to-end tests (which read
+   * `document.querySelector('lp-app').shadowRoot.querySelector('lp-game').stats`): snapshots
+   * received from the host so far (guests; 0 on the host) and the newest game tick this page
+   * knows. Nothing in the app depends on them.
+   */
+  get stats(): { readonly snapshots: number; readonly tick: number | undefined } {
+    const guest = this.runner?.guest;
+    return {
+      snapshots: guest?.stats.snapshots ?? 0,
+      tick: this.runner?.host?.state.tick ?? guest?.authoritative?.tick,
+    };
+  }
+
   private frame(now: number): void {
     const state = this.runner?.view(now);
     if (!state || !this.renderer) return;
-    this.renderer.draw(state, this.you, this.labels(), now);
+    // With reduced motion the "it" halo stands still (the renderer animates it from `now`).
+    this.renderer.draw(state, this.you, this.labels(), this.reducedMotion.matches ? 0 : now);
     // The HUD is text: four updates a second are plenty.
     if (now - this.lastHud > 250) {
       this.lastHud = now;

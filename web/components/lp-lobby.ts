@@ -44,7 +44,7 @@ export class LpLobby extends LitElement {
     you: { type: Number },
     peers: { attribute: false },
     relayNote: { type: String },
-    copied: { state: true },
+    copyStatus: { state: true },
   };
   static override styles = [
     base,
@@ -61,10 +61,11 @@ export class LpLobby extends LitElement {
       }
       .code {
         font-family: ui-monospace, monospace;
-        font-size: clamp(1.8rem, 8vw, 3rem);
+        /* 15 characters on one line down to a 360 px wide phone. */
+        font-size: clamp(1.4rem, 7vw, 3rem);
         letter-spacing: 0.08em;
         margin: 0.25rem 0 0;
-        word-break: break-all;
+        overflow-wrap: anywhere;
       }
       .share {
         display: grid;
@@ -75,6 +76,9 @@ export class LpLobby extends LitElement {
       @media (max-width: 480px) {
         .share {
           grid-template-columns: 1fr;
+        }
+        svg.qr {
+          justify-self: center;
         }
       }
       .link {
@@ -101,13 +105,25 @@ export class LpLobby extends LitElement {
         display: grid;
         gap: 0.5rem;
       }
+      h1 + ul {
+        margin-top: 0.5rem;
+      }
       li {
         display: flex;
         align-items: center;
         gap: 0.6rem;
         flex-wrap: wrap;
-        padding: 0.5rem 0.25rem;
+        min-height: 2.5rem;
+        padding: 0.35rem 0.25rem;
         border-bottom: 1px solid var(--line);
+      }
+      li:last-child {
+        border-bottom: none;
+      }
+      .name {
+        /* A long name wraps inside its own box, on the line of its dot. */
+        max-width: calc(100% - 2rem);
+        overflow-wrap: anywhere;
       }
       .dot {
         width: 14px;
@@ -144,7 +160,13 @@ export class LpLobby extends LitElement {
         display: flex;
         gap: 0.5rem;
         flex-wrap: wrap;
-        justify-content: space-between;
+        align-items: center;
+      }
+      .actions p {
+        margin: 0;
+      }
+      .leave {
+        margin-left: auto;
       }
     `,
   ];
@@ -153,13 +175,14 @@ export class LpLobby extends LitElement {
   declare you: number;
   declare peers: PeerInfo[];
   declare relayNote: string;
-  declare copied: boolean;
+  /** What the last press of "Copy link" did, said in a status line. */
+  declare copyStatus: string;
 
   constructor() {
     super();
     this.peers = [];
     this.relayNote = '';
-    this.copied = false;
+    this.copyStatus = '';
   }
 
   override render() {
@@ -180,7 +203,7 @@ export class LpLobby extends LitElement {
             <button @click=${this.copy}>Copy link</button>
             ${canShare ? html`<button class="secondary" @click=${this.share}>Share</button>` : ''}
           </div>
-          <p role="status" class="muted">${this.copied ? 'Link copied.' : ''}</p>
+          <p role="status" class="muted" data-testid="copy-status">${this.copyStatus}</p>
         </div>
         ${svg`<svg class="qr" role="img" aria-label="QR code of the share link" viewBox="-2 -2 ${qr.size + 4} ${qr.size + 4}" shape-rendering="crispEdges"><path d=${qr.d} fill="#000"/></svg>`}
       </section>
@@ -196,13 +219,13 @@ export class LpLobby extends LitElement {
           isHost
             ? html`
                 <button @click=${() => emit(this, 'lp-start', {})}>Start game</button>
-                <button class="secondary" aria-pressed=${lobby.locked ? 'true' : 'false'} @click=${() => emit(this, 'lp-lock', { locked: !lobby.locked })}>
+                <button class="secondary" @click=${() => emit(this, 'lp-lock', { locked: !lobby.locked })}>
                   ${lobby.locked ? 'Unlock lobby' : 'Lock lobby'}
                 </button>
               `
             : html`<p class="muted">Waiting for the host to start…</p>`
         }
-        <button class="danger" @click=${() => emit(this, 'lp-leave', {})}>Leave</button>
+        <button class="danger leave" @click=${() => emit(this, 'lp-leave', {})}>Leave</button>
       </div>
     `;
   }
@@ -219,7 +242,7 @@ export class LpLobby extends LitElement {
           : '';
     return html`<li data-player=${p.id}>
       <span class="dot" style="background:${playerColor(p.id)}" aria-hidden="true"></span>
-      <span>${p.name}</span>
+      <span class="name">${p.name}</span>
       ${p.id === lobby.hostId ? html`<span class="badge">host</span>` : ''}
       ${me ? html`<span class="badge">you</span>` : ''}
       ${conn}
@@ -228,7 +251,9 @@ export class LpLobby extends LitElement {
   }
 
   private async copy(): Promise<void> {
-    this.copied = await copyText(this.lobby.link);
+    this.copyStatus = (await copyText(this.lobby.link))
+      ? 'Link copied.'
+      : 'Could not copy: select the link above and copy it.';
   }
 
   private async share(): Promise<void> {

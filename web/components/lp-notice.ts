@@ -73,7 +73,7 @@ export function describeProblem(p: Problem, now = Date.now()): Text {
 
 /** A problem, explained, with a way forward. Emits `lp-action` with the chosen action. */
 export class LpNotice extends LitElement {
-  static override properties = { problem: { attribute: false } };
+  static override properties = { problem: { attribute: false }, now: { type: Number } };
   static override styles = [
     base,
     css`
@@ -92,10 +92,12 @@ export class LpNotice extends LitElement {
     `,
   ];
   declare problem: Problem;
+  /** The time the countdowns count from (the app sets it as its clock ticks). */
+  declare now: number | undefined;
 
   override render() {
     if (!this.problem) return html``;
-    const text = describeProblem(this.problem);
+    const text = describeProblem(this.problem, this.now ?? Date.now());
     return html`<section class="panel" role="alert" aria-labelledby="notice-title">
       <h1 id="notice-title">${text.title}</h1>
       <p>${text.body}</p>

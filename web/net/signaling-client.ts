@@ -46,11 +46,21 @@ export type SocketFactory = (url: string) => SocketLike;
 
 /** Every timing of the client, by name. */
 export const SIGNALING_LIMITS = {
-  /** First reconnect delay; doubles each failure up to the maximum, with ±50% jitter. */
+  /**
+   * First reconnect delay; doubles each failure up to the maximum. Each wait is drawn between
+   * half the delay and the delay ("equal jitter"), so none is ever longer than the maximum: a
+   * player is back within a few seconds of the server's return, however long it was away.
+   */
   RECONNECT_MIN_MS: 250,
-  RECONNECT_MAX_MS: 5000,
+  RECONNECT_MAX_MS: 2500,
   /** After "server restarting" (1001) the server comes back quickly: retry soon. */
   GOING_AWAY_RETRY_MS: 100,
+  /**
+   * The server answered but does not know our lobby yet (its host has not re-claimed it after a
+   * restart) or still holds our seat for a half-open old socket: retry at this pace, not with a
+   * growing backoff, so the seat is taken back moments after the host's.
+   */
+  RESUME_RETRY_MS: 500,
   /** How long a guest keeps trying to resume a seat the server does not know (yet). */
   RESUME_WINDOW_MS: 30_000,
 } as const;
@@ -200,7 +210,7 @@ export class SignalingClient {
     try {
       socket = this.socketFactory(url.toString());
     } catch (error) {
-      this.scheduleReconnect(`cannot open a WebSocket: ${(error as Error).message}`, false);
+      this.scheduleReconnect(`cannot open a WebSocket: ${(error as Error).message}`);
       return;
     }
     this.socket = socket;
@@ -221,7 +231,7 @@ export class SignalingClient {
       }
       this.scheduleReconnect(
         event.reason || `connection lost (${event.code})`,
-        event.code === CloseCode.GOING_AWAY,
+        event.code === CloseCode.GOING_AWAY ? SIGNALING_LIMITS.GOING_AWAY_RETRY_MS : undefined,
       );
     };
   }
@@ -313,26 +323,28 @@ export class SignalingClient {
         socket.onclose = null;
         socket.close();
       }
-      this.scheduleReconnect(`${error.code}: ${error.message}`, false);
+      this.scheduleReconnect(`${error.code}: ${error.message}`, SIGNALING_LIMITS.RESUME_RETRY_MS);
       return;
     }
     this.errors.emit(error);
   }
 
-  private scheduleReconnect(reason: string, soon: boolean): void {
+  /** Reconnects after `base` ms (default: the backoff for this many failures), jittered. */
+  private scheduleReconnect(reason: string, base = this.backoff()): void {
     clearTimeout(this.retryTimer);
-    const base = soon
-      ? SIGNALING_LIMITS.GOING_AWAY_RETRY_MS
-      : Math.min(
-          SIGNALING_LIMITS.RECONNECT_MIN_MS * 2 ** this.failures,
-          SIGNALING_LIMITS.RECONNECT_MAX_MS,
-        );
     this.failures++;
-    const retryInMs = Math.round(base * (0.5 + this.random()));
+    const retryInMs = Math.round(base * (0.5 + this.random() / 2));
     this.setState({ kind: 'reconnecting', attempt: this.failures, retryInMs, reason });
     this.retryTimer = setTimeout(() => {
       if (!this.closedByUser) this.connect();
     }, retryInMs);
+  }
+
+  private backoff(): number {
+    return Math.min(
+      SIGNALING_LIMITS.RECONNECT_MIN_MS * 2 ** this.failures,
+      SIGNALING_LIMITS.RECONNECT_MAX_MS,
+    );
   }
 
   private setLobby(lobby: LobbyView): void {

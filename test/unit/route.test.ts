@@ -1,0 +1,23 @@
+import { describe, expect, it } from 'vitest';
+import { parseRoute, pathFor, roundSecondsParam } from '../../web/app/route.ts';
+
+describe('page addresses', () => {
+  it('/ is the start page; /l/<code> a lobby, its code normalised', () => {
+    expect(parseRoute('/')).toEqual({ page: 'home' });
+    expect(parseRoute('/nowhere')).toEqual({ page: 'home' });
+    expect(parseRoute('/l/abcd-efgh-jkmnp')).toEqual({ page: 'lobby', code: 'ABCDEFGHJKMNP' });
+    expect(parseRoute('/l/abcd%20efgh%20jkmnp/')).toEqual({ page: 'lobby', code: 'ABCDEFGHJKMNP' });
+    // A code that does not parse is still a lobby route: the server refuses it ("not found").
+    expect(parseRoute('/l/not-a-code')).toEqual({ page: 'lobby', code: 'NOT-A-CODE' });
+    expect(pathFor({ page: 'lobby', code: 'ABCDEFGHJKMNP' })).toBe('/l/ABCDEFGHJKMNP');
+    expect(pathFor({ page: 'home' })).toBe('/');
+  });
+
+  it('?round=<seconds> asks for shorter or longer rounds, within 5–600 s', () => {
+    expect(roundSecondsParam('')).toBeUndefined();
+    expect(roundSecondsParam('?round=5')).toBe(5);
+    expect(roundSecondsParam('?relay=1&round=600')).toBe(600);
+    for (const bad of ['?round=4', '?round=601', '?round=1e3', '?round=-5', '?round=', '?round=x'])
+      expect(roundSecondsParam(bad), bad).toBeUndefined();
+  });
+});
