@@ -97,7 +97,8 @@ export function startServer(config: Config, log: Logger): Promise<RunningServer>
     // A backstop for memory: the hub closes slow receivers with a clear code before this.
     maxBackpressure: config.sendLimitBytes + config.maxFrameBytes * 2,
     closeOnBackpressureLimit: 1,
-    idleTimeout: Math.max(8, Math.ceil((config.heartbeatTimeoutMs * 2) / 1000 / 4) * 4),
+    // A backstop behind the hub's own heartbeat; uWS refuses (and aborts) above 960 s.
+    idleTimeout: Math.min(960, Math.max(8, Math.ceil((config.heartbeatTimeoutMs * 2) / 1000 / 4) * 4)),
     sendPingsAutomatically: false,
 
     upgrade: answered(log, (res, req, context) => {

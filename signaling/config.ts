@@ -233,15 +233,15 @@ export const SETTINGS = {
   heartbeatIntervalMs: setting(
     'heartbeat-interval-ms',
     'HEARTBEAT_INTERVAL_MS',
-    '500',
+    '1000',
     int(100, 60_000),
-    'How often the server pings each socket.',
+    'A socket silent this long is pinged.',
   ),
   heartbeatTimeoutMs: setting(
     'heartbeat-timeout-ms',
     'HEARTBEAT_TIMEOUT_MS',
-    '1500',
-    int(200, 600_000),
+    '1750',
+    int(200, 400_000),
     'Silence after which a socket is dropped as half-open (4006).',
   ),
   helloTimeoutMs: setting(

@@ -187,7 +187,9 @@ export class Hub {
         this.closePeer(peer, CloseCode.HEARTBEAT_TIMEOUT, 'no heartbeat');
       } else if (peer.entry === undefined && now - peer.openedAt > helloTimeoutMs) {
         this.closePeer(peer, CloseCode.HELLO_TIMEOUT, 'no create, join or resume in time');
-      } else if (now - peer.lastPing >= heartbeatIntervalMs) {
+      } else if (now - peer.lastSeen >= heartbeatIntervalMs && now - peer.lastPing >= heartbeatIntervalMs) {
+        // Only silent sockets are pinged: one that sent anything lately has shown it is alive,
+        // and pinging every socket at once made a burst that delayed everyone's messages.
         peer.lastPing = now;
         peer.port.ping();
       }
