@@ -124,7 +124,7 @@ async function loadGenerator() {
     '600000',
     '--max-lobbies',
     '1000000',
-    // Pings stay at the default 500 ms; only the verdict waits longer, so that a scheduling
+    // Pings stay at the default (a socket silent for 1 s); only the verdict waits longer, so that a scheduling
     // hiccup on this shared 2-core machine does not drop thousands of sockets.
     '--heartbeat-timeout-ms',
     '10000',
@@ -134,7 +134,7 @@ async function loadGenerator() {
   /** The heartbeat interval lanparty runs with (the last --heartbeat-interval-ms wins). */
   const heartbeatMs = OUR_FLAGS.reduce(
     (ms, flag, i) => (flag === '--heartbeat-interval-ms' ? Number(OUR_FLAGS[i + 1]) : ms),
-    500,
+    1000,
   );
   const commandOf = (kind, inspect = false) => {
     const node = ['node', ...SERVER_NODE_FLAGS, ...(inspect ? ['--inspect=127.0.0.1:0'] : [])];
@@ -770,7 +770,7 @@ async function loadGenerator() {
       '',
       `| Server | Connections | VmRSS before → after (MB) | Memory per idle connection | Slope N/2 → N | of which V8 heap | Server CPU while idle | An idle connection |`,
       `|---|---|---|---|---|---|---|---|`,
-      `| lanparty | ${io.n} | ${mb(io.before)} → ${mb(io.after)} | **${fmt(io.bytesPerConn)} B** | ${fmt(io.slopeBytesPerConn)} B | ${fmt(io.heapBytesPerConn)} B | ${pct(io.idleCpu)} | ${IDLE_MODE === 'open' ? 'opened `/ws` only (not in a lobby)' : `opened \`/ws\` and created its own lobby: a seated member, ${io.health?.lobbies ?? '?'} lobbies open`}; the server pings it every ${heartbeatMs} ms |`,
+      `| lanparty | ${io.n} | ${mb(io.before)} → ${mb(io.after)} | **${fmt(io.bytesPerConn)} B** | ${fmt(io.slopeBytesPerConn)} B | ${fmt(io.heapBytesPerConn)} B | ${pct(io.idleCpu)} | ${IDLE_MODE === 'open' ? 'opened `/ws` only (not in a lobby)' : `opened \`/ws\` and created its own lobby: a seated member, ${io.health?.lobbies ?? '?'} lobbies open`}; the server pings it after ${heartbeatMs} ms of silence |`,
       `| PeerJS | ${ip.n} | ${mb(ip.before)} → ${mb(ip.after)} | **${fmt(ip.bytesPerConn)} B** | ${fmt(ip.slopeBytesPerConn)} B | ${fmt(ip.heapBytesPerConn)} B | ${pct(ip.idleCpu)} | opened \`/peerjs\` and got OPEN; sends HEARTBEAT every 5 s as PeerJS clients do |`,
       `| **lanparty ÷ PeerJS** | | | **${ratio(io.bytesPerConn, ip.bytesPerConn)}** | ${ratio(io.slopeBytesPerConn, ip.slopeBytesPerConn)} | ${ratio(io.heapBytesPerConn, ip.heapBytesPerConn)} | ${ratio(io.idleCpu, ip.idleCpu)} | |`,
       '',

@@ -159,8 +159,8 @@ export function encodeDelta(base: TagState, state: TagState, baseHash: number): 
   if (mask & Header.IMMUNE_TICKS) w.u8(state.immuneTicks);
   if (mask & Header.LAST_ROUND) writeResults(w, state.lastRound);
 
-  const now = new Map(state.players.map((p) => [p.id, p]));
-  const before = new Map(base.players.map((p) => [p.id, p]));
+  const now = playersById(state);
+  const before = playersById(base);
   writeIds(
     w,
     base.players.filter((p) => !now.has(p.id)).map((p) => p.id),
@@ -300,6 +300,20 @@ export function decodeState(
   if (kind !== KIND_DELTA) return err(`unknown snapshot kind ${kind}`);
   if (base === undefined) return err('a delta needs a base');
   return decodeDelta(r, base, baseHash());
+}
+
+/**
+ * Players by id, built once per state: the host encodes the same state (and usually the same
+ * base) once per guest and snapshot.
+ */
+const byId = new WeakMap<TagState, ReadonlyMap<number, TagPlayer>>();
+function playersById(state: TagState): ReadonlyMap<number, TagPlayer> {
+  let map = byId.get(state);
+  if (map === undefined) {
+    map = new Map(state.players.map((p) => [p.id, p]));
+    byId.set(state, map);
+  }
+  return map;
 }
 
 /**
