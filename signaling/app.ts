@@ -98,7 +98,10 @@ export function startServer(config: Config, log: Logger): Promise<RunningServer>
     maxBackpressure: config.sendLimitBytes + config.maxFrameBytes * 2,
     closeOnBackpressureLimit: 1,
     // A backstop behind the hub's own heartbeat; uWS refuses (and aborts) above 960 s.
-    idleTimeout: Math.min(960, Math.max(8, Math.ceil((config.heartbeatTimeoutMs * 2) / 1000 / 4) * 4)),
+    idleTimeout: Math.min(
+      960,
+      Math.max(8, Math.ceil((config.heartbeatTimeoutMs * 2) / 1000 / 4) * 4),
+    ),
     sendPingsAutomatically: false,
 
     upgrade: answered(log, (res, req, context) => {
@@ -131,12 +134,9 @@ export function startServer(config: Config, log: Logger): Promise<RunningServer>
       ) {
         return refuse(UpgradeRefusal.ORIGIN_NOT_ALLOWED, 'Forbidden', 'origin_not_allowed');
       }
-      if (!hub.admits(ip)) {
-        return refuse(
-          UpgradeRefusal.TOO_MANY_CONNECTIONS,
-          'Too Many Requests',
-          'too_many_connections',
-        );
+      const admitted = hub.admits(ip);
+      if (admitted !== 'ok') {
+        return refuse(UpgradeRefusal.TOO_MANY_CONNECTIONS, 'Too Many Requests', admitted);
       }
       const baseUrl = ownOrigin ?? `${scheme}://localhost:${port}`;
       res.cork(() =>

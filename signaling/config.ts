@@ -223,6 +223,13 @@ export const SETTINGS = {
     int(1, 1_000_000),
     'Open connections per address (HTTP 429 beyond).',
   ),
+  abuseCooldownMs: setting(
+    'abuse-cooldown-ms',
+    'ABUSE_COOLDOWN_MS',
+    '10000',
+    int(0, 3_600_000),
+    'After a connection is cut off for flooding or bad messages, its address may not reconnect for this long (HTTP 429).',
+  ),
   joinsPerMinute: setting(
     'joins-per-minute',
     'JOINS_PER_MINUTE',

@@ -47,6 +47,8 @@ export interface Peer {
 
 interface AddressState {
   connections: number;
+  /** After a connection from here was cut off for abuse, new ones are refused until then. */
+  coolingUntil: number;
   readonly messages: TokenBucket;
   readonly joins: TokenBucket;
 }
@@ -71,8 +73,11 @@ export class Hub {
   }
 
   /** Whether a new connection from `ip` is within the per-address cap (checked at upgrade). */
-  admits(ip: string): boolean {
-    return (this.addresses.get(ip)?.connections ?? 0) < this.config.connectionsPerAddress;
+  admits(ip: string): 'ok' | 'too_many_connections' | 'cooling_down' {
+    const address = this.addresses.get(ip);
+    if (address === undefined) return 'ok';
+    if (address.coolingUntil > this.now()) return 'cooling_down';
+    return address.connections < this.config.connectionsPerAddress ? 'ok' : 'too_many_connections';
   }
 
   open(port: SocketPort, ip: string, baseUrl: string): Peer {
@@ -109,8 +114,14 @@ export class Hub {
     if (!this.admitMessage(peer, frame.length)) return;
     this.stats.messagesIn++;
     const entry = peer.entry;
-    if (entry === undefined)
-      return this.fail(peer, 'not_in_lobby', 'join a lobby before relaying', 'relay');
+    // Our client relays only once seated: a frame before that is a protocol violation.
+    if (entry === undefined) {
+      return this.offence(peer, {
+        code: 'not_in_lobby',
+        message: 'join a lobby before relaying',
+        ref: 'relay',
+      });
+    }
     const header = readRelayHeader(frame);
     if (!header.ok) {
       return this.offence(peer, {
@@ -187,7 +198,10 @@ export class Hub {
         this.closePeer(peer, CloseCode.HEARTBEAT_TIMEOUT, 'no heartbeat');
       } else if (peer.entry === undefined && now - peer.openedAt > helloTimeoutMs) {
         this.closePeer(peer, CloseCode.HELLO_TIMEOUT, 'no create, join or resume in time');
-      } else if (now - peer.lastSeen >= heartbeatIntervalMs && now - peer.lastPing >= heartbeatIntervalMs) {
+      } else if (
+        now - peer.lastSeen >= heartbeatIntervalMs &&
+        now - peer.lastPing >= heartbeatIntervalMs
+      ) {
         // Only silent sockets are pinged: one that sent anything lately has shown it is alive,
         // and pinging every socket at once made a burst that delayed everyone's messages.
         peer.lastPing = now;
@@ -204,11 +218,9 @@ export class Hub {
       }
     }
     for (const [ip, address] of this.addresses) {
-      if (
-        address.connections === 0 &&
-        isFull(address.messages, now) &&
-        isFull(address.joins, now)
-      ) {
+      const quiet =
+        isFull(address.messages, now) && isFull(address.joins, now) && address.coolingUntil <= now;
+      if (address.connections === 0 && quiet) {
         this.addresses.delete(ip);
       }
     }
@@ -513,12 +525,12 @@ export class Hub {
     }
     if (!take(peer.bucket, now)) {
       this.stats.reject('rate_limited');
-      this.closePeer(peer, CloseCode.RATE_LIMITED, 'too many messages from this connection');
+      this.cutOff(peer, CloseCode.RATE_LIMITED, 'too many messages from this connection');
       return false;
     }
     if (!take(this.address(peer.ip, now).messages, now)) {
       this.stats.reject('address_rate_limited');
-      this.closePeer(peer, CloseCode.ADDRESS_RATE_LIMITED, 'too many messages from this address');
+      this.cutOff(peer, CloseCode.ADDRESS_RATE_LIMITED, 'too many messages from this address');
       return false;
     }
     return true;
@@ -530,6 +542,7 @@ export class Hub {
       const c = this.config;
       state = {
         connections: 0,
+        coolingUntil: 0,
         messages: createBucket(c.addressMessageRate, c.addressMessageBurst, now),
         joins: createBucket(c.joinsPerMinute / 60, c.joinsPerMinute, now),
       };
@@ -543,7 +556,7 @@ export class Hub {
     const { code, message, ref, field } = error;
     this.fail(peer, code, message, ref, field);
     if (++peer.strikes >= this.config.maxStrikes) {
-      this.closePeer(peer, CloseCode.TOO_MANY_BAD_MESSAGES, `${peer.strikes} invalid messages`);
+      this.cutOff(peer, CloseCode.TOO_MANY_BAD_MESSAGES, `${peer.strikes} invalid messages`);
     }
   }
 
@@ -567,6 +580,15 @@ export class Hub {
       ref: 'join',
       reason,
     });
+  }
+
+  /**
+   * Closes an abusive connection, and refuses new ones from its address for a while: a flooder
+   * that reconnects at once would otherwise cost the server an upgrade per attempt.
+   */
+  private cutOff(peer: Peer, code: number, reason: string): void {
+    this.address(peer.ip, this.now()).coolingUntil = this.now() + this.config.abuseCooldownMs;
+    this.closePeer(peer, code, reason);
   }
 
   private closePeer(peer: Peer, code: number, reason: string): void {

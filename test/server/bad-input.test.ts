@@ -509,8 +509,8 @@ describe('connection lifecycle', () => {
 });
 
 describe('binary relay frames', () => {
-  it('before joining → not_in_lobby (not an offence)', async () => {
-    const s = await serve({ maxStrikes: 1 });
+  it('before joining → not_in_lobby, and an offence (the client relays only once seated)', async () => {
+    const s = await serve({ maxStrikes: 2 });
     const c = await s.connect();
     c.sendBinary(encodeRelayFrame(1, new Uint8Array([1, 2, 3])));
     expect(await c.next('error')).toEqual({
@@ -519,7 +519,24 @@ describe('binary relay frames', () => {
       message: 'join a lobby before relaying',
       ref: 'relay',
     });
-    await expectStillOpen(c);
+    c.sendBinary(encodeRelayFrame(1, new Uint8Array([1, 2, 3])));
+    expect(await c.closeInfo()).toEqual({
+      code: CloseCode.TOO_MANY_BAD_MESSAGES,
+      reason: '2 invalid messages',
+    });
+  });
+
+  it('an address cut off for abuse may not reconnect during the cooldown (429), then may', async () => {
+    const s = await serve({ maxStrikes: 1, abuseCooldownMs: 400 });
+    const c = await s.connect();
+    c.send('not json');
+    expect((await c.closeInfo()).code).toBe(CloseCode.TOO_MANY_BAD_MESSAGES);
+    await expect(s.connect()).rejects.toMatchObject({ status: 429 });
+    expect(s.hub.stats.rejected.get('cooling_down')).toBe(1);
+    await new Promise((r) => setTimeout(r, 450));
+    const again = await s.connect();
+    again.send({ type: 'create', name: 'back' });
+    expect((await again.next('welcome')).you).toBe(1);
   });
 
   it.each([

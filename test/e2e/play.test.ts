@@ -1,0 +1,424 @@
+import { type Browser, chromium, type Page } from 'playwright-core';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { CloseCode, UpgradeRefusal } from '../../shared/protocol/close-codes.ts';
+import {
+  CUTTABLE_DATA_CHANNELS,
+  chipKind,
+  chipRtt,
+  closeAll,
+  entry,
+  flood,
+  gameStats,
+  handChromium,
+  hostLobby,
+  joinGuest,
+  median,
+  moves,
+  type Named,
+  NO_DIRECT_PATH,
+  play,
+  poll,
+  roundLeft,
+  rttSeries,
+  scoreboard,
+  seatOf,
+  setNetwork,
+  sleep,
+  startGame,
+  statuses,
+  waitForGame,
+} from './play-support.ts';
+import { createLobby, type E2eServer, launchBrowser, startServer } from './support.ts';
+
+/**
+ * Issue 6: real Chromium players play Tag from a shared link through the production build, and
+ * the faults players meet. Every player has its own browser context (its own storage, like its
+ * own browser); all are driven through the UI by accessible names.
+ */
+let browser: Browser;
+let server: E2eServer;
+const open: (Named | undefined)[] = [];
+const servers: E2eServer[] = [];
+
+beforeAll(async () => {
+  [browser, server] = await Promise.all([launchBrowser(), startServer()]);
+});
+afterAll(async () => {
+  await browser?.close();
+  await server?.stop();
+});
+afterEach(async () => {
+  await closeAll(open.splice(0));
+  await Promise.all(servers.splice(0).map((s) => s.stop()));
+});
+
+const track = <T extends Named>(p: T): T => {
+  open.push(p);
+  return p;
+};
+/** A server of its own, for a scenario that kills it or needs other settings. */
+const ownServer = async (flags: string[] = []) => {
+  const s = await startServer(flags);
+  servers.push(s);
+  return s;
+};
+/** No error or warning in the players' consoles, but those `expected` (the browser's own). */
+const noProblems = (players: readonly Named[], expected?: RegExp) => {
+  for (const p of players) {
+    const problems = p.problems.filter((m) => !expected?.test(m));
+    expect(problems, `${p.name}'s console`).toEqual([]);
+  }
+};
+/** What Chromium logs by itself while the server is down. */
+const SERVER_DOWN = /WebSocket connection to .* failed/;
+
+describe('playing Tag from a shared link (real Chromium)', () => {
+  it('1: host and two guests play a short round and see the same scoreboard', async () => {
+    const { host, link } = await hostLobby(browser, server.url, { search: '?round=6' });
+    track(host);
+    const [gus, gia] = await Promise.all([
+      joinGuest(browser, link, 'Gus').then(track),
+      joinGuest(browser, link, 'Gia').then(track),
+    ]);
+    // Loopback: both guests connect directly.
+    for (const g of [gus, gia])
+      await poll(() => entry(host.page, g.name).textContent()).toContain('direct');
+    await startGame(host, [gus, gia]);
+    const all = [host, gus, gia];
+    const boards = await Promise.all([
+      ...all.map((p) => scoreboard(p.page, 30_000)),
+      play(
+        all.map((p) => p.page),
+        5_000,
+      ),
+    ]);
+    const [hana = [], ...others] = boards.slice(0, 3) as string[][];
+    expect(hana).toHaveLength(3);
+    expect(hana.map((l) => l.split(':')[0]).sort()).toEqual(['Gia', 'Gus', 'Hana']);
+    for (const board of others) expect(board).toEqual(hana);
+    noProblems(all);
+  }, 60_000);
+
+  it('2: a guest with no direct path plays the whole round through the relay', async () => {
+    const { host, link } = await hostLobby(browser, server.url, { search: '?round=8' });
+    track(host);
+    const gus = track(await joinGuest(browser, link, 'Gus'));
+    const rey = track(await joinGuest(browser, link, 'Rey', { initScript: NO_DIRECT_PATH }));
+    await poll(() => entry(host.page, 'Gus').textContent()).toContain('direct');
+    // Rey's entry says "relay" on the host's screen, and Rey is told why.
+    await poll(() => entry(host.page, 'Rey').textContent()).toMatch(/relay · \d+ ms/);
+    expect(await entry(rey.page, 'Hana').textContent()).toContain('relay');
+    await poll(() => rey.page.getByRole('note').textContent()).toContain(
+      'No direct connection to the host',
+    );
+    await startGame(host, [gus, rey]);
+    const all = [host, gus, rey];
+    const [boardHost, boardGus, boardRey] = await Promise.all([
+      ...all.map((p) => scoreboard(p.page, 30_000)),
+      play(
+        all.map((p) => p.page),
+        7_000,
+      ),
+    ]);
+    expect(boardHost).toHaveLength(3);
+    expect(boardRey).toEqual(boardHost);
+    expect(boardGus).toEqual(boardHost);
+    // The whole round went through the relay (its direct attempts kept failing).
+    expect(await chipKind(rey.page)).toBe('relay');
+    expect(await chipKind(gus.page)).toBe('direct');
+    noProblems(all);
+  }, 60_000);
+
+  it('3: the server is killed mid-round and restarted: play goes on, the relay guest resumes, the link still works', async () => {
+    const own = await ownServer();
+    const { host, link } = await hostLobby(browser, own.url, { search: '?round=60' });
+    track(host);
+    const gus = track(await joinGuest(browser, link, 'Gus'));
+    const rey = track(await joinGuest(browser, link, 'Rey', { initScript: NO_DIRECT_PATH }));
+    await poll(() => entry(host.page, 'Gus').textContent()).toContain('direct');
+    await startGame(host, [gus, rey]);
+    await moves(() => roundLeft(rey.page));
+
+    await own.kill();
+    const killedAt = Date.now();
+    // The direct peers play on: the HUD timer, and snapshots, keep moving with no server.
+    for (const p of [host, gus]) await moves(() => roundLeft(p.page), 4_000);
+    await moves(async () => (await gameStats(gus.page)).snapshots);
+    // Rey's only path was the server: it sees the connection is lost.
+    await poll(() => rey.page.getByRole('status').allTextContents()).toContainEqual(
+      expect.stringContaining('Connection lost'),
+    );
+    const stalled = (await gameStats(rey.page)).snapshots;
+    // A few seconds of outage, then the server comes back on the same port.
+    await sleep(3_000 - (Date.now() - killedAt));
+    await own.restart();
+    const restartedAt = Date.now();
+    await poll(async () => (await gameStats(rey.page)).snapshots).toBeGreaterThan(stalled + 10);
+    const resumedMs = Date.now() - restartedAt;
+    console.log(`3: the relay guest resumed ${resumedMs} ms after the server restarted`);
+    expect(resumedMs).toBeLessThan(5_000);
+    await moves(() => roundLeft(rey.page));
+    // The lobby is back under the same code: a new guest joins by the same link and plays.
+    const neo = track(
+      await joinGuest(browser, link, 'Neo').catch(async (e) => {
+        throw new Error(`${e}\nserver: ${own.output()}`);
+      }),
+    );
+    await waitForGame(neo.page);
+    await moves(() => roundLeft(neo.page));
+    noProblems([host, gus, rey, neo], SERVER_DOWN);
+  }, 90_000);
+
+  it('4: a guest reloads its tab mid-round and is back in its seat with its score', async () => {
+    const { host, link } = await hostLobby(browser, server.url, { search: '?round=12' });
+    track(host);
+    const gus = track(await joinGuest(browser, link, 'Gus'));
+    const gia = track(await joinGuest(browser, link, 'Gia'));
+    await startGame(host, [gus, gia]);
+    // Whoever of the guests is not "it" has a growing score: that one reloads.
+    const scorer = await pickScorer([gus, gia]);
+    await poll(() => chipScore(scorer)).toBeGreaterThanOrEqual(3);
+    const seat = await seatOf(scorer.page);
+    const before = await chipScore(scorer);
+    const t0 = Date.now();
+    await scorer.page.reload();
+    await waitForGame(scorer.page, 5_000);
+    await poll(() => chipScore(scorer), 5_000).toBeGreaterThanOrEqual(before);
+    const backMs = Date.now() - t0;
+    console.log(
+      `4: reloaded guest back in its seat in ${backMs} ms (score ${before} → ${await chipScore(scorer)})`,
+    );
+    expect(backMs).toBeLessThan(5_000);
+    expect(await seatOf(scorer.page)).toEqual(seat);
+    expect(seat?.name).toBe(scorer.name);
+    // The round ends with the same three players: the seat was taken back, not a new one made.
+    const boards = await Promise.all([host, gus, gia].map((p) => scoreboard(p.page, 30_000)));
+    expect(boards[0]?.map((l) => l.split(':')[0]).sort()).toEqual(['Gia', 'Gus', 'Hana']);
+    for (const b of boards) expect(b).toEqual(boards[0]);
+    noProblems([host, gus, gia]);
+  }, 60_000);
+
+  it('5: a guest loses its network for 10 s, then rejoins in the same seat', async () => {
+    const { host, link } = await hostLobby(browser, server.url, { search: '?round=60' });
+    track(host);
+    const gus = track(await joinGuest(browser, link, 'Gus'));
+    const gia = track(
+      await joinGuest(browser, link, 'Gia', { initScript: CUTTABLE_DATA_CHANNELS }),
+    );
+    await poll(() => entry(host.page, 'Gia').textContent()).toContain('direct');
+    await startGame(host, [gus, gia]);
+    await moves(async () => (await gameStats(gia.page)).snapshots);
+    const seat = await seatOf(gia.page);
+
+    await setNetwork(gia.page, false);
+    const offAt = Date.now();
+    // Gia hears nothing any more; the others play on.
+    await sleep(2_000);
+    const frozen = (await gameStats(gia.page)).snapshots;
+    await moves(() => roundLeft(gus.page));
+    await sleep(10_000 - (Date.now() - offAt));
+    expect((await gameStats(gia.page)).snapshots, 'nothing arrives while offline').toBe(frozen);
+
+    await setNetwork(gia.page, true);
+    const onAt = Date.now();
+    await poll(async () => (await gameStats(gia.page)).snapshots).toBeGreaterThan(frozen + 10);
+    await poll(() => statuses(gia.page)).toEqual([]);
+    const backMs = Date.now() - onAt;
+    console.log(`5: back in the game ${backMs} ms after the network returned`);
+    expect(await seatOf(gia.page)).toEqual(seat);
+    await moves(() => roundLeft(gia.page));
+    expect(backMs).toBeLessThan(10_000);
+    noProblems([host, gus, gia], SERVER_DOWN);
+  }, 60_000);
+
+  it('6: the host closes its tab: every guest is told the host left, with a way forward', async () => {
+    // A short grace period, so the lobby's end is seen too.
+    const own = await ownServer(['--grace-ms', '5000']);
+    const { host, link } = await hostLobby(browser, own.url, { search: '?round=60' });
+    track(host);
+    const gus = track(await joinGuest(browser, link, 'Gus'));
+    const gia = track(await joinGuest(browser, link, 'Gia'));
+    await startGame(host, [gus, gia]);
+    await host.page.close();
+    const closedAt = Date.now();
+    const toldMs = await Promise.all(
+      [gus, gia].map(async (g) => {
+        await g.page.getByText('The host left').waitFor({ timeout: 3_000 });
+        await g.page.getByRole('button', { name: 'Back to start' }).waitFor({ timeout: 3_000 });
+        return Date.now() - closedAt;
+      }),
+    );
+    console.log(`6: guests told the host left after ${toldMs.join(', ')} ms`);
+    // Gus takes the way out at once and is back on the start page.
+    await gus.page.getByRole('button', { name: 'Back to start' }).click();
+    await gus.page.getByRole('button', { name: 'Create lobby' }).waitFor({ timeout: 5_000 });
+    expect(new URL(gus.page.url()).pathname).toBe('/');
+    // Gia waits: when the grace period ends, the server ends the lobby and says so.
+    const notice = gia.page.getByRole('alert').filter({ hasText: 'The host left' });
+    await notice.waitFor({ timeout: 15_000 });
+    await notice.getByRole('button', { name: 'Back to start' }).click();
+    await gia.page.getByRole('button', { name: 'Create lobby' }).waitFor({ timeout: 5_000 });
+    noProblems([gus, gia]);
+  }, 60_000);
+
+  it('7: a junk flood from a bad client: the round completes, pings hold, the flooder is cut off', async () => {
+    const own = await ownServer();
+    const { host, link } = await hostLobby(browser, own.url, { search: '?round=16' });
+    track(host);
+    const gus = track(await joinGuest(browser, link, 'Gus'));
+    // Rey plays through the relay: its pings cross the flooded server.
+    const rey = track(await joinGuest(browser, link, 'Rey', { initScript: NO_DIRECT_PATH }));
+    await poll(() => entry(host.page, 'Gus').textContent()).toContain('direct');
+    await startGame(host, [gus, rey]);
+    /** The HUD pings of Rey (relay) and Gus (direct, a control), and any banner either shows. */
+    const sample = async (ms: number) => {
+      const seen: string[] = [];
+      const watch = async () => {
+        const end = Date.now() + ms;
+        while (Date.now() < end) {
+          seen.push(...(await statuses(rey.page)), ...(await statuses(gus.page)));
+          await sleep(200);
+        }
+      };
+      const [relay, direct] = await Promise.all([
+        rttSeries(rey.page, ms),
+        rttSeries(gus.page, ms),
+        watch(),
+      ]);
+      return { relay, direct, seen };
+    };
+    await poll(() => chipRtt(rey.page)).toBeDefined();
+    await sleep(1_000); // the first pings of a new game are slow (the pages are busy starting)
+    const before = await sample(3_000);
+    const [flooded, during] = await Promise.all([flood(own.url, 4_000, 250), sample(5_000)]);
+    const base = median(before.relay);
+    // "Within 2× of before", made robust for one shared 2-core machine:
+    // - a floor of 20 ms: loopback pings are a few ms, and with three browsers and the server
+    //   on two cores, scheduling alone moves a median by 10-20 ms;
+    // - plus whatever Gus's direct ping rose by: that path never touches the server, so its rise
+    //   is what the busy CPU costs every page here (the server, working through the junk, takes
+    //   a core the browsers would have had; on a real network it runs on another machine).
+    // What is left is the server's own delay on the relay path. A server whose loop the junk took
+    // over shows as 100s of ms, or as players cut off.
+    const contention = Math.max(0, median(during.direct) - median(before.direct));
+    const bound = Math.max(2 * base, base + 20) + contention;
+    const tally = new Map<number, number>();
+    for (const c of flooded.codes) tally.set(c, (tally.get(c) ?? 0) + 1);
+    const codes = [...tally].map(([c, n]) => `${c}×${n}`).join(', ');
+    console.log(
+      `7: flooder sent ${flooded.sent} junk frames over ${flooded.connections} connections, closed by the server: ${codes}; ` +
+        `relay ping median ${base} ms before (q25 ${quantile(before.relay, 0.25)}, max ${Math.max(...before.relay)}), ${median(during.relay)} ms during (q25 ${quantile(during.relay, 0.25)}, max ${Math.max(...during.relay)}; bound ${bound}); ` +
+        `direct ping (control) median ${median(before.direct)} → ${median(during.direct)} ms`,
+    );
+    // Cut off with a documented close code (junk before joining is an offence: 4002; floods
+    // of anything: 4003 / 4004), then refused at the upgrade (429) during the abuse cooldown.
+    expect(
+      flooded.codes.filter((c) => c !== UpgradeRefusal.TOO_MANY_CONNECTIONS).length,
+    ).toBeGreaterThan(0);
+    for (const code of flooded.codes) {
+      expect([
+        CloseCode.TOO_MANY_BAD_MESSAGES,
+        CloseCode.RATE_LIMITED,
+        CloseCode.ADDRESS_RATE_LIMITED,
+        UpgradeRefusal.TOO_MANY_CONNECTIONS,
+      ]).toContain(code);
+    }
+    // The players were never cut off...
+    expect(during.seen.filter((t) => t.includes('Connection lost'))).toEqual([]);
+    // ...their ping held...
+    expect(median(during.relay)).toBeLessThanOrEqual(bound);
+    // ...and the round completes for everyone, with one scoreboard.
+    const boards = await Promise.all([host, gus, rey].map((p) => scoreboard(p.page, 30_000)));
+    expect(boards[0]).toHaveLength(3);
+    for (const b of boards) expect(b).toEqual(boards[0]);
+    noProblems([host, gus, rey]);
+  }, 60_000);
+
+  it("8: the host's tab is really in the background for 10 s: guests still get ≥ 20 snapshots/s", async () => {
+    const chrome = await handChromium();
+    try {
+      // The host's UI, driven by Playwright over CDP; then Playwright lets go of the browser.
+      const cdp = await chromium.connectOverCDP(chrome.cdpUrl);
+      const page = cdp.contexts()[0]?.pages()[0];
+      if (!page) throw new Error('no page in the hand-started Chromium');
+      const link = await createLobby(page, `${server.url}/?round=40`, 'Hana');
+      const host: Named = { page, problems: [], name: 'Hana' };
+      const gus = track(await joinGuest(browser, link, 'Gus'));
+      const gia = track(await joinGuest(browser, link, 'Gia'));
+      await startGame(host, [gus, gia]);
+      await cdp.close();
+      const code = new URL(link).pathname;
+      const visibility = () => chrome.evaluate(code, 'document.visibilityState');
+      expect(await visibility()).toBe('visible');
+      await moves(async () => (await gameStats(gus.page)).snapshots);
+
+      // Another tab in front: the host's page is hidden and its own timers are throttled.
+      const front = await chrome.newTab();
+      await poll(visibility).toBe('hidden');
+      const [rates, timers] = await Promise.all([
+        Promise.all([gus, gia].map((g) => perSecond(g.page, 10))),
+        chrome.evaluate(
+          code,
+          'new Promise((r) => { let n = 0; const t = setInterval(() => n++, 16); setTimeout(() => { clearInterval(t); r(n / 3); }, 3000); })',
+        ) as Promise<number>,
+      ]);
+      expect(await visibility(), 'still hidden at the end').toBe('hidden');
+      console.log(
+        `8: host hidden (its page timers ran ${timers.toFixed(1)}/s); snapshots/s per second at Gus ${rates[0]?.join(',')}, at Gia ${rates[1]?.join(',')}`,
+      );
+      expect(timers, 'the host page is really throttled').toBeLessThan(10);
+      for (const perGuest of rates) expect(Math.min(...perGuest)).toBeGreaterThanOrEqual(20);
+      await chrome.closeTab(front);
+      await poll(visibility).toBe('visible');
+    } finally {
+      await chrome.close();
+    }
+  }, 60_000);
+});
+
+/** The score chip as a number. */
+async function chipScore(p: Named): Promise<number> {
+  const text = (await p.page.getByTestId('score').textContent({ timeout: 5_000 })) ?? '';
+  return Number(/(\d+)/.exec(text)?.[1] ?? Number.NaN);
+}
+
+/**
+ * Snapshots per second a guest receives, over each of `seconds` consecutive seconds, counted in
+ * its page (from `LpGame.stats`) against its own clock, so one bad second shows.
+ */
+async function perSecond(page: Page, seconds: number): Promise<number[]> {
+  return page.locator('lp-game').evaluate(
+    (el, n) =>
+      new Promise<number[]>((resolve) => {
+        const read = () => (el as HTMLElement & { stats: { snapshots: number } }).stats.snapshots;
+        const rates: number[] = [];
+        let last = { count: read(), at: performance.now() };
+        const timer = setInterval(() => {
+          const now = { count: read(), at: performance.now() };
+          rates.push(Math.round(((now.count - last.count) * 10_000) / (now.at - last.at)) / 10);
+          last = now;
+          if (rates.length === n) {
+            clearInterval(timer);
+            resolve(rates);
+          }
+        }, 1000);
+      }),
+    seconds,
+  );
+}
+
+const quantile = (values: readonly number[], q: number) =>
+  [...values].sort((a, b) => a - b)[Math.floor((values.length - 1) * q)] ?? Number.NaN;
+
+/** A guest who is not "it" (its score grows). */
+async function pickScorer(guests: readonly Named[]): Promise<Named> {
+  let found: Named | undefined;
+  await poll(async () => {
+    for (const g of guests) {
+      const it = (await g.page.getByTestId('it').textContent()) ?? '';
+      if (!it.includes('You are it') && !it.includes('Waiting')) found = g;
+    }
+    return found !== undefined;
+  }).toBe(true);
+  return found as Named;
+}
