@@ -414,6 +414,10 @@ async function startServer(): Promise<Server> {
       '1000000',
       '--max-strikes',
       '20',
+      // The fuzzer earns every penalty on purpose, from the bystander's own address: a cooldown
+      // would refuse the fuzz, not test the server (the cooldown has its own test).
+      '--abuse-cooldown-ms',
+      '0',
       '--max-frame-bytes',
       String(MAX_FRAME_BYTES),
       // The test process shares two busy cores with the server: no heartbeat false alarms.
