@@ -7,7 +7,7 @@ import { watchKeyboard } from '../game/keyboard-input.ts';
 import { watchJoystick } from '../game/touch-joystick.ts';
 import type { PeerInfo } from '../net/peer-network.ts';
 import { type PlayerLabel, screenToWorld, TagRenderer } from '../render/tag-renderer.ts';
-import { base, emit } from './styles.ts';
+import { base, darkPalette, emit } from './styles.ts';
 
 const seconds = (ticks: number) => Math.max(0, Math.ceil(ticks / TICK_RATE));
 
@@ -35,13 +35,7 @@ export class LpGame extends LitElement {
         background: #0f1221;
         color: #eef0ff;
         /* The arena is dark in both colour schemes: the dark palette keeps contrast AA. */
-        --panel: #191d33;
-        --text: #eef0ff;
-        --muted: #b4b9da;
-        --accent: #8b93ff;
-        --accent-text: #0f1221;
-        --danger: #ff8a80;
-        --line: #30365a;
+        ${darkPalette}
       }
       .stage {
         position: relative;

@@ -1,5 +1,19 @@
 import { css } from 'lit';
 
+/** The dark colours (AA contrast on the dark background), for the dark scheme and the game view. */
+export const darkPalette = css`
+  --bg: #0f1221;
+  --panel: #191d33;
+  --text: #eef0ff;
+  --muted: #b4b9da;
+  --accent: #8b93ff;
+  --accent-text: #0f1221;
+  --danger: #ff8a80;
+  --ok: #6ee7a8;
+  --warn: #ffc46b;
+  --line: #30365a;
+`;
+
 /** Shared look: colours with AA contrast in light and dark schemes, focus rings, buttons. */
 export const base = css`
   :host {
@@ -19,16 +33,7 @@ export const base = css`
   }
   @media (prefers-color-scheme: dark) {
     :host {
-      --bg: #0f1221;
-      --panel: #191d33;
-      --text: #eef0ff;
-      --muted: #b4b9da;
-      --accent: #8b93ff;
-      --accent-text: #0f1221;
-      --danger: #ff8a80;
-      --ok: #6ee7a8;
-      --warn: #ffc46b;
-      --line: #30365a;
+      ${darkPalette}
     }
   }
   button,
