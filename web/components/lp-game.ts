@@ -1,6 +1,7 @@
 import { css, html, LitElement } from 'lit';
 import type { LobbyView } from '../../shared/protocol/signaling.ts';
 import { type TagInput, type TagState, TICK_RATE } from '../../shared/sim/tag/index.ts';
+import { linkLabel, linkText } from '../app/link-labels.ts';
 import { FrameLoop } from '../controllers/frame-loop.ts';
 import type { GameRunner } from '../game/game-runner.ts';
 import { watchKeyboard } from '../game/keyboard-input.ts';
@@ -136,13 +137,9 @@ export class LpGame extends LitElement {
     const hud = this.hud;
     const name = (id: number) =>
       this.lobby?.players.find((p) => p.id === id)?.name ?? `Player ${id}`;
-    const me = this.peers.find((p) => p.id === this.lobby?.hostId);
-    const connection =
-      this.you === this.lobby?.hostId
-        ? 'host'
-        : me
-          ? `${me.kind}${me.rtt === undefined ? '' : ` · ${Math.round(me.rtt)} ms`}`
-          : '';
+    const lobby = this.lobby;
+    const toHost = lobby ? linkLabel(lobby.hostId, lobby, this.you, this.peers) : undefined;
+    const connection = this.you === lobby?.hostId ? 'host' : toHost ? linkText(toHost) : '';
     return html`
       <h1 class="sr-only">Tag${hud ? `, round ${hud.round}` : ''}</h1>
       <div class="hud">
@@ -215,13 +212,14 @@ export class LpGame extends LitElement {
 
   private labels(): Map<number, PlayerLabel> {
     const labels = new Map<number, PlayerLabel>();
-    for (const p of this.lobby?.players ?? []) {
-      const peer = this.peers.find((i) => i.id === p.id);
+    const lobby = this.lobby;
+    for (const p of lobby?.players ?? []) {
+      const link = lobby ? linkLabel(p.id, lobby, this.you, this.peers) : undefined;
       labels.set(p.id, {
         name: p.name,
         connected: p.connected,
-        kind: peer?.kind === 'memory' ? undefined : peer?.kind,
-        rtt: peer?.rtt,
+        kind: link?.kind,
+        rtt: link?.rtt,
       });
     }
     return labels;

@@ -1,3 +1,4 @@
+import type { LinkKind } from '../../shared/protocol/signaling.ts';
 import {
   ARENA_HEIGHT,
   ARENA_WIDTH,
@@ -12,11 +13,18 @@ import {
 /** What the renderer shows beside a player: its name and how it is connected. */
 export interface PlayerLabel {
   readonly name: string;
-  /** How this browser reaches that player (the host: 'host'; this player: undefined). */
-  readonly kind?: 'direct' | 'relay' | 'host' | undefined;
+  /** How that player is linked (see linkLabel; the host: 'host'; this player: undefined). */
+  readonly kind?: LinkKind | 'host' | undefined;
   readonly rtt?: number | undefined;
   readonly connected?: boolean;
 }
+
+const CONNECTION_COLORS: Record<LinkKind | 'host', string> = {
+  direct: '#35d07f',
+  turn: '#c39bff',
+  relay: '#f5b942',
+  host: '#7aa2ff',
+};
 
 const WORLD_W = ARENA_WIDTH / SUB;
 const WORLD_H = ARENA_HEIGHT / SUB;
@@ -203,10 +211,9 @@ export class TagRenderer {
     ctx.strokeText(name, x, y);
     ctx.fillText(name, x, y);
     if (connection === undefined || label?.kind === undefined) return;
-    // Connection: a dot (green direct, amber relay, blue host) and the ping.
+    // Connection: a dot (green direct, violet TURN, amber relay, blue host) and the ping.
     ctx.font = `500 ${14 * k}px system-ui, sans-serif`;
-    ctx.fillStyle =
-      label.kind === 'direct' ? '#35d07f' : label.kind === 'relay' ? '#f5b942' : '#7aa2ff';
+    ctx.fillStyle = CONNECTION_COLORS[label.kind];
     ctx.beginPath();
     ctx.arc(x - width / 2 - 8 * k, y + 15 * k, 4 * k, 0, Math.PI * 2);
     ctx.fill();
