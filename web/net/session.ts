@@ -38,7 +38,7 @@ export const SESSION_LIMITS = {
    * A direct transport silent this long is dead: traffic moves to the relay. It is kept and
    * probed, and takes the traffic back as soon as it answers again (a path that returns).
    */
-  DIRECT_DEAD_AFTER_MS: 600,
+  DIRECT_DEAD_AFTER_MS: 500,
   /** A dead direct transport silent this long is closed, and a new attempt planned. */
   DIRECT_GIVE_UP_AFTER_MS: 20_000,
   /** A direct attempt that is not answering after this long is abandoned and retried. */
