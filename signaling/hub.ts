@@ -12,6 +12,7 @@ import {
 import { assertNever } from '../shared/result.ts';
 import type { Config } from './config.ts';
 import { type LobbyDirectory, type LobbyEntry, MemoryDirectory } from './directory.ts';
+import { iceServersFor, iceSetup } from './ice-servers.ts';
 import { Lobby, type Seat } from './lobby.ts';
 import { createBucket, isFull, type TokenBucket, take } from './rate-limit.ts';
 import { lobbyCodeFor, newHostKey, newResumeToken, tokenTag } from './secrets.ts';
@@ -61,6 +62,8 @@ export class Hub {
   readonly stats = new Stats();
   private readonly peers = new Set<Peer>();
   private readonly addresses = new Map<string, AddressState>();
+  /** UDP port of the built-in STUN server, set by the edge once it is bound; 0: none. */
+  stunPort = 0;
 
   constructor(
     private readonly config: Config,
@@ -443,7 +446,11 @@ export class Hub {
       you: seat.id,
       token,
       ...(isHost ? { hostKey: entry.hostKey } : {}),
-      iceServers: this.config.iceServers,
+      iceServers: iceServersFor(
+        iceSetup(this.config, this.stunPort),
+        { baseUrl: peer.baseUrl, id: seat.id },
+        this.now(),
+      ),
       lobby: entry.lobby.view(this.link(entry), isHost),
     });
     this.broadcast(entry, peer);

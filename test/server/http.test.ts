@@ -174,6 +174,7 @@ describe('operations endpoints', () => {
       uptimeSeconds: expect.any(Number),
       connections: expect.any(Number),
       lobbies: expect.any(Number),
+      stun: { enabled: true, port: server.port, responses: expect.any(Number) },
     });
     expect(['native', 'js-fallback']).toContain(body.engine);
   });

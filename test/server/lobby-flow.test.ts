@@ -23,7 +23,8 @@ describe('lobbies over a real server', () => {
       { id: w.you, name: 'Ada', connected: true, tag: expect.any(String) },
     ]);
     expect(w.lobby.capacity).toBe(8);
-    expect(w.iceServers).toEqual([]);
+    // The built-in STUN server, on the HTTP port's number over UDP.
+    expect(w.iceServers).toEqual([{ urls: `stun:127.0.0.1:${server.port}` }]);
   });
 
   it('join by code (as typed, in any case, with dashes) and everyone gets the player list', async () => {
