@@ -71,7 +71,8 @@ export function startServer(config: Config, log: Logger): Promise<RunningServer>
     return Promise.reject(error);
   }
   const engine = detectEngine();
-  const hub = new Hub(config);
+  // One info line per lobby and link event: what an operator needs to follow a party.
+  const hub = new Hub(config, Date.now, undefined, (event) => log.info(event, event.event));
   /** The built-in STUN server, once bound (right after the TCP port, below). */
   let stun: StunServer | undefined;
   const metrics = createMetrics(hub, engine, () => stun?.stats);

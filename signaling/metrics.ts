@@ -44,11 +44,26 @@ export function createMetrics(
   );
   counter('lanparty_signals_relayed_total', 'WebRTC signaling messages relayed.', () => s.signals);
   counter('lanparty_relay_frames_total', 'Data-relay frames forwarded.', () => s.relayFrames);
-  counter(
-    'lanparty_relay_bytes_total',
-    'Data-relay bytes forwarded (headers included).',
-    () => s.relayBytes,
-  );
+  new Counter({
+    name: 'lanparty_relay_bytes_total',
+    help: 'Data-relay bytes forwarded (headers included): game data, and control (pings, acks) apart.',
+    labelNames: ['kind'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      this.inc({ kind: 'game' }, s.relayGameBytes);
+      this.inc({ kind: 'control' }, s.relayControlBytes);
+    },
+  });
+  new Gauge({
+    name: 'lanparty_links',
+    help: 'Connected guests by how they reach their host (direct, turn, relay), as hosts report it.',
+    labelNames: ['kind'],
+    registers: [registry],
+    collect() {
+      for (const [kind, n] of Object.entries(hub.linkCounts())) this.set({ kind }, n);
+    },
+  });
   counter(
     'lanparty_relay_dropped_total',
     'Droppable relay frames dropped for a lagging receiver.',
