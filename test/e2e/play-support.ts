@@ -76,7 +76,7 @@ export const entry = (page: Page, name: string) =>
 /** The host presses "Start game" once every guest is listed and connected; all see the HUD. */
 export async function startGame(host: Named, guests: readonly Named[]): Promise<void> {
   for (const g of guests) {
-    await poll(() => entry(host.page, g.name).textContent(), 15_000).toMatch(/direct|relay/);
+    await poll(() => entry(host.page, g.name).textContent(), 15_000).toMatch(/direct|turn|relay/);
   }
   await host.page.getByRole('button', { name: 'Start game' }).click();
   await Promise.all([host, ...guests].map((p) => waitForGame(p.page)));
@@ -127,6 +127,58 @@ export async function rttSeries(page: Page, ms: number): Promise<number[]> {
 export async function chipKind(page: Page): Promise<string> {
   const text = (await page.getByTestId('connection').textContent({ timeout: 5_000 })) ?? '';
   return text.split(' ')[0] ?? '';
+}
+
+/**
+ * Watches the game view's snapshot counter for `ms`, in the page (every 5 ms, so a busy test
+ * process does not blur it): how many snapshots arrived and the longest time without one.
+ */
+export async function snapshotGaps(
+  page: Page,
+  ms: number,
+): Promise<{
+  readonly snapshots: number;
+  readonly longestGapMs: number;
+  /** When the longest gap began, in ms from the start of watching. */
+  readonly longestGapAt: number;
+}> {
+  return page.locator('lp-game').evaluate(
+    (el, duration) =>
+      new Promise<{ snapshots: number; longestGapMs: number; longestGapAt: number }>((resolve) => {
+        const count = () => (el as HTMLElement & { stats: { snapshots: number } }).stats.snapshots;
+        const start = performance.now();
+        const first = count();
+        let last = first;
+        let lastAt = start;
+        let longest = 0;
+        let longestAt = 0;
+        const gap = (now: number) => {
+          if (now - lastAt > longest) {
+            longest = now - lastAt;
+            longestAt = lastAt - start;
+          }
+        };
+        const timer = setInterval(() => {
+          const now = performance.now();
+          const n = count();
+          if (n !== last) {
+            gap(now);
+            last = n;
+            lastAt = now;
+          }
+        }, 5);
+        setTimeout(() => {
+          clearInterval(timer);
+          gap(performance.now());
+          resolve({
+            snapshots: last - first,
+            longestGapMs: Math.round(longest),
+            longestGapAt: Math.round(longestAt),
+          });
+        }, duration);
+      }),
+    ms,
+  );
 }
 
 /** Read-only counters of the game view (see `LpGame.stats`). */
