@@ -13,6 +13,7 @@ import type { Problem } from '../../web/app/play-session.ts';
 import type { LpGame } from '../../web/components/lp-game.ts';
 import type { LpNotice, NoticeAction } from '../../web/components/lp-notice.ts';
 import { GameRunner } from '../../web/game/game-runner.ts';
+import { tag } from '../../web/games/tag/index.ts';
 import { DirectTransport } from '../../web/net/direct-transport.ts';
 import type { PeerInfo } from '../../web/net/peer-network.ts';
 import { PeerNetwork } from '../../web/net/peer-network.ts';
@@ -411,7 +412,7 @@ describe('lp-game', function () {
   });
 
   it('renders the arena canvas and a Leave button that emits lp-leave', async () => {
-    const el: LpGame = await mount('lp-game', { you: 1, peers: [] });
+    const el: LpGame = await mount('lp-game', { module: tag, you: 1, peers: [] });
     const canvas = $(el, 'canvas');
     expect(canvas.getAttribute('role')).to.equal('img');
     expect(canvas.getAttribute('aria-label')).to.contain('arrow keys');
@@ -441,7 +442,7 @@ describe('lp-game', function () {
     };
     const { lobby, you } = client;
     if (!lobby || you === undefined) throw new Error('not seated');
-    const el = await mount('lp-game', { runner, lobby, you, peers: [] });
+    const el = await mount('lp-game', { runner, module: tag, lobby, you, peers: [] });
     await until(() => $$(el, '[data-testid=timer]').length > 0, 5000, 'the HUD');
     expect($(el, '[data-testid=score]').textContent).to.match(/^Score \d+$/);
     expect($(el, '[data-testid=timer]').textContent?.trim()).to.match(/^Time left \d s$/);

@@ -1,7 +1,11 @@
 /// <reference types="mocha" />
 import { expect } from 'chai';
-import { vectorFor, watchKeyboard } from '../../web/game/keyboard-input.ts';
-import { JOYSTICK_RADIUS, joystickVector, watchJoystick } from '../../web/game/touch-joystick.ts';
+import { vectorFor, watchKeyboard } from '../../web/games/tag/keyboard-input.ts';
+import {
+  JOYSTICK_RADIUS,
+  joystickVector,
+  watchJoystick,
+} from '../../web/games/tag/touch-joystick.ts';
 
 /** Player input in real Chromium: keys and a touch joystick turn into movement vectors. */
 describe('input', () => {

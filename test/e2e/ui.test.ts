@@ -248,8 +248,8 @@ describe('the UI in real Chromium, through the real server', () => {
 
     // The game has its own title.
     await button(host.page, 'Start game').click();
-    await expect.poll(() => host.page.title(), { timeout: WAIT }).toBe('Playing — lanparty');
-    await expect.poll(() => bea.page.title(), { timeout: WAIT }).toBe('Playing — lanparty');
+    await expect.poll(() => host.page.title(), { timeout: WAIT }).toBe('Playing Tag — lanparty');
+    await expect.poll(() => bea.page.title(), { timeout: WAIT }).toBe('Playing Tag — lanparty');
     for (const p of [host, bea, cy]) expect(p.problems).toEqual([]);
   }, 60_000);
 
