@@ -2,12 +2,13 @@ import uWS from 'uWebSockets.js';
 import { accessSync, constants } from 'node:fs';
 import { CloseCode, UpgradeRefusal } from '../shared/protocol/close-codes.ts';
 import { PROTOCOL_VERSION, WS_PATH } from '../shared/protocol/version.ts';
-import type { Config } from './config.ts';
+import { type Config, STUN_LIMITS } from './config.ts';
 import { detectEngine, type UwsEngine } from './engine.ts';
 import { Hub, type Peer, type SocketPort } from './hub.ts';
 import type { Logger } from './log.ts';
 import { createMetrics } from './metrics.ts';
 import { loadStaticFiles, pickEncoding, resolveStatic } from './static-files.ts';
+import { type StunServer, startStunServer } from './stun-server.ts';
 
 /** How often the hub's periodic work runs; heartbeats and grace periods are checked this often. */
 const TICK_MS = 250;
@@ -52,6 +53,8 @@ export interface RunningServer {
   readonly url: string;
   readonly engine: UwsEngine;
   readonly hub: Hub;
+  /** The built-in STUN server on UDP, unless turned off with `--stun-port 0`. */
+  readonly stun: StunServer | undefined;
   /** Stops accepting, tells clients the server is going away, and resolves when they are gone. */
   close(): Promise<void>;
 }
@@ -68,8 +71,11 @@ export function startServer(config: Config, log: Logger): Promise<RunningServer>
     return Promise.reject(error);
   }
   const engine = detectEngine();
-  const hub = new Hub(config);
-  const metrics = createMetrics(hub, engine);
+  // One info line per lobby and link event: what an operator needs to follow a party.
+  const hub = new Hub(config, Date.now, undefined, (event) => log.info(event, event.event));
+  /** The built-in STUN server, once bound (right after the TCP port, below). */
+  let stun: StunServer | undefined;
+  const metrics = createMetrics(hub, engine, () => stun?.stats);
   const files = loadStaticFiles(config.webRoot);
   const publicOrigin = config.publicUrl === '' ? undefined : new URL(config.publicUrl).origin;
   const startedAt = Date.now();
@@ -182,6 +188,10 @@ export function startServer(config: Config, log: Logger): Promise<RunningServer>
       uptimeSeconds: Math.round((Date.now() - startedAt) / 1000),
       connections: hub.connectionCount,
       lobbies: hub.directory.size,
+      stun:
+        stun === undefined
+          ? { enabled: false }
+          : { enabled: true, port: stun.port, responses: stun.stats.responses },
     });
     res.cork(() => {
       res
@@ -266,53 +276,92 @@ export function startServer(config: Config, log: Logger): Promise<RunningServer>
   );
 
   let port = 0;
-  return new Promise((resolve, reject) => {
-    // Exclusive: without it uSockets sets SO_REUSEPORT, and a second server started on the same
-    // port would silently share (and split) its connections instead of failing.
-    const listen = app.listen as unknown as (
-      host: string,
-      port: number,
-      options: number,
-      cb: (listenSocket: uWS.us_listen_socket | false) => void,
-    ) => void;
-    listen.call(app, config.host, config.port, LIBUS_LISTEN_EXCLUSIVE_PORT, (listenSocket) => {
+  /** Listens on TCP port `wanted` (0: any free one); `false` when it is taken or not allowed. */
+  const listenTcp = (wanted: number) =>
+    new Promise<uWS.us_listen_socket | false>((resolve) => {
+      // Exclusive: without it uSockets sets SO_REUSEPORT, and a second server started on the same
+      // port would silently share (and split) its connections instead of failing.
+      const listen = app.listen as unknown as (
+        host: string,
+        port: number,
+        options: number,
+        cb: (listenSocket: uWS.us_listen_socket | false) => void,
+      ) => void;
+      listen.call(app, config.host, wanted, LIBUS_LISTEN_EXCLUSIVE_PORT, resolve);
+    });
+
+  /**
+   * The TCP port, then STUN on the same number over UDP (unless `--stun-port` says otherwise).
+   * With `--port 0` the free TCP port picked may be taken over UDP: then another one is picked.
+   */
+  const listenAll = async (): Promise<uWS.us_listen_socket> => {
+    const attempts =
+      config.port === 0 && config.stunPort === undefined ? STUN_LIMITS.PORT_ATTEMPTS : 1;
+    for (let attempt = 1; ; attempt++) {
+      const listenSocket = await listenTcp(config.port);
       if (!listenSocket) {
-        reject(
-          new Error(`cannot listen on ${config.host}:${config.port} (in use, or not allowed)`),
-        );
-        return;
+        throw new Error(`cannot listen on ${config.host}:${config.port} (in use, or not allowed)`);
       }
       port = uWS.us_socket_local_port(listenSocket);
-      const ticker = setInterval(() => {
-        try {
-          hub.tick();
-        } catch (error) {
-          log.error({ err: error }, 'tick failed');
-        }
-      }, TICK_MS);
-      const shownHost =
-        config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host;
-      const url =
-        config.publicUrl ||
-        `${scheme}://${shownHost.includes(':') ? `[${shownHost}]` : shownHost}:${port}`;
-      resolve({
-        port,
-        url,
-        engine,
-        hub,
-        close: async () => {
-          if (shuttingDown) return;
-          shuttingDown = true;
-          uWS.us_listen_socket_close(listenSocket);
-          hub.goingAway();
-          const deadline = Date.now() + config.shutdownTimeoutMs;
-          while (hub.connectionCount > 0 && Date.now() < deadline) {
-            await new Promise((r) => setTimeout(r, 20));
-          }
-          clearInterval(ticker);
+      const stunPort = config.stunPort ?? port;
+      if (stunPort === 0) return listenSocket;
+      const bound = await startStunServer(
+        config.host,
+        stunPort,
+        {
+          rate: config.stunRate,
+          burst: config.stunBurst,
+          maxTrackedAddresses: STUN_LIMITS.MAX_TRACKED_ADDRESSES,
+          sweepIntervalMs: STUN_LIMITS.SWEEP_INTERVAL_MS,
         },
-      });
-    });
+        log,
+      );
+      if (bound.ok) {
+        stun = bound.value;
+        hub.stunPort = stun.port;
+        return listenSocket;
+      }
+      uWS.us_listen_socket_close(listenSocket);
+      if (bound.error.code !== 'EADDRINUSE' || attempt >= attempts) {
+        throw new Error(
+          `cannot use UDP port ${stunPort} on ${config.host} for STUN (${bound.error.code}): free it, or set --stun-port to another port (0 turns STUN off)`,
+        );
+      }
+    }
+  };
+
+  return listenAll().then((listenSocket) => {
+    const ticker = setInterval(() => {
+      try {
+        hub.tick();
+      } catch (error) {
+        log.error({ err: error }, 'tick failed');
+      }
+    }, TICK_MS);
+    const shownHost = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host;
+    const url =
+      config.publicUrl ||
+      `${scheme}://${shownHost.includes(':') ? `[${shownHost}]` : shownHost}:${port}`;
+    return {
+      port,
+      url,
+      engine,
+      hub,
+      stun,
+      close: async () => {
+        if (shuttingDown) return;
+        shuttingDown = true;
+        uWS.us_listen_socket_close(listenSocket);
+        const stunClosed = stun?.close();
+        hub.goingAway();
+        const deadline = Date.now() + config.shutdownTimeoutMs;
+        while (hub.connectionCount > 0 && Date.now() < deadline) {
+          await new Promise((r) => setTimeout(r, 20));
+        }
+        clearInterval(ticker);
+        await stunClosed;
+      },
+    };
   });
 }
 

@@ -71,6 +71,28 @@ const iceServers: Parse<IceServer[]> = (raw) => {
     : err(`must be an array of {urls, username?, credential?}: ${parsed.issues[0].message}`);
 };
 
+const optionalPort: Parse<number | undefined> = (raw) =>
+  raw === '' ? ok(undefined) : int(0, 65535)(raw);
+
+/** `turn:` / `turns:` host, optional port, optional `?transport=udp|tcp` (RFC 7065). */
+const TURN_URL =
+  /^turns?:(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?)(?::(\d{1,5}))?(?:\?transport=(?:udp|tcp))?$/;
+const turnUrls: Parse<string[]> = (raw) => {
+  const list = raw
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  for (const url of list) {
+    const m = TURN_URL.exec(url);
+    const port = m?.[2] === undefined ? 1 : Number(m[2]);
+    if (!m || port < 1 || port > 65535 || url.length > 512) {
+      return err(`"${url}" is not a TURN URL like turn:turn.example.com:3478?transport=udp`);
+    }
+  }
+  // One ICE server entry carries them all, and an entry holds at most 8 URLs.
+  return list.length <= 8 ? ok(list) : err('at most 8 URLs');
+};
+
 interface Setting<T> {
   readonly flag: string;
   readonly env: string;
@@ -121,6 +143,48 @@ export const SETTINGS = {
     '[]',
     iceServers,
     'JSON array of STUN/TURN servers handed to browsers.',
+  ),
+  stunPort: setting(
+    'stun-port',
+    'STUN_PORT',
+    '',
+    optionalPort,
+    'UDP port of the built-in STUN server (default: the same number as the HTTP port; 0: off).',
+  ),
+  stunRate: setting(
+    'stun-rate',
+    'STUN_RATE',
+    '20',
+    int(1, 1_000_000),
+    'STUN answers per second to one address (requests beyond get none).',
+  ),
+  stunBurst: setting(
+    'stun-burst',
+    'STUN_BURST',
+    '100',
+    int(1, 1_000_000),
+    'Burst allowance for the STUN rate (a household starting several games at once).',
+  ),
+  turnUrls: setting(
+    'turn-urls',
+    'TURN_URLS',
+    '',
+    turnUrls,
+    'Comma-separated turn:/turns: URLs of a TURN server sharing --turn-secret (e.g. coturn).',
+  ),
+  turnSecret: setting(
+    'turn-secret',
+    'TURN_SECRET',
+    '',
+    text,
+    "The TURN server's static-auth-secret: each welcome gets credentials made from it (never sent).",
+  ),
+  turnTtl: setting(
+    'turn-ttl',
+    'TURN_TTL',
+    '3600',
+    int(60, 7 * 24 * 3600),
+    'Seconds a minted TURN credential stays valid (a reconnect gets a fresh one).',
   ),
   cert: setting('cert', 'TLS_CERT', '', text, 'PEM certificate file: serve HTTPS/WSS directly.'),
   key: setting('key', 'TLS_KEY', '', text, 'PEM private key file for --cert.'),
@@ -281,6 +345,25 @@ export const SETTINGS = {
   ),
 } as const;
 
+/**
+ * A TURN secret shorter than this is refused: every player receives a credential that is an
+ * HMAC of it, so a short secret could be found offline from one credential.
+ */
+export const TURN_SECRET_MIN_LENGTH = 16;
+
+/** Limits of the built-in STUN server that are not worth a setting. */
+export const STUN_LIMITS = {
+  /** Client addresses whose rate is tracked at once; beyond, the oldest is forgotten. */
+  MAX_TRACKED_ADDRESSES: 50_000,
+  /** How often addresses idle long enough to have a full bucket again are forgotten. */
+  SWEEP_INTERVAL_MS: 10_000,
+  /**
+   * With `--port 0` and no `--stun-port`, the free TCP port picked may be taken over UDP: try
+   * this many TCP ports before giving up.
+   */
+  PORT_ATTEMPTS: 8,
+} as const;
+
 type Settings = typeof SETTINGS;
 export type Config = {
   -readonly [K in keyof Settings]: Settings[K] extends Setting<infer T> ? T : never;
@@ -333,6 +416,23 @@ export function parseConfig(
   }
   if ((c.cert === '') !== (c.key === '')) {
     return err('invalid --cert / TLS_CERT and --key / TLS_KEY: give both or neither');
+  }
+  // Never name the secret's value in an error: these lines end up in logs.
+  if ((c.turnUrls.length === 0) !== (c.turnSecret === '')) {
+    return err(
+      'invalid --turn-urls / TURN_URLS and --turn-secret / TURN_SECRET: give both or neither',
+    );
+  }
+  if (c.turnSecret !== '' && c.turnSecret.length < TURN_SECRET_MIN_LENGTH) {
+    return err(
+      `invalid --turn-secret / TURN_SECRET: at least ${TURN_SECRET_MIN_LENGTH} characters (every player gets a credential made from it)`,
+    );
+  }
+  const ours = (c.stunPort === 0 ? 0 : 1) + (c.turnUrls.length > 0 ? 1 : 0);
+  if (ours + c.iceServers.length > WIRE_LIMITS.ICE_SERVERS) {
+    return err(
+      `invalid --ice-servers / ICE_SERVERS: at most ${WIRE_LIMITS.ICE_SERVERS - ours} entries beside the built-in STUN${c.turnUrls.length > 0 ? ' and TURN' : ''} (a browser gets ${WIRE_LIMITS.ICE_SERVERS} at most)`,
+    );
   }
   return ok(c);
 }

@@ -7,11 +7,13 @@ import {
   decodeClientMessage,
   type ErrorCode,
   type ErrorReply,
+  type LinkKind,
   type ServerMessage,
 } from '../shared/protocol/signaling.ts';
 import { assertNever } from '../shared/result.ts';
 import type { Config } from './config.ts';
 import { type LobbyDirectory, type LobbyEntry, MemoryDirectory } from './directory.ts';
+import { iceServersFor, iceSetup } from './ice-servers.ts';
 import { Lobby, type Seat } from './lobby.ts';
 import { createBucket, isFull, type TokenBucket, take } from './rate-limit.ts';
 import { lobbyCodeFor, newHostKey, newResumeToken, tokenTag } from './secrets.ts';
@@ -45,6 +47,34 @@ export interface Peer {
   seatId: number;
 }
 
+/**
+ * What an operator sees at `info`: one event per lobby change and per link-kind change. Codes
+ * are shortened (a full code lets anyone join) and nothing secret is included.
+ */
+export type HubEvent =
+  | { readonly event: 'lobby_created'; readonly lobby: string; readonly capacity: number }
+  | { readonly event: 'lobby_reclaimed'; readonly lobby: string; readonly seats: number }
+  | { readonly event: 'lobby_ended'; readonly lobby: string; readonly reason: string }
+  | { readonly event: 'player_joined'; readonly lobby: string; readonly seat: number }
+  | { readonly event: 'player_returned'; readonly lobby: string; readonly seat: number }
+  | { readonly event: 'player_dropped'; readonly lobby: string; readonly seat: number }
+  | {
+      readonly event: 'player_left';
+      readonly lobby: string;
+      readonly seat: number;
+      readonly reason: string;
+    }
+  | {
+      readonly event: 'link_changed';
+      readonly lobby: string;
+      readonly seat: number;
+      readonly from: LinkKind | 'none';
+      readonly to: LinkKind;
+    };
+
+/** A lobby code as logs show it: enough to tell lobbies apart, not enough to join one. */
+export const shortCode = (code: string): string => `${code.slice(0, 4)}…`;
+
 interface AddressState {
   connections: number;
   /** After a connection from here was cut off for abuse, new ones are refused until then. */
@@ -61,12 +91,27 @@ export class Hub {
   readonly stats = new Stats();
   private readonly peers = new Set<Peer>();
   private readonly addresses = new Map<string, AddressState>();
+  /** UDP port of the built-in STUN server, set by the edge once it is bound; 0: none. */
+  stunPort = 0;
 
   constructor(
     private readonly config: Config,
     private readonly now: () => number = Date.now,
     readonly directory: LobbyDirectory<Peer> = new MemoryDirectory<Peer>(),
+    /** Lobby and link events, for the log. */
+    private readonly events: (event: HubEvent) => void = () => {},
   ) {}
+
+  /** Connected guests by how they reach their host, as the hosts report it. */
+  linkCounts(): Record<LinkKind, number> {
+    const counts = { direct: 0, turn: 0, relay: 0 };
+    for (const entry of this.directory.values()) {
+      for (const seat of entry.lobby.seats.values()) {
+        if (seat.connected && seat.link !== undefined) counts[seat.link]++;
+      }
+    }
+    return counts;
+  }
 
   get connectionCount(): number {
     return this.peers.size;
@@ -130,7 +175,7 @@ export class Hub {
         ref: 'relay',
       });
     }
-    const { peer: to, droppable } = header.value;
+    const { peer: to, droppable, control } = header.value;
     const hostId = entry.lobby.hostId;
     if (peer.seatId !== hostId && to !== hostId) {
       return this.offence(peer, {
@@ -158,7 +203,8 @@ export class Hub {
     stampRelaySender(frame, peer.seatId);
     target.port.sendBinary(frame);
     this.stats.relayFrames++;
-    this.stats.relayBytes += frame.length;
+    if (control) this.stats.relayControlBytes += frame.length;
+    else this.stats.relayGameBytes += frame.length;
   }
 
   /** A pong (or any sign of life) from the socket. */
@@ -182,6 +228,8 @@ export class Hub {
     if (seat) {
       seat.connected = false;
       seat.droppedAt = this.now();
+      seat.link = undefined;
+      this.events({ event: 'player_dropped', lobby: shortCode(entry.lobby.code), seat: seat.id });
       this.broadcast(entry);
     }
   }
@@ -213,7 +261,10 @@ export class Hub {
       if (expired.some((s) => s.id === entry.lobby.hostId)) {
         this.endLobby(entry, 'host did not come back');
       } else if (expired.length > 0) {
-        for (const seat of expired) entry.lobby.seats.delete(seat.id);
+        for (const seat of expired) {
+          entry.lobby.seats.delete(seat.id);
+          this.left(entry, seat.id, 'did not come back');
+        }
         this.broadcast(entry);
       }
     }
@@ -249,6 +300,8 @@ export class Hub {
         return this.kick(peer, msg);
       case 'lock':
         return this.lock(peer, msg);
+      case 'links':
+        return this.links(peer, msg);
       case 'signal':
         return this.signal(peer, msg);
       default:
@@ -291,6 +344,7 @@ export class Hub {
       members: new Map(),
     };
     this.directory.add(entry);
+    this.events({ event: 'lobby_created', lobby: shortCode(lobby.code), capacity });
     this.seat(peer, entry, seat.value, token);
   }
 
@@ -321,6 +375,11 @@ export class Hub {
           return this.refuseJoin(peer, seat.error);
       }
     }
+    this.events({
+      event: 'player_joined',
+      lobby: shortCode(entry.lobby.code),
+      seat: seat.value.id,
+    });
     this.seat(peer, entry, seat.value, token);
   }
 
@@ -377,6 +436,7 @@ export class Hub {
       members: new Map(),
     };
     this.directory.add(entry);
+    this.events({ event: 'lobby_reclaimed', lobby: shortCode(code), seats: lobby.seats.size });
     this.seat(peer, entry, hostSeat, token);
   }
 
@@ -385,6 +445,7 @@ export class Hub {
     if (entry === undefined) return this.fail(peer, 'not_in_lobby', 'not in a lobby', 'leave');
     if (peer.seatId === entry.lobby.hostId) return this.endLobby(entry, 'host left');
     entry.lobby.seats.delete(peer.seatId);
+    this.left(entry, peer.seatId, 'left');
     this.unseat(peer, CloseCode.NORMAL, 'left the lobby');
     this.broadcast(entry);
   }
@@ -396,6 +457,7 @@ export class Hub {
       return this.fail(peer, 'unknown_target', `no other player ${msg.id} in this lobby`, msg.type);
     }
     entry.lobby.seats.delete(msg.id);
+    this.left(entry, msg.id, 'kicked');
     const target = entry.members.get(msg.id);
     if (target) this.unseat(target, CloseCode.KICKED, 'removed by the host');
     this.broadcast(entry);
@@ -406,6 +468,42 @@ export class Hub {
     if (entry === undefined) return;
     entry.lobby.locked = msg.locked;
     this.broadcast(entry);
+  }
+
+  /** The host reports how its guests are linked to it; changes go to everyone and the log. */
+  private links(peer: Peer, msg: Extract<ClientMessage, { type: 'links' }>): void {
+    const entry = this.hostEntry(peer, msg.type);
+    if (entry === undefined) return;
+    const { lobby } = entry;
+    let changed = false;
+    const unknown: number[] = [];
+    for (const { id, kind } of msg.links) {
+      const seat = lobby.seats.get(id);
+      // A guest that just left or dropped: the report raced the lobby change.
+      if (seat === undefined || id === lobby.hostId || !seat.connected) {
+        unknown.push(id);
+        continue;
+      }
+      if (seat.link === kind) continue;
+      this.events({
+        event: 'link_changed',
+        lobby: shortCode(lobby.code),
+        seat: id,
+        from: seat.link ?? 'none',
+        to: kind,
+      });
+      seat.link = kind;
+      changed = true;
+    }
+    if (changed) this.broadcast(entry);
+    if (unknown.length > 0) {
+      this.fail(
+        peer,
+        'unknown_target',
+        `no connected guest ${unknown.join(', ')} in this lobby`,
+        msg.type,
+      );
+    }
   }
 
   private signal(peer: Peer, msg: Extract<ClientMessage, { type: 'signal' }>): void {
@@ -443,7 +541,11 @@ export class Hub {
       you: seat.id,
       token,
       ...(isHost ? { hostKey: entry.hostKey } : {}),
-      iceServers: this.config.iceServers,
+      iceServers: iceServersFor(
+        iceSetup(this.config, this.stunPort),
+        { baseUrl: peer.baseUrl, id: seat.id },
+        this.now(),
+      ),
       lobby: entry.lobby.view(this.link(entry), isHost),
     });
     this.broadcast(entry, peer);
@@ -457,6 +559,7 @@ export class Hub {
     const token = newResumeToken();
     seat.tag = tokenTag(token);
     seat.connected = true;
+    this.events({ event: 'player_returned', lobby: shortCode(entry.lobby.code), seat: seat.id });
     this.seat(peer, entry, seat, token);
   }
 
@@ -469,6 +572,7 @@ export class Hub {
 
   private endLobby(entry: LobbyEntry<Peer>, reason: string): void {
     this.directory.delete(entry.lobby.code);
+    this.events({ event: 'lobby_ended', lobby: shortCode(entry.lobby.code), reason });
     for (const member of [...entry.members.values()])
       this.unseat(member, CloseCode.LOBBY_CLOSED, reason);
   }
@@ -488,6 +592,10 @@ export class Hub {
         member.port.sendText(forGuests);
       }
     }
+  }
+
+  private left(entry: LobbyEntry<Peer>, seat: number, reason: string): void {
+    this.events({ event: 'player_left', lobby: shortCode(entry.lobby.code), seat, reason });
   }
 
   private hostEntry(peer: Peer, ref: string): LobbyEntry<Peer> | undefined {

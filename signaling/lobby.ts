@@ -1,4 +1,4 @@
-import type { LobbyView, PlayerView } from '../shared/protocol/signaling.ts';
+import type { LinkKind, LobbyView, PlayerView } from '../shared/protocol/signaling.ts';
 import { err, ok, type Result } from '../shared/result.ts';
 
 /** Ids go out in 16-bit relay headers; 0 is never a player. */
@@ -13,6 +13,8 @@ export interface Seat {
   connected: boolean;
   /** When the connection dropped; meaningful only while `connected` is false. */
   droppedAt: number;
+  /** How this guest reaches the host, as the host last reported; unknown while disconnected. */
+  link?: LinkKind | undefined;
 }
 
 export type SeatRefusal = 'full' | 'locked' | 'name_invalid' | 'ids_exhausted';
@@ -88,11 +90,13 @@ export class Lobby {
 
   /** The lobby as its members see it; only the host's copy carries the seats' token tags. */
   view(link: string, forHost: boolean): LobbyView {
-    const players: PlayerView[] = [...this.seats.values()].map((s) =>
-      forHost
-        ? { id: s.id, name: s.name, connected: s.connected, tag: s.tag }
-        : { id: s.id, name: s.name, connected: s.connected },
-    );
+    const players: PlayerView[] = [...this.seats.values()].map((s) => ({
+      id: s.id,
+      name: s.name,
+      connected: s.connected,
+      ...(s.link === undefined ? {} : { link: s.link }),
+      ...(forHost ? { tag: s.tag } : {}),
+    }));
     return {
       code: this.code,
       link,

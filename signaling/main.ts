@@ -30,10 +30,23 @@ async function main(): Promise<void> {
     config.publicUrl || !['0.0.0.0', '::'].includes(config.host)
       ? []
       : lanUrls(server.url, server.port);
-  log.info({ url: server.url, engine: server.engine, port: server.port }, 'lanparty is running');
+  const stun = server.stun
+    ? `STUN on udp port ${server.stun.port}${server.stun.stack === 'dual' ? ' (IPv4 and IPv6)' : ''}`
+    : 'STUN off';
+  log.info(
+    {
+      url: server.url,
+      engine: server.engine,
+      port: server.port,
+      stunPort: server.stun?.port ?? 0,
+      // The URLs only: the TURN secret is never logged.
+      turnUrls: config.turnUrls,
+    },
+    'lanparty is running',
+  );
   // The one line a person needs, plain, whatever the log format.
   console.log(
-    `\n  lanparty is up: open ${server.url}${lan.map((u) => `\n  on your network:  ${u}`).join('')}\n`,
+    `\n  lanparty is up: open ${server.url}${lan.map((u) => `\n  on your network:  ${u}`).join('')}\n  ${stun}${config.turnUrls.length > 0 ? `, TURN credentials for ${config.turnUrls.join(', ')}` : ''}\n`,
   );
 
   let stopping = false;

@@ -1,12 +1,18 @@
 import { Counter, collectDefaultMetrics, Gauge, Registry } from 'prom-client';
 import type { UwsEngine } from './engine.ts';
 import type { Hub } from './hub.ts';
+import type { StunStats } from './stun-responder.ts';
 
 /**
  * Prometheus metrics. Values are read from the hub's plain counters when scraped, so the relay
  * path never touches prom-client.
  */
-export function createMetrics(hub: Hub, engine: UwsEngine): Registry {
+export function createMetrics(
+  hub: Hub,
+  engine: UwsEngine,
+  /** The built-in STUN server's counters, once it is bound (none while it is off). */
+  stun: () => StunStats | undefined = () => undefined,
+): Registry {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'lanparty_' });
   const s = hub.stats;
@@ -38,11 +44,26 @@ export function createMetrics(hub: Hub, engine: UwsEngine): Registry {
   );
   counter('lanparty_signals_relayed_total', 'WebRTC signaling messages relayed.', () => s.signals);
   counter('lanparty_relay_frames_total', 'Data-relay frames forwarded.', () => s.relayFrames);
-  counter(
-    'lanparty_relay_bytes_total',
-    'Data-relay bytes forwarded (headers included).',
-    () => s.relayBytes,
-  );
+  new Counter({
+    name: 'lanparty_relay_bytes_total',
+    help: 'Data-relay bytes forwarded (headers included): game data, and control (pings, acks) apart.',
+    labelNames: ['kind'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      this.inc({ kind: 'game' }, s.relayGameBytes);
+      this.inc({ kind: 'control' }, s.relayControlBytes);
+    },
+  });
+  new Gauge({
+    name: 'lanparty_links',
+    help: 'Connected guests by how they reach their host (direct, turn, relay), as hosts report it.',
+    labelNames: ['kind'],
+    registers: [registry],
+    collect() {
+      for (const [kind, n] of Object.entries(hub.linkCounts())) this.set({ kind }, n);
+    },
+  });
   counter(
     'lanparty_relay_dropped_total',
     'Droppable relay frames dropped for a lagging receiver.',
@@ -66,6 +87,36 @@ export function createMetrics(hub: Hub, engine: UwsEngine): Registry {
     collect() {
       this.reset();
       for (const [code, n] of s.closeCodes) this.inc({ code: String(code) }, n);
+    },
+  });
+  const stunCounter = (name: string, help: string, read: (st: StunStats) => number) =>
+    counter(name, help, () => {
+      const st = stun();
+      return st === undefined ? 0 : read(st);
+    });
+  stunCounter(
+    'lanparty_stun_requests_total',
+    'STUN Binding requests received.',
+    (st) => st.requests,
+  );
+  stunCounter(
+    'lanparty_stun_responses_total',
+    'STUN Binding responses sent.',
+    (st) => st.responses,
+  );
+  stunCounter(
+    'lanparty_stun_rate_limited_total',
+    'STUN Binding requests left unanswered: their address was over --stun-rate.',
+    (st) => st.rateLimited,
+  );
+  new Counter({
+    name: 'lanparty_stun_ignored_total',
+    help: 'Datagrams on the STUN port that were not a Binding request we answer, by reason.',
+    labelNames: ['reason'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const [reason, n] of stun()?.ignored ?? []) this.inc({ reason }, n);
     },
   });
   const engineGauge = new Gauge({

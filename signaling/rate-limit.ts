@@ -32,3 +32,43 @@ export function isFull(bucket: TokenBucket, now: number): boolean {
   refill(bucket, now);
   return bucket.tokens >= bucket.burst;
 }
+
+/**
+ * One token bucket per key (a client address), in a map that stays bounded: buckets that have
+ * filled up again are forgotten by `sweep`, and at `maxKeys` the oldest key makes room for a new
+ * one. Evicting rather than refusing newcomers means a flood of spoofed source addresses cannot
+ * lock real clients out; it only lets the evicted addresses start again from a full bucket,
+ * which costs no more than a new address would.
+ */
+export class KeyedBuckets {
+  private readonly buckets = new Map<string, TokenBucket>();
+
+  constructor(
+    private readonly rate: number,
+    private readonly burst: number,
+    private readonly maxKeys: number,
+  ) {}
+
+  /** Takes a token from `key`'s bucket (a new key starts full). */
+  take(key: string, now: number): boolean {
+    let bucket = this.buckets.get(key);
+    if (bucket === undefined) {
+      if (this.buckets.size >= this.maxKeys) {
+        const oldest = this.buckets.keys().next();
+        if (!oldest.done) this.buckets.delete(oldest.value);
+      }
+      bucket = createBucket(this.rate, this.burst, now);
+      this.buckets.set(key, bucket);
+    }
+    return take(bucket, now);
+  }
+
+  /** Forgets every key whose bucket is full again (idle long enough to change nothing). */
+  sweep(now: number): void {
+    for (const [key, bucket] of this.buckets) if (isFull(bucket, now)) this.buckets.delete(key);
+  }
+
+  get size(): number {
+    return this.buckets.size;
+  }
+}

@@ -6,7 +6,9 @@ export class Stats {
   messagesIn = 0;
   signals = 0;
   relayFrames = 0;
-  relayBytes = 0;
+  /** Relay bytes of game data, and of session bookkeeping (pings, pongs, acks), apart. */
+  relayGameBytes = 0;
+  relayControlBytes = 0;
   relayDropped = 0;
   readonly rejected = new Map<string, number>();
   readonly closeCodes = new Map<number, number>();

@@ -71,6 +71,8 @@ for (const project of ['shared', 'signaling', 'web', 'test']) {
 if (!run('lint', npx, ['biome', 'check', '.'])) failed += 1;
 if (!run('build', process.execPath, ['esbuild.config.mjs'])) failed += 1;
 
+// The TURN test runs Debian's coturn on loopback; without it that test is skipped (and says so).
+ensureDebianPackage('/usr/bin/turnserver', 'coturn');
 const vitestOk = run('unit and server tests', npx, [
   'vitest',
   'run',

@@ -70,6 +70,24 @@ export const LeaveMessage = v.object({ type: v.literal('leave') });
 export const KickMessage = v.object({ type: v.literal('kick'), id: peerId });
 export const LockMessage = v.object({ type: v.literal('lock'), locked: v.boolean() });
 
+/**
+ * How a guest's traffic reaches the host: a direct WebRTC path, a WebRTC path through a TURN
+ * server, or the server's WebSocket relay.
+ */
+export const LINK_KINDS = ['direct', 'turn', 'relay'] as const;
+export type LinkKind = (typeof LINK_KINDS)[number];
+/**
+ * The host tells the server how each guest is linked to it (sent when that changes), so every
+ * guest sees every player's link and the operator can count links by kind.
+ */
+export const LinksMessage = v.object({
+  type: v.literal('links'),
+  links: v.pipe(
+    v.array(v.object({ id: peerId, kind: v.picklist(LINK_KINDS) })),
+    v.maxLength(WIRE_LIMITS.PLAYERS),
+  ),
+});
+
 /** WebRTC signaling payloads, exactly the shapes simple-peer emits and accepts. */
 export const SignalData = v.variant('type', [
   v.object({ type: v.picklist(['offer', 'answer']), sdp: str(WIRE_LIMITS.SDP) }),
@@ -111,6 +129,7 @@ const CLIENT_SCHEMAS = {
   leave: LeaveMessage,
   kick: KickMessage,
   lock: LockMessage,
+  links: LinksMessage,
   signal: SignalMessage,
 } as const;
 
@@ -133,6 +152,8 @@ export const PlayerView = v.object({
   id: peerId,
   name: str(WIRE_LIMITS.NAME),
   connected: v.boolean(),
+  /** How this guest is linked to the host, as the host last reported it. */
+  link: v.optional(v.picklist(LINK_KINDS)),
   /** Hash of the seat's resume token; only the host gets it, to reclaim after a restart. */
   tag: v.optional(str(WIRE_LIMITS.TOKEN)),
 });

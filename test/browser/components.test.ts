@@ -290,6 +290,23 @@ describe('lp-lobby', () => {
     await auditBothSchemes(el);
   });
 
+  it('a guest sees the other guests’ links as the host reported them, and a TURN path as "turn"', async () => {
+    const lobby = lobbyView();
+    const reported = {
+      ...lobby,
+      players: lobby.players.map((p) => (p.id === 3 ? { ...p, link: 'relay' as const } : p)),
+    };
+    const el = await mount('lp-lobby', {
+      lobby: reported,
+      you: 2,
+      peers: [{ id: 1, kind: 'turn', rtt: 41, present: true }],
+    });
+    expect(row(el, 'Ada')).to.equal('Ada host turn · 41 ms');
+    expect($(el, '[data-kind=turn]').textContent).to.equal('turn · 41 ms');
+    expect($(el, `[data-player="3"] [data-kind=relay]`).textContent).to.equal('relay');
+    await auditBothSchemes(el);
+  });
+
   it('"Copy link" copies the link and says so, or says it could not', async () => {
     const el = await mount('lp-lobby', { lobby: lobbyView(), you: 1, peers: PEERS });
     const execCommand = document.execCommand;

@@ -109,8 +109,11 @@ describe('playing Tag from a shared link (real Chromium)', () => {
     await poll(() => entry(host.page, 'Rey').textContent()).toMatch(/relay · \d+ ms/);
     expect(await entry(rey.page, 'Hana').textContent()).toContain('relay');
     await poll(() => rey.page.getByRole('note').textContent()).toContain(
-      'No direct connection to the host',
+      'You play through the server relay',
     );
+    // Every guest sees how the others are linked, as the host reports it.
+    await poll(() => entry(gus.page, 'Rey').textContent()).toContain('relay');
+    await poll(() => entry(rey.page, 'Gus').textContent()).toContain('direct');
     await startGame(host, [gus, rey]);
     const all = [host, gus, rey];
     const [boardHost, boardGus, boardRey] = await Promise.all([

@@ -26,30 +26,48 @@ export interface E2eServer {
   restart(): Promise<void>;
 }
 
-/** Starts `node dist/server/main.js` on a fixed free port of 127.0.0.1 (dist/ is built by vitest's setup). */
-export async function startServer(flags: readonly string[] = []): Promise<E2eServer> {
+/** Where the server runs: by default on 127.0.0.1 of this machine. */
+export interface ServerPlace {
+  /**
+   * A network namespace to run it in (`ip netns exec`, root only; see test/support/netns.ts):
+   * it then listens on 0.0.0.0 of that namespace.
+   */
+  readonly netns?: string;
+  /** The address players use (default 127.0.0.1); with `netns`, one of the namespace's. */
+  readonly address?: string;
+}
+
+/**
+ * Starts `node dist/server/main.js` on a fixed free port (dist/ is built by vitest's setup), on
+ * 127.0.0.1 or inside a network namespace.
+ */
+export async function startServer(
+  flags: readonly string[] = [],
+  place: ServerPlace = {},
+): Promise<E2eServer> {
   const port = await freePort();
-  const url = `http://127.0.0.1:${port}`;
+  const address = place.address ?? '127.0.0.1';
+  const url = `http://${address}:${port}`;
+  const args = [
+    join(ROOT, 'dist/server/main.js'),
+    '--host',
+    place.netns ? '0.0.0.0' : address,
+    '--port',
+    String(port),
+    '--log-level',
+    'warn',
+    ...flags,
+  ];
   let child: ChildProcess;
   let output = '';
   const launch = async () => {
-    child = spawn(
-      process.execPath,
-      [
-        join(ROOT, 'dist/server/main.js'),
-        '--host',
-        '127.0.0.1',
-        '--port',
-        String(port),
-        '--log-level',
-        'warn',
-        ...flags,
-      ],
-      {
-        cwd: ROOT,
-        stdio: ['ignore', 'pipe', 'pipe'],
-      },
-    );
+    // `ip netns exec` execs (same pid), so signals sent to the child reach the server itself.
+    child = place.netns
+      ? spawn('ip', ['netns', 'exec', place.netns, process.execPath, ...args], {
+          cwd: ROOT,
+          stdio: ['ignore', 'pipe', 'pipe'],
+        })
+      : spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
     const started = new Promise<void>((resolve, reject) => {
       child.stdout?.on('data', (chunk) => {
         output += chunk;
@@ -79,11 +97,16 @@ export async function startServer(flags: readonly string[] = []): Promise<E2eSer
   };
 }
 
-export function launchBrowser(): Promise<Browser> {
-  return chromium.launch({
-    executablePath: CHROME,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking'],
-  });
+/** Chromium's flags in every test (root needs `--no-sandbox`; see FACTS.md "Browsers"). */
+export const CHROME_ARGS: readonly string[] = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+];
+
+/** Launches Chromium (or a wrapper script that execs it, e.g. inside a network namespace). */
+export function launchBrowser(executablePath: string = CHROME): Promise<Browser> {
+  return chromium.launch({ executablePath, args: [...CHROME_ARGS] });
 }
 
 export interface Player {

@@ -544,7 +544,7 @@ describe('binary relay frames', () => {
     ['a header too short', [RELAY_FRAME_VERSION, 0, 0], 'too_short'],
     ['a bad version', [RELAY_FRAME_VERSION + 1, 0, 0, 2, 9], 'bad_version'],
     ['version 0', [0, 0, 0, 2], 'bad_version'],
-    ['unknown flag bits', [RELAY_FRAME_VERSION, 0b10, 0, 2, 9], 'bad_flags'],
+    ['unknown flag bits', [RELAY_FRAME_VERSION, 0b100, 0, 2, 9], 'bad_flags'],
     ['all flag bits', [RELAY_FRAME_VERSION, 0xff, 0, 2], 'bad_flags'],
   ])('%s → bad_frame; nothing is forwarded', async (_, bytes, why) => {
     const s = await serve();
@@ -578,7 +578,10 @@ describe('binary relay frames', () => {
     });
     a.client.sendBinary(encodeRelayFrame(1, new Uint8Array([2])));
     const got = await host.nextBinary();
-    expect(readRelayHeader(got)).toEqual({ ok: true, value: { peer: a.id, droppable: false } });
+    expect(readRelayHeader(got)).toEqual({
+      ok: true,
+      value: { peer: a.id, droppable: false, control: false },
+    });
     expect(b.client.binaries).toEqual([]);
   });
 

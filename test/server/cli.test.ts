@@ -293,3 +293,64 @@ describe.each(['SIGTERM', 'SIGINT'] as const)('%s', (signal) => {
     expect(cli.stderr).toBe('');
   });
 });
+
+describe('the log at info', () => {
+  it('has one JSON line per lobby and link event, with shortened codes and no secrets', async () => {
+    const cli = run(['--host', '127.0.0.1', '--port', '0', '--log-level', 'info']);
+    const url = await urlOf(cli);
+    const host = await TestClient.connect(url.origin, { origin: url.origin });
+    host.send({ type: 'create', name: 'Host' });
+    const welcome = await host.next('welcome');
+    const guest = await TestClient.connect(url.origin, { origin: url.origin });
+    guest.send({ type: 'join', code: welcome.lobby.code, name: 'Guest' });
+    const joined = await guest.next('welcome');
+    host.send({ type: 'links', links: [{ id: joined.you, kind: 'direct' }] });
+    await guest.next('lobby');
+    host.send({ type: 'links', links: [{ id: joined.you, kind: 'relay' }] });
+    await guest.next('lobby');
+    guest.send({ type: 'leave' });
+    await host.next('lobby');
+    host.send({ type: 'leave' });
+    await host.closeInfo(5000);
+    const short = `${welcome.lobby.code.slice(0, 4)}…`;
+    const events = () =>
+      cli.stdout
+        .split('\n')
+        .filter((l) => l.startsWith('{'))
+        .map((l) => JSON.parse(l) as Record<string, unknown>)
+        .filter((e) => typeof e.event === 'string');
+    await expect
+      .poll(() => events().map((e) => e.event), { timeout: 5000 })
+      .toEqual([
+        'lobby_created',
+        'player_joined',
+        'link_changed',
+        'link_changed',
+        'player_left',
+        'lobby_ended',
+      ]);
+    expect(
+      events().map(({ event, lobby, seat, from, to, reason }) => ({
+        event,
+        lobby,
+        seat,
+        from,
+        to,
+        reason,
+      })),
+    ).toEqual(
+      [
+        { event: 'lobby_created', lobby: short },
+        { event: 'player_joined', lobby: short, seat: joined.you },
+        { event: 'link_changed', lobby: short, seat: joined.you, from: 'none', to: 'direct' },
+        { event: 'link_changed', lobby: short, seat: joined.you, from: 'direct', to: 'relay' },
+        { event: 'player_left', lobby: short, seat: joined.you, reason: 'left' },
+        { event: 'lobby_ended', lobby: short, reason: 'host left' },
+      ].map((e) => ({ seat: undefined, from: undefined, to: undefined, reason: undefined, ...e })),
+    );
+    for (const e of events()) expect(e.level).toBe(30);
+    for (const secret of [welcome.lobby.code, welcome.token, welcome.hostKey, joined.token]) {
+      expect(cli.stdout).not.toContain(secret);
+    }
+  });
+});

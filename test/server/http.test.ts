@@ -174,6 +174,7 @@ describe('operations endpoints', () => {
       uptimeSeconds: expect.any(Number),
       connections: expect.any(Number),
       lobbies: expect.any(Number),
+      stun: { enabled: true, port: server.port, responses: expect.any(Number) },
     });
     expect(['native', 'js-fallback']).toContain(body.engine);
   });
@@ -185,9 +186,17 @@ describe('operations endpoints', () => {
       const { host, welcome, guests } = await lobbyWith(s, 1);
       const guest = guests[0];
       if (!guest) throw new Error('no guest');
-      // One relayed frame of 4 header + 6 payload bytes, guest to host.
+      // One relayed game frame of 4 header + 6 payload bytes and one control frame (a session
+      // ping) of 4 + 9, guest to host.
       guest.client.sendBinary(encodeRelayFrame(welcome.you, new Uint8Array(6)));
       await host.nextBinary();
+      guest.client.sendBinary(encodeRelayFrame(welcome.you, new Uint8Array(9), false, true));
+      await host.nextBinary();
+      // The host reports how its guest is linked.
+      host.send({ type: 'links', links: [{ id: guest.id, kind: 'turn' }] });
+      expect((await guest.client.next('lobby')).lobby.players).toContainEqual(
+        expect.objectContaining({ id: guest.id, link: 'turn' }),
+      );
       guest.client.send('this is not JSON');
       expect(await guest.client.next('error')).toMatchObject({ code: 'malformed_json' });
 
@@ -203,10 +212,14 @@ describe('operations endpoints', () => {
       expect(text).toContain('# TYPE lanparty_connections gauge');
       expect(sample('lanparty_connections')).toBe('2');
       expect(sample('lanparty_lobbies')).toBe('1');
-      // create + join + the frame + the bad message.
-      expect(sample('lanparty_messages_total')).toBe('4');
-      expect(sample('lanparty_relay_frames_total')).toBe('1');
-      expect(sample('lanparty_relay_bytes_total')).toBe('10');
+      // create + join + two frames + links + the bad message.
+      expect(sample('lanparty_messages_total')).toBe('6');
+      expect(sample('lanparty_relay_frames_total')).toBe('2');
+      expect(sample('lanparty_relay_bytes_total{kind="game"}')).toBe('10');
+      expect(sample('lanparty_relay_bytes_total{kind="control"}')).toBe('13');
+      expect(sample('lanparty_links{kind="turn"}')).toBe('1');
+      expect(sample('lanparty_links{kind="direct"}')).toBe('0');
+      expect(sample('lanparty_links{kind="relay"}')).toBe('0');
       expect(sample('lanparty_rejected_total{reason="malformed_json"}')).toBe('1');
       expect(sample(`lanparty_uws_engine{engine="${s.engine}"}`)).toBe('1');
     } finally {

@@ -23,7 +23,8 @@ describe('lobbies over a real server', () => {
       { id: w.you, name: 'Ada', connected: true, tag: expect.any(String) },
     ]);
     expect(w.lobby.capacity).toBe(8);
-    expect(w.iceServers).toEqual([]);
+    // The built-in STUN server, on the HTTP port's number over UDP.
+    expect(w.iceServers).toEqual([{ urls: `stun:127.0.0.1:${server.port}` }]);
   });
 
   it('join by code (as typed, in any case, with dashes) and everyone gets the player list', async () => {
@@ -215,5 +216,82 @@ describe('lobbies over a real server', () => {
     const b = await server.connect();
     b.send({ type: 'create', name: 'B' });
     expect(await b.next('error')).toMatchObject({ code: 'server_full', ref: 'create' });
+  });
+});
+
+describe('link reports from the host', () => {
+  it('every member sees each guest’s link as the host reports it; unchanged reports send nothing', async () => {
+    const { host, welcome, guests } = await lobbyWith(server, 2);
+    const [a, b] = guests;
+    if (!a || !b) throw new Error('no guests');
+    host.send({
+      type: 'links',
+      links: [
+        { id: a.id, kind: 'direct' },
+        { id: b.id, kind: 'relay' },
+      ],
+    });
+    const seen = (await b.client.next('lobby')).lobby.players;
+    expect(seen.find((p) => p.id === a.id)?.link).toBe('direct');
+    expect(seen.find((p) => p.id === b.id)?.link).toBe('relay');
+    expect(seen.find((p) => p.id === welcome.you)?.link).toBeUndefined();
+    await a.client.next('lobby');
+    await host.next('lobby');
+    // The same report again changes nothing, so nobody is sent anything.
+    host.send({ type: 'links', links: [{ id: a.id, kind: 'direct' }] });
+    host.send({ type: 'links', links: [{ id: a.id, kind: 'turn' }] });
+    expect((await b.client.next('lobby')).lobby.players.find((p) => p.id === a.id)?.link).toBe(
+      'turn',
+    );
+    expect(server.hub.linkCounts()).toEqual({ direct: 0, turn: 1, relay: 1 });
+  });
+
+  it('a dropped guest’s link is forgotten; reports about it or about strangers → unknown_target', async () => {
+    const { host, guests } = await lobbyWith(server, 2);
+    const [a, b] = guests;
+    if (!a || !b) throw new Error('no guests');
+    host.send({ type: 'links', links: [{ id: a.id, kind: 'direct' }] });
+    await b.client.next('lobby');
+    a.client.ws.terminate();
+    const afterDrop = await b.client.next('lobby');
+    expect(afterDrop.lobby.players.find((p) => p.id === a.id)).toMatchObject({
+      connected: false,
+    });
+    expect(afterDrop.lobby.players.find((p) => p.id === a.id)?.link).toBeUndefined();
+    host.send({
+      type: 'links',
+      links: [
+        { id: a.id, kind: 'relay' },
+        { id: 999, kind: 'relay' },
+        { id: b.id, kind: 'relay' },
+      ],
+    });
+    expect(await host.next('error')).toMatchObject({
+      code: 'unknown_target',
+      ref: 'links',
+      message: `no connected guest ${a.id}, 999 in this lobby`,
+    });
+    // The known guest's report still counted.
+    expect(server.hub.linkCounts()).toEqual({ direct: 0, turn: 0, relay: 1 });
+  });
+
+  it('only the host reports links; a bad kind or too many entries is refused with the field', async () => {
+    const { host, guests } = await lobbyWith(server, 1);
+    const a = guests[0];
+    if (!a) throw new Error('no guest');
+    a.client.send({ type: 'links', links: [{ id: a.id, kind: 'direct' }] });
+    expect(await a.client.next('error')).toMatchObject({ code: 'not_host', ref: 'links' });
+    host.send({ type: 'links', links: [{ id: a.id, kind: 'carrier-pigeon' }] });
+    expect(await host.next('error')).toMatchObject({
+      code: 'invalid_field',
+      ref: 'links',
+      field: 'links.0.kind',
+    });
+    host.send({
+      type: 'links',
+      links: Array.from({ length: 33 }, () => ({ id: a.id, kind: 'direct' })),
+    });
+    expect(await host.next('error')).toMatchObject({ code: 'too_long', field: 'links' });
+    expect(server.hub.linkCounts()).toEqual({ direct: 0, turn: 0, relay: 0 });
   });
 });

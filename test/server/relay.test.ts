@@ -89,12 +89,18 @@ describe('data relay (binary)', () => {
     if (!a || !b) throw new Error('no guests');
     host.sendBinary(encodeRelayFrame(a.id, new Uint8Array([1, 2, 3])));
     const got = await a.client.nextBinary();
-    expect(readRelayHeader(got)).toEqual({ ok: true, value: { peer: 1, droppable: false } });
+    expect(readRelayHeader(got)).toEqual({
+      ok: true,
+      value: { peer: 1, droppable: false, control: false },
+    });
     expect([...relayPayload(got)]).toEqual([1, 2, 3]);
     // A guest writes the host as target; the host sees the guest's own id, whatever it wrote.
     b.client.sendBinary(encodeRelayFrame(1, new Uint8Array([4]), true));
     const back = await host.nextBinary();
-    expect(readRelayHeader(back)).toEqual({ ok: true, value: { peer: b.id, droppable: true } });
+    expect(readRelayHeader(back)).toEqual({
+      ok: true,
+      value: { peer: b.id, droppable: true, control: false },
+    });
     expect(b.client.binaries).toEqual([]);
   });
 
@@ -115,6 +121,7 @@ describe('data relay (binary)', () => {
     await expect.poll(() => received.length, { timeout: 10_000 }).toBe(n);
     expect(received).toEqual(Array.from({ length: n }, (_, i) => i));
     expect(server.hub.stats.relayFrames).toBe(n);
-    expect(server.hub.stats.relayBytes).toBe(n * 100);
+    expect(server.hub.stats.relayGameBytes).toBe(n * 100);
+    expect(server.hub.stats.relayControlBytes).toBe(0);
   });
 });

@@ -51,9 +51,15 @@ describe('relay frames', () => {
   it('round-trip header and payload; the sender stamp overwrites the peer field in place', () => {
     const frame = encodeRelayFrame(513, new Uint8Array([9, 8, 7]), true);
     expect(frame.length).toBe(RELAY_HEADER_BYTES + 3);
-    expect(readRelayHeader(frame)).toEqual({ ok: true, value: { peer: 513, droppable: true } });
+    expect(readRelayHeader(frame)).toEqual({
+      ok: true,
+      value: { peer: 513, droppable: true, control: false },
+    });
     stampRelaySender(frame, 7);
-    expect(readRelayHeader(frame)).toEqual({ ok: true, value: { peer: 7, droppable: true } });
+    expect(readRelayHeader(frame)).toEqual({
+      ok: true,
+      value: { peer: 7, droppable: true, control: false },
+    });
     expect([...relayPayload(frame)]).toEqual([9, 8, 7]);
   });
 
@@ -63,7 +69,11 @@ describe('relay frames', () => {
       ok: false,
       error: 'bad_version',
     });
-    expect(readRelayHeader(new Uint8Array([1, 2, 0, 1]))).toEqual({
+    expect(readRelayHeader(encodeRelayFrame(3, new Uint8Array(1), false, true))).toEqual({
+      ok: true,
+      value: { peer: 3, droppable: false, control: true },
+    });
+    expect(readRelayHeader(new Uint8Array([1, 4, 0, 1]))).toEqual({
       ok: false,
       error: 'bad_flags',
     });

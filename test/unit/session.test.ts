@@ -8,6 +8,8 @@ import { FakeClock } from '../support/fake-clock.ts';
 function pairOfSessions(
   options: { direct?: boolean; directWorks?: boolean; latencyMs?: number; loss?: number } = {},
 ) {
+  /** The direct path's one-way latency; a test may change it on the way. */
+  const directLatency = { ms: 1 };
   const clock = new FakeClock();
   const latency = options.latencyMs ?? 5;
   let seed = 1;
@@ -33,7 +35,7 @@ function pairOfSessions(
           connectDirect: () => {
             const pair = MemoryTransport.pair('direct', {
               ...network,
-              schedule: (fn) => clock.later(fn, 1),
+              schedule: (fn) => clock.later(fn, directLatency.ms),
             });
             // A path that never works, as with `iceTransportPolicy: 'relay'` and no TURN server.
             if (options.directWorks === false) pair[0].blackhole = true;
@@ -50,7 +52,7 @@ function pairOfSessions(
   host.onMessage(
     (b, o) => o.reliable && received.host.push(new DataView(b.buffer, b.byteOffset).getUint32(0)),
   );
-  return { clock, guest, host, directs, relayGuest, relayHost, received };
+  return { clock, guest, host, directs, directLatency, relayGuest, relayHost, received };
 }
 
 const msg = (i: number) => {
@@ -95,7 +97,7 @@ describe('Session', () => {
     expect(guest.pending).toBe(0);
   });
 
-  it('a direct link killed mid-stream: back on the relay within 2 s, nothing lost or doubled; direct returns later', () => {
+  it('a direct path cut mid-stream: on the relay within 750 ms, nothing lost or doubled; the same link takes over again when the path returns', () => {
     const { clock, guest, host, directs, received } = pairOfSessions();
     clock.advance(300);
     expect(guest.kind).toBe('direct');
@@ -116,9 +118,87 @@ describe('Session', () => {
     }
     clock.advance(2500);
     expect(fellBackAt).toBeDefined();
-    expect((fellBackAt ?? 0) - killedAt).toBeLessThanOrEqual(2000);
+    expect((fellBackAt ?? 0) - killedAt).toBeLessThanOrEqual(750);
     expect(received.guest).toEqual(range(3000));
-    clock.advance(5000);
+    expect(guest.kind).toBe('relay');
+    // The path returns: the same transport answers its probes and carries the traffic again.
+    pair[0].blackhole = false;
+    const returnedAt = clock.now();
+    let backAt: number | undefined;
+    guest.onKind((k) => {
+      if (k === 'direct') backAt ??= clock.now();
+    });
+    clock.advance(2000);
+    expect(directs).toHaveLength(1);
+    expect(guest.kind).toBe('direct');
+    expect((backAt ?? Infinity) - returnedAt).toBeLessThanOrEqual(500);
+    host.send(msg(3000), { reliable: true });
+    clock.advance(50);
+    expect(received.guest).toEqual(range(3001));
+  });
+
+  it('while a direct path is suspect, snapshots also go over the relay: the longest gap on a cut stays under 500 ms', () => {
+    const { clock, guest, host, directs, relayHost } = pairOfSessions();
+    clock.advance(300);
+    const pair = directs[0];
+    if (!pair) throw new Error('no direct attempt');
+    const arrivals: number[] = [];
+    guest.onMessage((_, o) => {
+      if (!o.reliable) arrivals.push(clock.now());
+    });
+    // Snapshots (unreliable frames) the host puts on the relay, before and after the cut.
+    const onRelay = { before: 0, after: 0 };
+    let cut = false;
+    const sendOnRelay = relayHost.send.bind(relayHost);
+    relayHost.send = (bytes, options) => {
+      if (bytes[0] === FrameKind.UNRELIABLE) onRelay[cut ? 'after' : 'before']++;
+      sendOnRelay(bytes, options);
+    };
+    // 30 snapshots a second from the host, 60 inputs a second from the guest, for 3 s.
+    for (let t = 0; t < 3000; t += 1) {
+      if (t % 33 === 0) host.send(msg(t), { reliable: false });
+      if (t % 16 === 0) guest.send(msg(t), { reliable: false });
+      if (t === 1000) {
+        pair[0].blackhole = true;
+        cut = true;
+      }
+      clock.advance(1);
+    }
+    const gaps = arrivals.slice(1).map((at, i) => at - (arrivals[i] ?? at));
+    expect(arrivals.length).toBeGreaterThan(80);
+    expect(Math.max(...gaps)).toBeLessThanOrEqual(500);
+    expect(guest.kind).toBe('relay');
+    expect(onRelay.before).toBe(0);
+    expect(onRelay.after).toBeGreaterThan(50);
+  });
+
+  it('a slow but living direct path that looks suspect: the relay copies are dropped, each message arrives once', () => {
+    const { clock, guest, host, directLatency, received } = pairOfSessions();
+    clock.advance(300);
+    expect(guest.kind).toBe('direct');
+    // For a while the path takes 450 ms each way: silent long enough to be suspect, never dead.
+    directLatency.ms = 450;
+    for (let i = 0; i < 100; i++) {
+      host.send(msg(i), { reliable: true });
+      if (i === 60) directLatency.ms = 1;
+      clock.advance(10);
+    }
+    clock.advance(1000);
+    expect(received.guest).toEqual(range(100));
+    expect(guest.stats.duplicates).toBeGreaterThan(0);
+    expect(guest.kind).toBe('direct');
+  });
+
+  it('a direct path that stays dead is closed after the give-up time and a new attempt is made', () => {
+    const { clock, guest, directs } = pairOfSessions();
+    clock.advance(300);
+    const pair = directs[0];
+    if (!pair) throw new Error('no direct attempt');
+    pair[0].blackhole = true;
+    clock.advance(19_000);
+    expect(directs).toHaveLength(1);
+    expect(guest.kind).toBe('relay');
+    clock.advance(6000);
     expect(directs.length).toBeGreaterThan(1);
     expect(guest.kind).toBe('direct');
   });

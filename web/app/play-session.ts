@@ -71,6 +71,8 @@ export class PlaySession {
   private readonly off: Unsubscribe[] = [];
   private readonly ticker: ReturnType<typeof setInterval>;
   private readonly presets: GameSettings;
+  /** The last link report sent to the server, to send only changes. */
+  private reportedLinks = '';
 
   constructor(options: PlaySessionOptions) {
     this.webrtcMissing = typeof RTCPeerConnection === 'undefined';
@@ -93,6 +95,9 @@ export class PlaySession {
       this.client.onState((state) => {
         if (state.kind === 'open') {
           this.everOpen = true;
+          // A new connection (or a server that restarted) knows no links yet.
+          this.reportedLinks = '';
+          this.reportLinks();
           if (this.problem?.kind === 'unreachable' || this.problem?.kind === 'reconnecting')
             this.problem = undefined;
         } else if (state.kind === 'reconnecting') {
@@ -135,7 +140,10 @@ export class PlaySession {
         }
         this.changed();
       }),
-      this.network.onChange(() => this.changed()),
+      this.network.onChange(() => {
+        this.reportLinks();
+        this.changed();
+      }),
       this.network.onPeer(() => this.maybeJoinGame(this.client.lobby)),
     );
     // Pings move, and a guest's game appears with the host's first snapshot: the UI looks often.
@@ -223,6 +231,18 @@ export class PlaySession {
     this.network.close();
     this.client.close();
     this.changes.clear();
+  }
+
+  /** The host reports its guests' links to the server, which shows them to everyone. */
+  private reportLinks(): void {
+    if (!this.isHost || this.client.state.kind !== 'open') return;
+    const links = this.network
+      .info()
+      .filter((p) => p.present)
+      .flatMap((p) => (p.kind === 'memory' ? [] : [{ id: p.id, kind: p.kind }]));
+    const key = JSON.stringify(links);
+    if (key === this.reportedLinks) return;
+    if (this.client.reportLinks(links)) this.reportedLinks = key;
   }
 
   /** A guest runs its side of the game from the start: it shows once the host's state arrives. */

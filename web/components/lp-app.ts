@@ -1,5 +1,6 @@
 import { css, html, LitElement } from 'lit';
 import { formatLobbyCode } from '../../shared/protocol/lobby-code.ts';
+import { relayNote } from '../app/link-labels.ts';
 import { isFinal, PlaySession } from '../app/play-session.ts';
 import { parseRoute, pathFor, type Route, settingParams } from '../app/route.ts';
 import {
@@ -180,16 +181,17 @@ export class LpApp extends LitElement {
   private relayNote(): string {
     const s = this.session;
     if (!s) return '';
-    if (s.webrtcMissing)
-      return 'This browser has no WebRTC: you play through the server relay, which works but adds a little delay.';
-    if (s.relayOnly)
-      return 'Relay only is on: you play through the server instead of connecting directly.';
     const host = s.lobby?.hostId;
-    const toHost = s.peers.find((p) => p.id === host);
-    if (!s.isHost && toHost?.kind === 'relay') {
-      return 'No direct connection to the host yet (a firewall or strict network can prevent it): you play through the server relay, and the game keeps trying to connect directly.';
-    }
-    return '';
+    const present = s.peers.filter((p) => p.present);
+    const toHost = present.find((p) => p.id === host)?.kind;
+    return relayNote({
+      webrtcMissing: s.webrtcMissing,
+      relayOnly: s.relayOnly,
+      isHost: s.isHost,
+      toHost: toHost === 'memory' ? undefined : toHost,
+      guestsOnRelay: present.filter((p) => p.kind === 'relay').length,
+      iceServers: s.client.iceServers,
+    });
   }
 
   /** Moves to a route; a lobby route opens that lobby (resuming a saved seat, or joining). */

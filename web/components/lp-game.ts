@@ -1,5 +1,6 @@
 import { css, html, LitElement, type PropertyValues } from 'lit';
 import type { LobbyView } from '../../shared/protocol/signaling.ts';
+import { linkLabel, linkText } from '../app/link-labels.ts';
 import { FrameLoop } from '../controllers/frame-loop.ts';
 import type { GameRunner } from '../game/game-runner.ts';
 import type { AnyGameModule, GameRenderer, Hud } from '../games/game-module.ts';
@@ -139,13 +140,9 @@ export class LpGame extends LitElement {
 
   override render() {
     const hud = this.hud;
-    const host = this.peers.find((p) => p.id === this.lobby?.hostId);
-    const connection =
-      this.you === this.lobby?.hostId
-        ? 'host'
-        : host
-          ? `${host.kind}${host.rtt === undefined ? '' : ` · ${Math.round(host.rtt)} ms`}`
-          : '';
+    const lobby = this.lobby;
+    const toHost = lobby ? linkLabel(lobby.hostId, lobby, this.you, this.peers) : undefined;
+    const connection = this.you === lobby?.hostId ? 'host' : toHost ? linkText(toHost) : '';
     return html`
       <h1 class="sr-only">${hud?.heading ?? this.module?.name ?? 'Game'}</h1>
       <div class="hud">
@@ -212,13 +209,14 @@ export class LpGame extends LitElement {
 
   private labels(): Map<number, PlayerLabel> {
     const labels = new Map<number, PlayerLabel>();
-    for (const p of this.lobby?.players ?? []) {
-      const peer = this.peers.find((i) => i.id === p.id);
+    const lobby = this.lobby;
+    for (const p of lobby?.players ?? []) {
+      const link = lobby ? linkLabel(p.id, lobby, this.you, this.peers) : undefined;
       labels.set(p.id, {
         name: p.name,
         connected: p.connected,
-        kind: peer?.kind === 'memory' ? undefined : peer?.kind,
-        rtt: peer?.rtt,
+        kind: link?.kind,
+        rtt: link?.rtt,
       });
     }
     return labels;

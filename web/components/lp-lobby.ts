@@ -2,6 +2,7 @@ import { generate } from 'lean-qr';
 import { css, html, LitElement, svg } from 'lit';
 import { formatLobbyCode } from '../../shared/protocol/lobby-code.ts';
 import type { LobbyView } from '../../shared/protocol/signaling.ts';
+import { linkLabel, linkText } from '../app/link-labels.ts';
 import type { AnyGameModule, GameSettings } from '../games/game-module.ts';
 import type { PeerInfo } from '../net/peer-network.ts';
 import { playerColor } from '../render/canvas.ts';
@@ -153,6 +154,9 @@ export class LpLobby extends LitElement {
       }
       .relay {
         color: var(--warn);
+      }
+      .turn {
+        color: var(--accent);
       }
       .note {
         border-left: 4px solid var(--warn);
@@ -350,14 +354,14 @@ export class LpLobby extends LitElement {
   }
 
   private player(p: LobbyView['players'][number], lobby: LobbyView, isHost: boolean) {
-    const peer = this.peers.find((i) => i.id === p.id);
     const me = p.id === this.you;
+    const label = linkLabel(p.id, lobby, this.you, this.peers);
     const conn = me
       ? ''
       : !p.connected
         ? html`<span class="conn muted">reconnecting…</span>`
-        : peer
-          ? html`<span class="conn ${peer.kind}" data-kind=${peer.kind}>${peer.kind}${peer.rtt === undefined ? '' : ` · ${Math.round(peer.rtt)} ms`}</span>`
+        : label
+          ? html`<span class="conn ${label.kind}" data-kind=${label.kind}>${linkText(label)}</span>`
           : '';
     return html`<li data-player=${p.id}>
       <span class="dot" style="background:${playerColor(p.id)}" aria-hidden="true"></span>

@@ -1,10 +1,13 @@
+import type { LinkKind } from '../../shared/protocol/signaling.ts';
+
 /**
- * Transports carry bytes between this browser and one peer: a WebRTC data channel ('direct'),
- * the server's data relay ('relay'), or memory (tests). A `Link` is what game code uses: the
- * same, plus exactly-once in-order reliable delivery across transport switches and a measured
- * round-trip time. Game code never imports simple-peer or WebSocket, only these types.
+ * Transports carry bytes between this browser and one peer: a WebRTC data channel ('direct', or
+ * 'turn' when its path goes through a TURN server), the server's data relay ('relay'), or memory
+ * (tests). A `Link` is what game code uses: the same, plus exactly-once in-order reliable
+ * delivery across transport switches and a measured round-trip time. Game code never imports
+ * simple-peer or WebSocket, only these types.
  */
-export type TransportKind = 'direct' | 'relay' | 'memory';
+export type TransportKind = LinkKind | 'memory';
 export type LinkStatus = 'connecting' | 'open' | 'closed';
 
 export interface SendOptions {
@@ -14,13 +17,21 @@ export interface SendOptions {
 
 export type Unsubscribe = () => void;
 
+export interface TransportSendOptions extends SendOptions {
+  /** Session bookkeeping (pings, pongs, acks), not game data: counted apart by the relay. */
+  readonly control?: boolean;
+}
+
 /** Raw bytes to one peer; reliable sends are ordered while the transport lives. */
 export interface Transport {
+  /** May change while the transport lives (a WebRTC path can move onto or off a TURN server). */
   readonly kind: TransportKind;
   readonly status: LinkStatus;
-  send(bytes: Uint8Array, options: SendOptions): void;
+  send(bytes: Uint8Array, options: TransportSendOptions): void;
   onMessage(handler: (bytes: Uint8Array) => void): Unsubscribe;
   onStatus(handler: (status: LinkStatus) => void): Unsubscribe;
+  /** Fires when `kind` changes; transports whose kind never changes leave it out. */
+  onKind?(handler: (kind: TransportKind) => void): Unsubscribe;
   close(): void;
 }
 

@@ -1,4 +1,4 @@
-import { Emitter, type LinkStatus, type SendOptions, type Transport } from './link.ts';
+import { Emitter, type LinkStatus, type Transport, type TransportSendOptions } from './link.ts';
 import type { SignalingClient } from './signaling-client.ts';
 
 /**
@@ -38,8 +38,8 @@ export class RelayTransport implements Transport {
     return state === 'open' ? 'open' : state === 'closed' ? 'closed' : 'connecting';
   }
 
-  send(bytes: Uint8Array, { reliable }: SendOptions): void {
-    if (!this.closed) this.client.sendRelay(this.peer, bytes, !reliable);
+  send(bytes: Uint8Array, { reliable, control = false }: TransportSendOptions): void {
+    if (!this.closed) this.client.sendRelay(this.peer, bytes, !reliable, control);
   }
   onMessage(handler: (bytes: Uint8Array) => void) {
     return this.messages.on(handler);

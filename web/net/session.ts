@@ -24,10 +24,23 @@ export const browserClock: Clock = {
 
 /** Every timing and size limit of a session, by name. */
 export const SESSION_LIMITS = {
+  /** How often liveness is checked (and pings and acks are due). */
+  CHECK_INTERVAL_MS: 100,
   /** Pings on every open transport: RTT and liveness. */
   PING_INTERVAL_MS: 250,
-  /** A direct transport silent this long is dead: traffic moves back to the relay. */
-  DIRECT_DEAD_AFTER_MS: 1500,
+  /**
+   * A direct transport silent this long is suspect (a ping missed): everything sent goes over
+   * the relay as well, so a path that is dying costs no visible freeze. The receiver drops the
+   * second copy (sequence numbers).
+   */
+  DIRECT_SUSPECT_AFTER_MS: 300,
+  /**
+   * A direct transport silent this long is dead: traffic moves to the relay. It is kept and
+   * probed, and takes the traffic back as soon as it answers again (a path that returns).
+   */
+  DIRECT_DEAD_AFTER_MS: 500,
+  /** A dead direct transport silent this long is closed, and a new attempt planned. */
+  DIRECT_GIVE_UP_AFTER_MS: 20_000,
   /** A direct attempt that is not answering after this long is abandoned and retried. */
   DIRECT_CONNECT_TIMEOUT_MS: 5000,
   /** Backoff between direct attempts (doubling, with jitter). */
@@ -86,6 +99,7 @@ interface TransportState {
   rtt: number | undefined;
   readonly samples: number[];
   nextPing: number;
+  pingDueAt: number;
   readonly pings: Map<number, number>;
   readonly unsubscribe: Unsubscribe[];
 }
@@ -143,7 +157,7 @@ export class Session implements Link {
     this.instance = 1 + Math.floor(this.random() * 0xffff);
     this.relay = this.watch(options.relay);
     this.active = this.relay;
-    this.ticker = this.clock.setInterval(() => this.tick(), this.limits.PING_INTERVAL_MS);
+    this.ticker = this.clock.setInterval(() => this.tick(), this.limits.CHECK_INTERVAL_MS);
     if (options.connectDirect) this.retryAt = this.clock.now();
     this.tick();
   }
@@ -184,8 +198,7 @@ export class Session implements Link {
       );
     }
     if (!reliable) {
-      this.transmit(
-        this.active,
+      this.sendFrame(
         encodeFrame(FrameKind.UNRELIABLE, this.peerInstance, this.nextUnreliable++, payload),
         false,
       );
@@ -197,7 +210,7 @@ export class Session implements Link {
     }
     const frame = encodeFrame(FrameKind.RELIABLE, this.peerInstance, this.nextSeq, payload);
     this.unacked.push({ seq: this.nextSeq++, frame });
-    this.transmit(this.active, frame, true);
+    this.sendFrame(frame, true);
   }
 
   /** Takes a direct transport the peer initiated (the answering side), replacing any older one. */
@@ -223,6 +236,7 @@ export class Session implements Link {
       rtt: undefined,
       samples: [],
       nextPing: 1,
+      pingDueAt: now,
       pings: new Map(),
       unsubscribe: [],
     };
@@ -230,6 +244,10 @@ export class Session implements Link {
       transport.onMessage((bytes) => this.receive(state, bytes)),
       transport.onStatus((status) => this.transportStatus(state, status)),
     );
+    const onKind = transport.onKind?.(() => {
+      if (state === this.active) this.kinds.emit(transport.kind);
+    });
+    if (onKind) state.unsubscribe.push(onKind);
     return state;
   }
 
@@ -270,7 +288,7 @@ export class Session implements Link {
         // A peer that started over (a reloaded page): count afresh, both ways.
         if (this.peerInstance !== 0 && instance !== this.peerInstance) this.restart();
         this.peerInstance = instance;
-        this.transmit(state, encodeFrame(FrameKind.PONG, instance, n), true);
+        this.transmitControl(state, encodeFrame(FrameKind.PONG, instance, n));
         return;
       }
       case FrameKind.PONG: {
@@ -331,18 +349,26 @@ export class Session implements Link {
 
   private ack(state: TransportState): void {
     this.unackedReceived = 0;
-    this.transmit(state, encodeFrame(FrameKind.ACK, this.peerInstance, this.expected), true);
+    this.transmit(state, encodeFrame(FrameKind.ACK, this.peerInstance, this.expected), true, true);
   }
 
   private tick(): void {
     if (this.statusValue === 'closed') return;
     const now = this.clock.now();
-    const { DIRECT_DEAD_AFTER_MS, DIRECT_CONNECT_TIMEOUT_MS, GONE_AFTER_MS } = this.limits;
+    const { DIRECT_DEAD_AFTER_MS, DIRECT_GIVE_UP_AFTER_MS, DIRECT_CONNECT_TIMEOUT_MS } =
+      this.limits;
     const direct = this.direct;
     if (direct) {
-      const silent = now - direct.lastHeard > DIRECT_DEAD_AFTER_MS;
-      const late = !direct.answered && now - direct.since > DIRECT_CONNECT_TIMEOUT_MS;
-      if ((direct.answered && silent) || late) this.dropDirect(true);
+      const silentFor = now - direct.lastHeard;
+      if (
+        direct.answered
+          ? silentFor > DIRECT_GIVE_UP_AFTER_MS
+          : now - direct.since > DIRECT_CONNECT_TIMEOUT_MS
+      ) {
+        this.dropDirect(true);
+      } else if (direct.answered && silentFor > DIRECT_DEAD_AFTER_MS && this.active === direct) {
+        this.switchTo(this.relay);
+      }
     }
     if (this.retryAt !== undefined && now >= this.retryAt && this.direct === undefined) {
       this.retryAt = undefined;
@@ -353,21 +379,50 @@ export class Session implements Link {
       }
     }
     const lastHeard = Math.max(this.relay.lastHeard, this.direct?.lastHeard ?? 0);
-    if (this.statusValue === 'open' && now - lastHeard > GONE_AFTER_MS) {
+    if (this.statusValue === 'open' && now - lastHeard > this.limits.GONE_AFTER_MS) {
       this.finish();
       return;
     }
-    for (const state of [this.relay, this.direct]) if (state) this.ping(state);
+    for (const state of [this.relay, this.direct]) {
+      if (state && now >= state.pingDueAt) this.ping(state);
+    }
     if (this.unackedReceived > 0) this.ack(this.active);
   }
 
   private ping(state: TransportState): void {
     if (state.transport.status !== 'open') return;
+    const now = this.clock.now();
+    state.pingDueAt = now + this.limits.PING_INTERVAL_MS;
     const id = state.nextPing++;
-    state.pings.set(id, this.clock.now());
+    state.pings.set(id, now);
     // Unanswered pings are forgotten after a few rounds; they only feed RTT.
     if (state.pings.size > 16) state.pings.delete(state.pings.keys().next().value as number);
-    this.transmit(state, encodePing(this.peerInstance, id, this.instance), true);
+    this.transmitControl(state, encodePing(this.peerInstance, id, this.instance));
+  }
+
+  /**
+   * Pings and pongs: on a direct transport they go unreliable, so a probe never waits behind
+   * retransmissions of older data (that would hide a path that has come back); on the relay
+   * they must not be dropped.
+   */
+  private transmitControl(state: TransportState, frame: Uint8Array): void {
+    this.transmit(state, frame, state === this.relay, true);
+  }
+
+  /**
+   * Game data goes on the active transport, and while a direct path is suspect (silent past a
+   * missed ping) over the relay too: if the path is dying, the copy arrives without waiting for
+   * it to be declared dead; if it is not, the receiver drops the second copy.
+   */
+  private sendFrame(frame: Uint8Array, reliable: boolean): void {
+    const active = this.active;
+    this.transmit(active, frame, reliable);
+    if (
+      active !== this.relay &&
+      this.clock.now() - active.lastHeard > this.limits.DIRECT_SUSPECT_AFTER_MS
+    ) {
+      this.transmit(this.relay, frame, reliable);
+    }
   }
 
   /** The peer is a new instance: nothing in flight will be acknowledged; count from zero. */
@@ -409,8 +464,13 @@ export class Session implements Link {
     }
   }
 
-  private transmit(state: TransportState, frame: Uint8Array, reliable: boolean): void {
-    if (state.transport.status === 'open') state.transport.send(frame, { reliable });
+  private transmit(
+    state: TransportState,
+    frame: Uint8Array,
+    reliable: boolean,
+    control = false,
+  ): void {
+    if (state.transport.status === 'open') state.transport.send(frame, { reliable, control });
   }
 
   private setStatus(status: LinkStatus): void {

@@ -8,6 +8,7 @@ import {
   decodeServerMessage,
   type ErrorReply,
   type IceServer,
+  type LinkKind,
   type LobbyView,
   type SignalPayload,
 } from '../../shared/protocol/signaling.ts';
@@ -168,11 +169,19 @@ export class SignalingClient {
     });
   }
 
-  /** A data-relay frame to `to`; droppable ones may be dropped by the server when `to` lags. */
-  sendRelay(to: number, payload: Uint8Array, droppable: boolean): boolean {
+  /**
+   * A data-relay frame to `to`; droppable ones may be dropped by the server when `to` lags;
+   * control ones (pings, acks) are counted apart from game data in the server's metrics.
+   */
+  sendRelay(to: number, payload: Uint8Array, droppable: boolean, control = false): boolean {
     if (this.stateValue.kind !== 'open' || this.socket?.readyState !== OPEN) return false;
-    this.socket.send(encodeRelayFrame(to, payload, droppable));
+    this.socket.send(encodeRelayFrame(to, payload, droppable, control));
     return true;
+  }
+
+  /** The host tells the server how each guest reaches it (see LinksMessage). */
+  reportLinks(links: readonly { readonly id: number; readonly kind: LinkKind }[]): boolean {
+    return this.sendJson({ type: 'links', links });
   }
 
   kick(id: number): void {

@@ -1,3 +1,5 @@
+import type { LinkKind } from '../../shared/protocol/signaling.ts';
+
 /**
  * Drawing helpers every game's renderer shares: player colours, name tags with the connection,
  * and fitting a world onto a canvas (turned a quarter on a tall screen, sharp on high-DPI ones).
@@ -6,11 +8,18 @@
 /** What a renderer shows beside a player: its name and how it is connected. */
 export interface PlayerLabel {
   readonly name: string;
-  /** How this browser reaches that player (the host: 'host'; this player: undefined). */
-  readonly kind?: 'direct' | 'relay' | 'host' | undefined;
+  /** How that player is linked (see linkLabel; the host: 'host'; this player: undefined). */
+  readonly kind?: LinkKind | 'host' | undefined;
   readonly rtt?: number | undefined;
   readonly connected?: boolean;
 }
+
+const CONNECTION_COLORS: Record<LinkKind | 'host', string> = {
+  direct: '#35d07f',
+  turn: '#c39bff',
+  relay: '#f5b942',
+  host: '#7aa2ff',
+};
 
 /** A stable, pleasant colour per player id (the lobby's dots use it too). */
 export function playerColor(id: number): string {
@@ -98,7 +107,7 @@ export function screenToWorld<T extends { readonly dx: number; readonly dy: numb
 }
 
 /**
- * A player's name (and, for others, the connection: a green/amber/blue dot and the ping)
+ * A player's name (and, for others, the connection: a coloured dot and the ping)
  * centred on `px` at `y`, in view units, kept inside a view `viewW` wide however long. `k` is
  * the fit's text scale (sizes are in view units).
  */
@@ -131,8 +140,8 @@ export function drawNameTag(
   ctx.fillText(name, x, y);
   if (connection === undefined || label?.kind === undefined) return;
   ctx.font = `500 ${14 * k}px system-ui, sans-serif`;
-  ctx.fillStyle =
-    label.kind === 'direct' ? '#35d07f' : label.kind === 'relay' ? '#f5b942' : '#7aa2ff';
+  // Connection: a dot (green direct, violet TURN, amber relay, blue host) and the ping.
+  ctx.fillStyle = CONNECTION_COLORS[label.kind];
   ctx.beginPath();
   ctx.arc(x - width / 2 - 8 * k, y + 15 * k, 4 * k, 0, Math.PI * 2);
   ctx.fill();
