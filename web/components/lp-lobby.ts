@@ -290,7 +290,7 @@ export class LpLobby extends LitElement {
                   ${lobby.locked ? 'Unlock lobby' : 'Lock lobby'}
                 </button>
               `
-            : html`<p class="muted">Waiting for the host to pick a game and start…</p>`
+            : html`<p class="muted">Waiting for the host to start…</p>`
         }
         <button class="danger leave" @click=${() => emit(this, 'lp-leave', {})}>Leave</button>
       </div>
