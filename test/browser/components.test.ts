@@ -366,11 +366,16 @@ describe('lp-lobby: the game picker', () => {
       choice: choice('tag', { round: 90 }),
     });
     expect($(el, '#game-title').textContent).to.equal('Game');
+    expect(radios(el).map((r) => r.labels?.[0]?.textContent?.trim())).to.deep.equal([
+      'Tag',
+      'Light cycles',
+    ]);
+    // Each described by its player range and what it is about.
     expect(
-      radios(el).map((r) => r.labels?.[0]?.textContent?.replace(/\s+/g, ' ').trim()),
+      radios(el).map((r) => $(el, `#${r.getAttribute('aria-describedby')}`).textContent),
     ).to.deep.equal([
-      `Tag 1–16 players. ${games.get('tag')?.summary}`,
-      `Light cycles 2–16 players. ${games.get('light-cycles')?.summary}`,
+      `1–16 players. ${games.get('tag')?.summary}`,
+      `2–16 players. ${games.get('light-cycles')?.summary}`,
     ]);
     expect(radios(el).map((r) => r.checked)).to.deep.equal([true, false]);
     const round = $<HTMLSelectElement>(el, 'select');

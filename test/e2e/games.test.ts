@@ -57,7 +57,7 @@ describe('picking a game (real Chromium, production build)', () => {
     await startGame(host, [gus, rey]);
     for (const p of [host, gus, rey]) {
       await poll(() => p.page.title()).toBe('Playing Light cycles — lanparty');
-      await poll(() => p.page.getByTestId('riders').textContent()).toMatch(/ of 3 riding$/);
+      await poll(() => p.page.getByTestId('riders').textContent()).toMatch(/\/3 riding$/);
     }
     // Hana and Gus ride straight into a wall; Rey (on the relay) steers to stay alive.
     const [boardHost, boardGus, boardRey] = await Promise.all([

@@ -186,21 +186,24 @@ export class LpLobby extends LitElement {
         display: grid;
         gap: 0.5rem;
       }
-      label.game {
+      .game {
         display: grid;
-        grid-template-columns: auto 1fr;
-        column-gap: 0.6rem;
-        align-items: baseline;
+        gap: 0.2rem;
         padding: 0.6rem 0.75rem;
         border: 1px solid var(--line);
         border-radius: 10px;
-        cursor: pointer;
       }
-      label.game:has(input:checked) {
+      .game:has(input:checked) {
         border-color: var(--accent);
         box-shadow: inset 0 0 0 1px var(--accent);
       }
-      label.game input {
+      .game label {
+        display: flex;
+        gap: 0.6rem;
+        align-items: center;
+        cursor: pointer;
+      }
+      .game input {
         min-height: auto;
         width: 1.1rem;
         height: 1.1rem;
@@ -211,7 +214,7 @@ export class LpLobby extends LitElement {
         font-weight: 700;
       }
       .game-about {
-        grid-column: 2;
+        padding-left: 1.7rem;
         font-size: 0.9rem;
       }
       .settings {
@@ -325,12 +328,14 @@ export class LpLobby extends LitElement {
       <fieldset>
         <legend class="sr-only">Game</legend>
         ${this.games.map(
-          (g) => html`<label class="game">
-            <input type="radio" name="game" value=${g.id} .checked=${g.id === game.id}
-              aria-describedby=${`about-${g.id}`} @change=${() => pick(g.id)} />
-            <span class="game-name">${g.name}</span>
+          (g) => html`<div class="game">
+            <label>
+              <input type="radio" name="game" value=${g.id} .checked=${g.id === game.id}
+                aria-describedby=${`about-${g.id}`} @change=${() => pick(g.id)} />
+              <span class="game-name">${g.name}</span>
+            </label>
             <span class="game-about muted" id=${`about-${g.id}`}>${range(g)}. ${g.summary}</span>
-          </label>`,
+          </div>`,
         )}
       </fieldset>
       ${

@@ -46,21 +46,22 @@ export const lightCycles: GameModule<LightState, LightInput> = {
         : s.phase === 'riding'
           ? `Riding ${seconds(s.tick - s.since)} s`
           : `Next round ${seconds(SCOREBOARD_TICKS - (s.tick - s.since))} s`;
+    // "Riding 12 s" is the round's time; the status chip says how this player is doing.
     const status =
       mine === undefined || mine.status === 'waiting'
-        ? 'You ride next round'
+        ? 'Next round you ride'
         : s.phase === 'scoreboard' && s.winner === you
-          ? 'You won the round!'
+          ? 'You won!'
           : mine.status === 'crashed'
-            ? 'You crashed'
-            : 'You are riding';
+            ? 'Crashed'
+            : 'Riding';
     const ranked = [...s.cycles].sort((a, b) => b.wins - a.wins || a.id - b.id);
     return {
       heading: `Light cycles, round ${s.round}`,
       chips: [
         { id: 'score', text: wins(mine?.wins ?? 0) },
         { id: 'timer', text: timer },
-        { id: 'riders', text: `${riding} of ${inRound} riding` },
+        { id: 'riders', text: `${riding}/${inRound} riding` },
         { id: 'status', text: status, alert: mine?.status === 'crashed' },
       ],
       ...(s.phase === 'scoreboard'

@@ -84,7 +84,7 @@ export class LightCyclesRenderer {
         c.x + 0.5 + (DX[c.dir] ?? 0) * ahead,
         c.y + 0.5 + (DY[c.dir] ?? 0) * ahead,
       );
-      ctx.globalAlpha = crashed ? 0.45 : labels.get(c.id)?.connected === false ? 0.5 : 1;
+      ctx.globalAlpha = crashed ? 0.6 : labels.get(c.id)?.connected === false ? 0.5 : 1;
       ctx.strokeStyle = colour;
       ctx.lineWidth = 0.55;
       ctx.shadowColor = colour;
@@ -111,9 +111,13 @@ export class LightCyclesRenderer {
         ctx.stroke();
         continue;
       }
+      ctx.fillStyle = playerColor(h.id);
+      ctx.beginPath();
+      ctx.arc(h.x, h.y, 0.9, 0, Math.PI * 2);
+      ctx.fill();
       ctx.fillStyle = '#ffffff';
       ctx.beginPath();
-      ctx.arc(h.x, h.y, 0.6, 0, Math.PI * 2);
+      ctx.arc(h.x, h.y, 0.4, 0, Math.PI * 2);
       ctx.fill();
       if (h.id === me) {
         // A pulsing ring around one's own cycle, so it is found at once.
@@ -130,7 +134,7 @@ export class LightCyclesRenderer {
       drawNameTag(
         ctx,
         h.x,
-        above ? h.y - 22 * k : h.y + 36 * k,
+        above ? h.y - 42 * k : h.y + 36 * k,
         viewW,
         labels.get(h.id),
         h.id === me,
