@@ -55,9 +55,9 @@ export class StunResponder {
       this.stats.ignore('bad_address');
       return undefined;
     }
-    // Keyed by the address as the client knows it (an IPv4 client on a dual-stack socket is
-    // reported as ::ffff:a.b.c.d), so both spellings share one bucket.
-    if (!this.buckets.take(ip.length === 4 ? ip.join('.') : address, now)) {
+    // Keyed by the address text: one socket always spells one client the same way (an IPv4
+    // client of a dual-stack socket is always ::ffff:a.b.c.d there).
+    if (!this.buckets.take(address, now)) {
       this.stats.rateLimited++;
       return undefined;
     }

@@ -152,16 +152,15 @@ export function decodeBindingSuccess(
   if (!attributes.ok) return attributes;
   const at = attributes.value.xorMappedAddress;
   if (at === undefined) return err('no_address');
-  const view = viewOf(bytes);
-  const length = view.getUint16(at + 2);
-  const family = view.getUint8(at + 5);
+  const length = u16(bytes, at + 2);
+  const family = bytes[at + 5];
   const size = family === 0x01 ? 4 : family === 0x02 ? 16 : 0;
   if (size === 0 || length !== 4 + size) return err('malformed');
   const ip = new Uint8Array(size);
   for (let i = 0; i < size; i++) ip[i] = (bytes[at + 8 + i] ?? 0) ^ (bytes[4 + i] ?? 0);
   return ok({
     transactionId: bytes.subarray(8, STUN_HEADER_BYTES),
-    mapped: { ip, port: view.getUint16(at + 6) ^ (MAGIC_COOKIE >>> 16) },
+    mapped: { ip, port: u16(bytes, at + 6) ^ (MAGIC_COOKIE >>> 16) },
     fingerprint: attributes.value.fingerprint,
   });
 }
@@ -185,10 +184,9 @@ export function encodeBindingRequest(transactionId: Uint8Array, fingerprint = tr
 /** The message type, once the header is sound: size, leading bits, cookie and length. */
 function readHeader(bytes: Uint8Array): Result<number, StunIgnoreReason> {
   if (bytes.length < STUN_HEADER_BYTES) return err('not_stun');
-  const view = viewOf(bytes);
-  const type = view.getUint16(0);
-  const length = view.getUint16(2);
-  if (type & 0xc000 || view.getUint32(4) !== MAGIC_COOKIE) return err('not_stun');
+  const type = u16(bytes, 0);
+  const length = u16(bytes, 2);
+  if (type & 0xc000 || u32(bytes, 4) !== MAGIC_COOKIE) return err('not_stun');
   // The length counts the attributes exactly: a datagram with bytes left over is not STUN.
   if (length % 4 !== 0 || STUN_HEADER_BYTES + length !== bytes.length) return err('not_stun');
   return ok(type);
@@ -209,19 +207,18 @@ function walkAttributes(
   bytes: Uint8Array,
   tolerated: ReadonlySet<number>,
 ): Result<Walked, StunIgnoreReason> {
-  const view = viewOf(bytes);
   let at = STUN_HEADER_BYTES;
   let integrity = false;
   let xorMappedAddress: number | undefined;
   while (at < bytes.length) {
     if (at + 4 > bytes.length) return err('malformed');
-    const type = view.getUint16(at);
-    const length = view.getUint16(at + 2);
+    const type = u16(bytes, at);
+    const length = u16(bytes, at + 2);
     const next = at + 4 + Math.ceil(length / 4) * 4;
     if (next > bytes.length) return err('malformed');
     if (type === Attribute.FINGERPRINT) {
       if (length !== 4 || next !== bytes.length) return err('malformed');
-      return view.getUint32(at + 4) === fingerprintOf(bytes.subarray(0, at))
+      return u32(bytes, at + 4) === fingerprintOf(bytes.subarray(0, at))
         ? ok({ fingerprint: true, xorMappedAddress })
         : err('bad_fingerprint');
     }
@@ -238,8 +235,12 @@ function walkAttributes(
   return ok({ fingerprint: false, xorMappedAddress });
 }
 
-function viewOf(bytes: Uint8Array): DataView {
-  return new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+/** Big-endian reads; callers have checked the bounds (a DataView per datagram costs more). */
+function u16(bytes: Uint8Array, at: number): number {
+  return ((bytes[at] ?? 0) << 8) | (bytes[at + 1] ?? 0);
+}
+function u32(bytes: Uint8Array, at: number): number {
+  return ((u16(bytes, at) << 16) | u16(bytes, at + 2)) >>> 0;
 }
 
 /** FINGERPRINT's value: CRC-32 of the message so far, XORed with 0x5354554e (RFC 8489 §14.7). */
@@ -281,16 +282,28 @@ export function ipBytes(text: string): Uint8Array | undefined {
   return mapped ? v6.slice(12) : v6;
 }
 
+/** Dotted IPv4, strictly (no leading zeros, 0–255), by hand: it runs for every datagram. */
 function parseIPv4(text: string): Uint8Array | undefined {
-  const parts = text.split('.');
-  if (parts.length !== 4) return undefined;
   const out = new Uint8Array(4);
-  for (let i = 0; i < 4; i++) {
-    const part = parts[i] ?? '';
-    if (!/^(0|[1-9]\d{0,2})$/.test(part) || Number(part) > 255) return undefined;
-    out[i] = Number(part);
+  let part = 0;
+  let value = 0;
+  let digits = 0;
+  for (let i = 0; i <= text.length; i++) {
+    const c = i < text.length ? text.charCodeAt(i) : 0x2e;
+    if (c === 0x2e) {
+      if (digits === 0 || part > 3) return undefined;
+      out[part++] = value;
+      value = 0;
+      digits = 0;
+    } else if (c >= 0x30 && c <= 0x39) {
+      if (digits > 0 && value === 0) return undefined;
+      value = value * 10 + (c - 0x30);
+      if (++digits > 3 || value > 255) return undefined;
+    } else {
+      return undefined;
+    }
   }
-  return out;
+  return part === 4 ? out : undefined;
 }
 
 function parseIPv6(text: string): Uint8Array | undefined {

@@ -76,7 +76,7 @@ export const entry = (page: Page, name: string) =>
 /** The host presses "Start game" once every guest is listed and connected; all see the HUD. */
 export async function startGame(host: Named, guests: readonly Named[]): Promise<void> {
   for (const g of guests) {
-    await poll(() => entry(host.page, g.name).textContent(), 15_000).toMatch(/direct|relay/);
+    await poll(() => entry(host.page, g.name).textContent(), 15_000).toMatch(/direct|turn|relay/);
   }
   await host.page.getByRole('button', { name: 'Start game' }).click();
   await Promise.all([host, ...guests].map((p) => waitForGame(p.page)));
