@@ -616,10 +616,13 @@ describe('the UI in real Chromium, through the real server', () => {
     await cy.page.waitForTimeout(400);
     await cy.page.keyboard.press('ArrowLeft');
     await cy.page.waitForTimeout(300);
+    // Pictures first, while everyone still rides; the audits take a few seconds.
+    await Promise.all([
+      shot(host.page, 'light-cycles-desktop', false),
+      shot(bea.page, 'light-cycles-phone', false),
+    ]);
     expect(await audit(host.page)).toEqual([]);
     expect(await audit(bea.page)).toEqual([]);
-    await shot(host.page, 'light-cycles-desktop', false);
-    await shot(bea.page, 'light-cycles-phone', false);
     await visible(bea.page.getByRole('dialog', { name: /Round \d+ — scores/ }), 30_000);
     expect(await audit(bea.page)).toEqual([]);
     await shot(bea.page, 'light-cycles-scoreboard-phone', false);
