@@ -20,7 +20,7 @@ import { lobbyCodeFor, newHostKey, newResumeToken, tokenTag } from './secrets.ts
 import { Stats } from './stats.ts';
 
 /**
- * The three things the hub needs from a socket. The uWS edge implements it; every method is a
+ * What the hub needs from a socket. The uWS edge implements it (tests use a fake); every method is a
  * no-op once the socket has closed (uWS aborts the process on use of a closed socket).
  */
 export interface SocketPort {
