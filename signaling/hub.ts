@@ -302,6 +302,8 @@ export class Hub {
         return this.lock(peer, msg);
       case 'links':
         return this.links(peer, msg);
+      case 'ice':
+        return this.ice(peer);
       case 'signal':
         return this.signal(peer, msg);
       default:
@@ -470,6 +472,12 @@ export class Hub {
     this.broadcast(entry);
   }
 
+  /** Fresh ICE servers for a seated player (new TURN credentials for its next attempts). */
+  private ice(peer: Peer): void {
+    if (peer.entry === undefined) return this.fail(peer, 'not_in_lobby', 'not in a lobby', 'ice');
+    this.send(peer, { type: 'ice', iceServers: this.iceServersFor(peer, peer.seatId) });
+  }
+
   /** The host reports how its guests are linked to it; changes go to everyone and the log. */
   private links(peer: Peer, msg: Extract<ClientMessage, { type: 'links' }>): void {
     const entry = this.hostEntry(peer, msg.type);
@@ -541,11 +549,7 @@ export class Hub {
       you: seat.id,
       token,
       ...(isHost ? { hostKey: entry.hostKey } : {}),
-      iceServers: iceServersFor(
-        iceSetup(this.config, this.stunPort),
-        { baseUrl: peer.baseUrl, id: seat.id },
-        this.now(),
-      ),
+      iceServers: this.iceServersFor(peer, seat.id),
       lobby: entry.lobby.view(this.link(entry), isHost),
     });
     this.broadcast(entry, peer);
@@ -596,6 +600,11 @@ export class Hub {
 
   private left(entry: LobbyEntry<Peer>, seat: number, reason: string): void {
     this.events({ event: 'player_left', lobby: shortCode(entry.lobby.code), seat, reason });
+  }
+
+  private iceServersFor(peer: Peer, seatId: number) {
+    const setup = iceSetup(this.config, this.stunPort);
+    return iceServersFor(setup, { baseUrl: peer.baseUrl, id: seatId }, this.now());
   }
 
   private hostEntry(peer: Peer, ref: string): LobbyEntry<Peer> | undefined {

@@ -215,7 +215,7 @@ class Fuzz {
           );
           return { label: 'sends a junk frame' };
         }
-        msg = { type: 'leave' };
+        msg = this.chance(0.5) ? { type: 'leave' } : { type: 'ice' };
     }
     this.h.send(conn, msg);
     return { label: `sends ${typeof msg === 'string' ? JSON.stringify(msg) : msg.type}` };
