@@ -15,7 +15,7 @@ import { seededRandom } from '../support/random.ts';
  */
 const PINNED_SEEDS = [1, 2, 0xc0ffee, 20_261_127];
 const SEEDS = process.env.HUB_FUZZ_SEED ? [Number(process.env.HUB_FUZZ_SEED) >>> 0] : PINNED_SEEDS;
-const STEPS_PER_SEED = 30_000;
+const STEPS_PER_SEED = 25_000;
 const CLIENTS = 24;
 const ADDRESSES = ['10.0.0.1', '10.0.0.2', '10.0.0.3', '10.0.0.4'];
 
@@ -371,6 +371,7 @@ describe('the Hub under a seeded in-process fuzz', () => {
       // The run did reach the interesting states, not only refusals.
       expect(fuzz.codes.length).toBeGreaterThan(5);
       expect(welcomes).toBeGreaterThan(0);
-    });
+      // ~1.5 s a seed on a quiet machine; room for a loaded one.
+    }, 60_000);
   }
 });
