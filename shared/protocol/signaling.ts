@@ -208,6 +208,7 @@ export const ERROR_CODES = [
   'unknown_target',
   'relay_target',
   'server_full',
+  'rate_limited',
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
 
