@@ -13,6 +13,12 @@ describe('page addresses', () => {
     expect(pathFor({ page: 'home' })).toBe('/');
   });
 
+  it('a share link with broken escapes never throws: it is the "link not valid" page', () => {
+    for (const path of ['/l/%', '/l/%E0%A4%A', '/l/abc%zz', '/l/%ff'])
+      expect(parseRoute(path), path).toEqual({ page: 'invalid' });
+    expect(pathFor({ page: 'invalid' })).toBe('/');
+  });
+
   it('?round=<seconds> asks for shorter or longer rounds, within 5–600 s', () => {
     expect(roundSecondsParam('')).toBeUndefined();
     expect(roundSecondsParam('?round=5')).toBe(5);

@@ -1,5 +1,6 @@
 import { generate } from 'lean-qr';
 import { css, html, LitElement, svg } from 'lit';
+import { styleMap } from 'lit/directives/style-map.js';
 import { formatLobbyCode } from '../../shared/protocol/lobby-code.ts';
 import type { LobbyView } from '../../shared/protocol/signaling.ts';
 import { linkLabel, linkText } from '../app/link-labels.ts';
@@ -245,7 +246,7 @@ export class LpLobby extends LitElement {
           ? html`<span class="conn ${label.kind}" data-kind=${label.kind}>${linkText(label)}</span>`
           : '';
     return html`<li data-player=${p.id}>
-      <span class="dot" style="background:${playerColor(p.id)}" aria-hidden="true"></span>
+      <span class="dot" style=${styleMap({ background: playerColor(p.id) })} aria-hidden="true"></span>
       <span class="name">${p.name}</span>
       ${p.id === lobby.hostId ? html`<span class="badge">host</span>` : ''}
       ${me ? html`<span class="badge">you</span>` : ''}
