@@ -31,7 +31,7 @@ export function pageHeaders(styleHashes: readonly string[]): [string, string][] 
     ['x-frame-options', 'DENY'],
     [
       'permissions-policy',
-      'camera=(), microphone=(), geolocation=(), payment=(), usb=(), serial=(), bluetooth=(), interest-cohort=()',
+      'camera=(), microphone=(), geolocation=(), payment=(), usb=(), serial=()',
     ],
   ];
 }

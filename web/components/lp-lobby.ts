@@ -1,6 +1,5 @@
 import { generate } from 'lean-qr';
 import { css, html, LitElement, svg } from 'lit';
-import { styleMap } from 'lit/directives/style-map.js';
 import { formatLobbyCode } from '../../shared/protocol/lobby-code.ts';
 import type { LobbyView } from '../../shared/protocol/signaling.ts';
 import { linkLabel, linkText } from '../app/link-labels.ts';
@@ -246,7 +245,7 @@ export class LpLobby extends LitElement {
           ? html`<span class="conn ${label.kind}" data-kind=${label.kind}>${linkText(label)}</span>`
           : '';
     return html`<li data-player=${p.id}>
-      <span class="dot" style=${styleMap({ background: playerColor(p.id) })} aria-hidden="true"></span>
+      <svg class="dot" viewBox="0 0 2 2" aria-hidden="true"><circle cx="1" cy="1" r="1" fill=${playerColor(p.id)}></circle></svg>
       <span class="name">${p.name}</span>
       ${p.id === lobby.hostId ? html`<span class="badge">host</span>` : ''}
       ${me ? html`<span class="badge">you</span>` : ''}
