@@ -7,9 +7,11 @@ import { err, ok, type Result } from '../result.ts';
  *                                        & 0xff, game delta. A guest keeps under 256 ticks of
  *                                        bases and under 256 unconfirmed inputs, so the low
  *                                        bytes name them; the tick itself is in the game bytes
- *   FULL     (host → guest, either)      kind, input seq & 0xff, a full game state: for late
- *                                        joiners, after a guest lost its base, or when the
- *                                        guest acknowledged nothing the host still has
+ *   FULL     (host → guest, either)      kind, input seq & 0xff, game id length u8, game id
+ *                                        (ASCII), a full game state: for late joiners, after a
+ *                                        guest lost its base, or when the guest acknowledged
+ *                                        nothing the host still has. The id names the game
+ *                                        module, so a guest loads the game the host picked
  *   EVENT    (host → guest, reliable)    kind, event u8, player id u16 (joined / left)
  *   INPUT    (guest → host, unreliable)  kind, acked snapshot tick u32, newest seq u32,
  *                                        count u8, count × (size u8, input bytes), oldest first:
@@ -20,6 +22,9 @@ export const EngineFrame = { SNAPSHOT: 1, FULL: 2, EVENT: 3, INPUT: 4, RESYNC: 5
 export const NO_BASE = 0xffffffff;
 export const GameEvent = { JOINED: 1, LEFT: 2 } as const;
 export type GameEvent = (typeof GameEvent)[keyof typeof GameEvent];
+
+/** A game id: 1–32 characters of lower-case letters, digits and dashes. */
+export const GAME_ID_PATTERN = /^[a-z0-9-]{1,32}$/;
 
 /** Most inputs repeated in one INPUT frame, and the largest encoded input. */
 export const MAX_INPUTS_PER_FRAME = 8;
@@ -32,7 +37,13 @@ export type EngineMessage =
       readonly seqLow: number;
       readonly body: Uint8Array;
     }
-  | { readonly kind: typeof EngineFrame.FULL; readonly seqLow: number; readonly body: Uint8Array }
+  | {
+      readonly kind: typeof EngineFrame.FULL;
+      readonly seqLow: number;
+      /** The game's id (`Game.id`): which module decodes the body. */
+      readonly game: string;
+      readonly body: Uint8Array;
+    }
   | { readonly kind: typeof EngineFrame.EVENT; readonly event: GameEvent; readonly player: number }
   | {
       readonly kind: typeof EngineFrame.INPUT;
@@ -52,11 +63,15 @@ export function encodeDelta(baseTick: number, inputSeq: number, body: Uint8Array
   return out;
 }
 
-export function encodeFull(inputSeq: number, body: Uint8Array): Uint8Array {
-  const out = new Uint8Array(2 + body.length);
+/** A full state of the game `gameId` (checked against GAME_ID_PATTERN: a bug otherwise). */
+export function encodeFull(inputSeq: number, gameId: string, body: Uint8Array): Uint8Array {
+  if (!GAME_ID_PATTERN.test(gameId)) throw new RangeError(`bad game id ${JSON.stringify(gameId)}`);
+  const out = new Uint8Array(3 + gameId.length + body.length);
   out[0] = EngineFrame.FULL;
   out[1] = inputSeq & 0xff;
-  out.set(body, 2);
+  out[2] = gameId.length;
+  for (let i = 0; i < gameId.length; i++) out[3 + i] = gameId.charCodeAt(i);
+  out.set(body, 3 + gameId.length);
   return out;
 }
 
@@ -105,9 +120,18 @@ export function decodeEngineFrame(bytes: Uint8Array): Result<EngineMessage, stri
         seqLow: bytes[2] ?? 0,
         body: bytes.subarray(3),
       });
-    case EngineFrame.FULL:
-      if (bytes.length < 3) return err('full snapshot too short');
-      return ok({ kind: EngineFrame.FULL, seqLow: bytes[1] ?? 0, body: bytes.subarray(2) });
+    case EngineFrame.FULL: {
+      const length = bytes[2] ?? 0;
+      if (bytes.length < 4 + length) return err('full snapshot too short');
+      const game = String.fromCharCode(...bytes.subarray(3, 3 + length));
+      if (!GAME_ID_PATTERN.test(game)) return err('bad game id');
+      return ok({
+        kind: EngineFrame.FULL,
+        seqLow: bytes[1] ?? 0,
+        game,
+        body: bytes.subarray(3 + length),
+      });
+    }
     case EngineFrame.EVENT: {
       if (bytes.length !== 4) return err('event of the wrong size');
       const event = bytes[1];

@@ -10,7 +10,10 @@ import type { Result } from '../result.ts';
  * state are integers.
  */
 export interface Game<State, Input> {
-  /** Short name, also the protocol tag of its messages. */
+  /**
+   * Short name (lower-case letters, digits, dashes; at most 32): every full snapshot carries it,
+   * so a guest loads the game the host runs, and one that does not know it says so.
+   */
   readonly id: string;
   /** Steps per second of the simulation (the host loop's fixed rate). */
   readonly tickRate: number;
@@ -19,6 +22,12 @@ export interface Game<State, Input> {
   init(seed: number, players: readonly number[]): State;
   /** One tick: `inputs` holds the latest input of every player (NO_INPUT for silent ones). */
   step(state: State, inputs: ReadonlyMap<number, Input>): State;
+  /**
+   * A guest's prediction of its own player for one tick (optional; default: `step` with
+   * `noInput` for everyone else). Games where only the host may decide some outcomes
+   * (collisions, eliminations) predict without them and let the next snapshot tell.
+   */
+  predict?(state: State, me: number, input: Input): State;
   /** A player arrives mid-game (late join) or comes back (same id: gets its old player back). */
   addPlayer(state: State, id: number): State;
   /** A player leaves; its player disappears from the state. */

@@ -3,9 +3,17 @@
  * host cost per tick at 2/8/16 players, and snapshot bytes per guest against naive JSON.
  */
 import { decodeEngineFrame, EngineFrame, encodeInputs } from '../../shared/sim/engine-frames.ts';
+import type { Game } from '../../shared/sim/game.ts';
+import {
+  createLightCycles,
+  type LightInput,
+  type LightState,
+} from '../../shared/sim/light-cycles/index.ts';
+import { nextInt } from '../../shared/sim/rng.ts';
 import { createTag, type TagInput, type TagState } from '../../shared/sim/tag/index.ts';
 import { HostLoop } from '../../web/game/host-loop.ts';
 import { Emitter, type Link, type LinkStatus, type SendOptions } from '../../web/net/link.ts';
+import { botInput } from '../support/light-cycles-bot.ts';
 
 /** A guest link that acknowledges every snapshot and counts the bytes it would carry. */
 class CountingLink implements Link {
@@ -17,7 +25,7 @@ class CountingLink implements Link {
   fulls = 0;
   lastTick = 0xffffffff;
   /** The host whose snapshots these are (their tick is inside the game bytes). */
-  host: { state: TagState } | undefined;
+  host: { state: { tick: number } } | undefined;
   private readonly messages = new Emitter<[Uint8Array, SendOptions]>();
   send(bytes: Uint8Array): void {
     this.bytes += bytes.length;
@@ -148,10 +156,108 @@ export function bytesPerGuest(players: number, seconds = 10): BytesResult {
   };
 }
 
+export interface LightCyclesResult {
+  players: number;
+  /** Bytes one guest received per second over the 10 s after the first 60 s (headers included). */
+  bytesPerGuestPerSecond: number;
+  /** A late joiner's full snapshot at 60 s (engine envelope included). */
+  fullSnapshotBytes: number;
+  /** Cells in the trails at 60 s, and rounds played by then. */
+  trailCells: number;
+  rounds: number;
+  /** Host cost per tick over those 10 s, ms. */
+  p50: number;
+  p99: number;
+  /** Largest delta cost of one moving cycle seen (bytes), whatever its trail length. */
+  maxBytesPerMovingCycle: number;
+}
+
+/**
+ * Light cycles on the host loop: `players` bots ride (seeded noise so trails bend), every guest
+ * acknowledging its snapshots; after 60 s, the next 10 s are measured.
+ */
+export function lightCycles(players: number): LightCyclesResult {
+  const game: Game<LightState, LightInput> = createLightCycles();
+  const host = new HostLoop({ game, seed: 11, hostId: 1 });
+  const links = new Map<number, CountingLink>();
+  for (let id = 2; id <= players; id++) {
+    const link = new CountingLink();
+    link.host = host;
+    links.set(id, link);
+    host.addGuest(id, link);
+  }
+  let noiseState = 5;
+  const noise = (bound: number) => {
+    const [v, next] = nextInt(noiseState, bound);
+    noiseState = next;
+    return v;
+  };
+  const seqs = new Map<number, number>();
+  let rounds = 1;
+  const tick = () => {
+    const s = host.state;
+    const input = (id: number) => {
+      const c = s.cycles.find((q) => q.id === id);
+      return c ? botInput(s, c, noise) : game.noInput;
+    };
+    host.setLocalInput(input(1));
+    for (const [id, link] of links) {
+      const seq = (seqs.get(id) ?? 0) + 1;
+      seqs.set(id, seq);
+      link.deliver(encodeInputs(link.lastTick, seq, [game.encodeInput(input(id))]));
+    }
+    const round = s.round;
+    host.step();
+    if (host.state.round !== round) rounds++;
+  };
+  for (let i = 0; i < 60 * 60; i++) tick();
+  const at60 = host.state;
+  const full = 3 + game.id.length + game.encodeFull(at60).length;
+  const trail = at60.board.reduce((n, v) => n + v, 0);
+  const link = links.get(2) as CountingLink;
+  const before = link.bytes;
+  const times: number[] = [];
+  let maxPerCycle = 0;
+  for (let i = 0; i < 600; i++) {
+    const base = host.state;
+    const t0 = performance.now();
+    tick();
+    times.push(performance.now() - t0);
+    const next = host.state;
+    if (base.round === next.round && base.phase === 'riding' && next.phase === 'riding') {
+      const moved = next.cycles.filter((c) => {
+        const old = base.cycles.find((o) => o.id === c.id);
+        return old && old.status === c.status && (old.x !== c.x || old.y !== c.y);
+      }).length;
+      const changedOtherwise = next.cycles.some((c) => {
+        const old = base.cycles.find((o) => o.id === c.id);
+        return !old || old.status !== c.status;
+      });
+      if (moved > 0 && !changedOtherwise) {
+        const cost =
+          (game.encodeDelta(base, next).length - game.encodeDelta(next, next).length) / moved;
+        maxPerCycle = Math.max(maxPerCycle, cost);
+      }
+    }
+  }
+  times.sort((a, b) => a - b);
+  return {
+    players,
+    bytesPerGuestPerSecond: (link.bytes - before) / 10,
+    fullSnapshotBytes: full,
+    trailCells: trail,
+    rounds,
+    p50: percentile(times, 0.5),
+    p99: percentile(times, 0.99),
+    maxBytesPerMovingCycle: maxPerCycle,
+  };
+}
+
 export function runAll() {
   return {
     ticks: [2, 8, 16].map((n) => tickCost(n)),
     bytes: bytesPerGuest(8),
+    lightCycles: [8, 16].map((n) => lightCycles(n)),
   };
 }
 

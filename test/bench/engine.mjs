@@ -90,4 +90,19 @@ const lines = [
   `| delta, bytes per unchanged player | ${b.unchangedDeltaBytes.toFixed(1)} | ~0 ${pass(b.unchangedDeltaBytes <= 0.5)} |`,
   `| p99 per tick at 16 players (Node / Chromium) | ${ms(sixteen[0].p99)} / ${ms(sixteen[1].p99)} ms | ≤ 1 ms ${pass(sixteen[0].p99 <= 1 && sixteen[1].p99 <= 1)} |`,
 ];
+const lc = (list) => Object.fromEntries(list.map((r) => [r.players, r]));
+const [lcNode, lcChrome] = [lc(inNode.lightCycles), lc(inChromium.lightCycles)];
+lines.push(
+  '',
+  'Light cycles, bots riding (seeded), every guest acknowledging; measured over the 10 s after the first 60 s:',
+  '',
+  '| measure | 8 players | 16 players | target |',
+  '| --- | --- | --- | --- |',
+  `| bytes per guest per second (headers included) | ${lcNode[8].bytesPerGuestPerSecond.toFixed(0)} | ${lcNode[16].bytesPerGuestPerSecond.toFixed(0)} | |`,
+  `| delta, largest cost of one moving cycle | ${lcNode[8].maxBytesPerMovingCycle.toFixed(1)} B | ${lcNode[16].maxBytesPerMovingCycle.toFixed(1)} B | ≤ 4 B ${pass(lcNode[16].maxBytesPerMovingCycle <= 4 && lcNode[8].maxBytesPerMovingCycle <= 4)} |`,
+  `| full snapshot for a late joiner at 60 s | ${lcNode[8].fullSnapshotBytes} B | ${lcNode[16].fullSnapshotBytes} B | < 16 KB ${pass(lcNode[16].fullSnapshotBytes < 16384)} |`,
+  `| trail cells on the board at 60 s (rounds played) | ${lcNode[8].trailCells} (${lcNode[8].rounds}) | ${lcNode[16].trailCells} (${lcNode[16].rounds}) | |`,
+  `| host p50 / p99 per tick, Node | ${ms(lcNode[8].p50)} / ${ms(lcNode[8].p99)} ms | ${ms(lcNode[16].p50)} / ${ms(lcNode[16].p99)} ms | |`,
+  `| host p50 / p99 per tick, Chromium | ${ms(lcChrome[8].p50)} / ${ms(lcChrome[8].p99)} ms | ${ms(lcChrome[16].p50)} / ${ms(lcChrome[16].p99)} ms | p99 ≤ 1 ms at 16 ${pass(lcNode[16].p99 <= 1 && lcChrome[16].p99 <= 1)} |`,
+);
 console.log(lines.join('\n'));

@@ -13,6 +13,8 @@ import type { Problem } from '../../web/app/play-session.ts';
 import type { LpGame } from '../../web/components/lp-game.ts';
 import type { LpNotice, NoticeAction } from '../../web/components/lp-notice.ts';
 import { GameRunner } from '../../web/game/game-runner.ts';
+import { games } from '../../web/games/registry.ts';
+import { tag } from '../../web/games/tag/index.ts';
 import { DirectTransport } from '../../web/net/direct-transport.ts';
 import type { PeerInfo } from '../../web/net/peer-network.ts';
 import { PeerNetwork } from '../../web/net/peer-network.ts';
@@ -351,6 +353,89 @@ describe('lp-lobby', () => {
   });
 });
 
+describe('lp-lobby: the game picker', () => {
+  const choice = (game: string, settings: Record<string, number>) => ({ game, settings });
+  const radios = (el: Element) => $$(el, 'input[type=radio]') as HTMLInputElement[];
+
+  it('the host picks a game with the arrow keys and its settings; guests see no picker', async () => {
+    const el = await mount('lp-lobby', {
+      lobby: lobbyView(),
+      you: 1,
+      peers: PEERS,
+      games: games.list,
+      choice: choice('tag', { round: 90 }),
+    });
+    expect($(el, '#game-title').textContent).to.equal('Game');
+    expect(radios(el).map((r) => r.labels?.[0]?.textContent?.trim())).to.deep.equal([
+      'Tag',
+      'Light cycles',
+    ]);
+    // Each described by its player range and what it is about.
+    expect(
+      radios(el).map((r) => $(el, `#${r.getAttribute('aria-describedby')}`).textContent),
+    ).to.deep.equal([
+      `1–16 players. ${games.get('tag')?.summary}`,
+      `2–16 players. ${games.get('light-cycles')?.summary}`,
+    ]);
+    expect(radios(el).map((r) => r.checked)).to.deep.equal([true, false]);
+    const round = $<HTMLSelectElement>(el, 'select');
+    expect(round.labels?.[0]?.textContent).to.match(/^Round length/);
+    expect(round.value).to.equal('90');
+    const seen = record(el, 'lp-pick');
+    // Keyboard: focus the checked radio, the arrow key moves to the next game.
+    radios(el)[0]?.focus();
+    await sendKeys({ press: 'ArrowDown' });
+    expect(focused()).to.equal(radios(el)[1]);
+    expect(seen.at(-1)?.detail).to.deep.equal({ game: 'light-cycles', settings: {} });
+    el.choice = choice('light-cycles', { speed: 15 });
+    await el.updateComplete;
+    const speed = $<HTMLSelectElement>(el, 'select');
+    expect(speed.labels?.[0]?.textContent).to.match(/^Speed/);
+    expect([...speed.options].map((o) => o.textContent)).to.deep.equal([
+      '10 cells/s',
+      '15 cells/s',
+      '20 cells/s',
+    ]);
+    speed.value = '20';
+    speed.dispatchEvent(new Event('change'));
+    expect(seen.at(-1)?.detail).to.deep.equal({ game: 'light-cycles', settings: { speed: 20 } });
+    // A value from the page address outside the usual choices is shown too.
+    el.choice = choice('tag', { round: 5 });
+    await el.updateComplete;
+    expect($<HTMLSelectElement>(el, 'select').value).to.equal('5');
+    await auditBothSchemes(el);
+
+    const guest = await mount('lp-lobby', {
+      lobby: lobbyView(),
+      you: 2,
+      peers: PEERS,
+      games: games.list,
+      choice: choice('tag', {}),
+    });
+    expect(radios(guest)).to.have.length(0);
+  });
+
+  it('"Start game" is disabled, and says why, when the lobby does not fit the game', async () => {
+    const alone = lobbyView({ players: [{ id: 1, name: 'Ada', connected: true }] });
+    const el = await mount('lp-lobby', {
+      lobby: alone,
+      you: 1,
+      peers: [],
+      games: games.list,
+      choice: choice('light-cycles', { speed: 15 }),
+    });
+    expect(button(el, 'Start game').disabled).to.equal(true);
+    expect($(el, '#start-note').textContent).to.equal(
+      'Light cycles is for 2–16 players: 1 is here.',
+    );
+    await auditBothSchemes(el);
+    el.choice = choice('tag', { round: 90 });
+    await el.updateComplete;
+    expect(button(el, 'Start game').disabled).to.equal(false);
+    expect($(el, '#start-note').textContent).to.equal('');
+  });
+});
+
 describe('lp-notice', () => {
   const now = 1_000_000;
   const cases: [Problem, string, [NoticeAction, string][]][] = [
@@ -428,7 +513,7 @@ describe('lp-game', function () {
   });
 
   it('renders the arena canvas and a Leave button that emits lp-leave', async () => {
-    const el: LpGame = await mount('lp-game', { you: 1, peers: [] });
+    const el: LpGame = await mount('lp-game', { module: tag, you: 1, peers: [] });
     const canvas = $(el, 'canvas');
     expect(canvas.getAttribute('role')).to.equal('img');
     expect(canvas.getAttribute('aria-label')).to.contain('arrow keys');
@@ -458,7 +543,7 @@ describe('lp-game', function () {
     };
     const { lobby, you } = client;
     if (!lobby || you === undefined) throw new Error('not seated');
-    const el = await mount('lp-game', { runner, lobby, you, peers: [] });
+    const el = await mount('lp-game', { runner, module: tag, lobby, you, peers: [] });
     await until(() => $$(el, '[data-testid=timer]').length > 0, 5000, 'the HUD');
     expect($(el, '[data-testid=score]').textContent).to.match(/^Score \d+$/);
     expect($(el, '[data-testid=timer]').textContent?.trim()).to.match(/^Time left \d s$/);

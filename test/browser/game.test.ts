@@ -3,9 +3,12 @@ import { executeServerCommand } from '@web/test-runner-commands';
 import { expect } from 'chai';
 import { createTag, type TagInput, type TagState } from '../../shared/sim/tag/index.ts';
 import { GameRunner } from '../../web/game/game-runner.ts';
+import { GameRegistry, games } from '../../web/games/registry.ts';
 import { DirectTransport } from '../../web/net/direct-transport.ts';
 import { PeerNetwork } from '../../web/net/peer-network.ts';
 import { type Hello, SignalingClient } from '../../web/net/signaling-client.ts';
+import { dots } from '../support/dots-game.ts';
+import { dotsModule } from '../support/dots-module.ts';
 
 /**
  * The engine end to end in real Chromium, through the real server: a host and two guests (one
@@ -47,7 +50,9 @@ function script(id: number, t: number): TagInput {
 describe('Tag over the network in Chromium', function () {
   this.timeout(60_000);
   const players: Player[] = [];
+  const others: { dispose(): void }[] = [];
   after(() => {
+    for (const r of others) r.dispose();
     for (const p of players) {
       p.runner?.dispose();
       p.net.close();
@@ -110,5 +115,42 @@ describe('Tag over the network in Chromium', function () {
     expect(direct.net.session(1)?.kind).to.equal('direct');
     expect(host.runner?.host?.stats.rejectedFrames).to.equal(0);
     expect(direct.runner?.guest?.stats.snapshots).to.be.above(150);
+  });
+
+  it("guests load the host's game by the id in its full snapshot; a page without that game knows which and plays nothing", async () => {
+    const host = player({ type: 'create', name: 'Host' });
+    players.push(host);
+    await until(() => host.client.lobby !== undefined, 5000, 'the lobby');
+    const code = host.client.lobby?.code ?? '';
+    const current = player({ type: 'join', code, name: 'Current' });
+    const stale = player({ type: 'join', code, name: 'Stale' }, true);
+    players.push(current, stale);
+    await until(
+      () => current.net.session(1) !== undefined && stale.net.session(1) !== undefined,
+      5000,
+      'sessions',
+    );
+    const withDots = new GameRegistry([...games.list, dotsModule]);
+    const hostRunner = new GameRunner({ game: dots, client: host.client, network: host.net });
+    const currentRunner = new GameRunner({
+      find: (id) => withDots.rules(id),
+      client: current.client,
+      network: current.net,
+    });
+    const staleRunner = new GameRunner({
+      find: (id) => games.rules(id),
+      client: stale.client,
+      network: stale.net,
+    });
+    others.push(hostRunner, currentRunner, staleRunner);
+    let told = 0;
+    staleRunner.onChange(() => told++);
+    await until(() => currentRunner.guest?.authoritative !== undefined, 10_000, 'the dots state');
+    expect(currentRunner.game?.id).to.equal('dots');
+    await until(() => staleRunner.unknownGame !== undefined, 10_000, 'the unknown game');
+    expect(staleRunner.unknownGame).to.equal('dots');
+    expect(staleRunner.guest).to.equal(undefined);
+    expect(staleRunner.view(performance.now())).to.equal(undefined);
+    expect(told).to.be.at.least(1);
   });
 });

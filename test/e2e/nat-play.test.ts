@@ -8,11 +8,10 @@ import {
   joinGuest,
   type Named,
   poll,
-  snapshotGaps,
   startGame,
   waitForGame,
 } from './play-support.ts';
-import type { E2eServer } from './support.ts';
+import { type E2eServer, snapshotGaps } from './support.ts';
 
 /**
  * Issue 9, through the real UI: players in real Chromium behind real NATs (network namespaces,

@@ -129,58 +129,6 @@ export async function chipKind(page: Page): Promise<string> {
   return text.split(' ')[0] ?? '';
 }
 
-/**
- * Watches the game view's snapshot counter for `ms`, in the page (every 5 ms, so a busy test
- * process does not blur it): how many snapshots arrived and the longest time without one.
- */
-export async function snapshotGaps(
-  page: Page,
-  ms: number,
-): Promise<{
-  readonly snapshots: number;
-  readonly longestGapMs: number;
-  /** When the longest gap began, in ms from the start of watching. */
-  readonly longestGapAt: number;
-}> {
-  return page.locator('lp-game').evaluate(
-    (el, duration) =>
-      new Promise<{ snapshots: number; longestGapMs: number; longestGapAt: number }>((resolve) => {
-        const count = () => (el as HTMLElement & { stats: { snapshots: number } }).stats.snapshots;
-        const start = performance.now();
-        const first = count();
-        let last = first;
-        let lastAt = start;
-        let longest = 0;
-        let longestAt = 0;
-        const gap = (now: number) => {
-          if (now - lastAt > longest) {
-            longest = now - lastAt;
-            longestAt = lastAt - start;
-          }
-        };
-        const timer = setInterval(() => {
-          const now = performance.now();
-          const n = count();
-          if (n !== last) {
-            gap(now);
-            last = n;
-            lastAt = now;
-          }
-        }, 5);
-        setTimeout(() => {
-          clearInterval(timer);
-          gap(performance.now());
-          resolve({
-            snapshots: last - first,
-            longestGapMs: Math.round(longest),
-            longestGapAt: Math.round(longestAt),
-          });
-        }, duration);
-      }),
-    ms,
-  );
-}
-
 /** Read-only counters of the game view (see `LpGame.stats`). */
 export const gameStats = (page: Page) =>
   page.locator('lp-game').evaluate((el) => (el as HTMLElement & { stats: GameStats }).stats);
@@ -435,4 +383,56 @@ export async function flood(
   const [code] = await once(child, 'exit');
   if (code !== 0) throw new Error(`flooder exited with ${code}: ${out}`);
   return JSON.parse(out) as { codes: number[]; sent: number; connections: number };
+}
+
+/** The host picks a game by its name in the lobby's picker (a radio button). */
+export async function pickGame(host: Named, name: string): Promise<void> {
+  await host.page.getByRole('radio', { name }).check();
+}
+
+/**
+ * Light cycles, scripted: reads this page's own view of the game (the lp-game element's runner)
+ * and presses the arrow key that keeps its cycle riding longest — straight on while the way is
+ * clear, else towards the side with more room — every 40 ms, until the round is over.
+ */
+export async function rideToSurvive(page: Page, ms: number): Promise<void> {
+  const end = Date.now() + ms;
+  const keys = ['ArrowUp', 'ArrowRight', 'ArrowDown', 'ArrowLeft'];
+  while (Date.now() < end && !page.isClosed()) {
+    const dir = await page
+      .locator('lp-game')
+      .evaluate((el) => {
+        type Cycle = { id: number; status: string; x: number; y: number; dir: number };
+        type State = {
+          phase: string;
+          cols: number;
+          rows: number;
+          board: Uint8Array;
+          cycles: Cycle[];
+        };
+        const game = el as HTMLElement & {
+          you: number;
+          runner?: { view(now: number): State | undefined };
+        };
+        const s = game.runner?.view(performance.now());
+        const me = s?.cycles.find((c) => c.id === game.you);
+        if (!s || !me || s.phase === 'scoreboard' || me.status !== 'riding') return -2;
+        const ray = (dir: number) => {
+          const dx = [0, 1, 0, -1][dir] ?? 0;
+          const dy = [-1, 0, 1, 0][dir] ?? 0;
+          let n = 0;
+          for (let x = me.x + dx, y = me.y + dy; n < 200; n++, x += dx, y += dy)
+            if (x < 0 || y < 0 || x >= s.cols || y >= s.rows || s.board[y * s.cols + x]) break;
+          return n;
+        };
+        if (ray(me.dir) > 5) return -1;
+        const left = (me.dir + 3) % 4;
+        const right = (me.dir + 1) % 4;
+        return ray(left) >= ray(right) ? left : right;
+      })
+      .catch(() => -1);
+    if (dir === -2) return;
+    if (dir >= 0) await page.keyboard.press(keys[dir] as string);
+    await sleep(40);
+  }
 }

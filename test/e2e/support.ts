@@ -145,3 +145,55 @@ export async function joinByLink(page: Page, link: string, name: string): Promis
   await page.getByLabel('Name').fill(name);
   await page.getByRole('button', { name: 'Join' }).click();
 }
+
+/**
+ * Watches the game view's snapshot counter for `ms`, in the page (every 5 ms, so a busy test
+ * process does not blur it): how many snapshots arrived and the longest time without one.
+ */
+export async function snapshotGaps(
+  page: Page,
+  ms: number,
+): Promise<{
+  readonly snapshots: number;
+  readonly longestGapMs: number;
+  /** When the longest gap began, in ms from the start of watching. */
+  readonly longestGapAt: number;
+}> {
+  return page.locator('lp-game').evaluate(
+    (el, duration) =>
+      new Promise<{ snapshots: number; longestGapMs: number; longestGapAt: number }>((resolve) => {
+        const count = () => (el as HTMLElement & { stats: { snapshots: number } }).stats.snapshots;
+        const start = performance.now();
+        const first = count();
+        let last = first;
+        let lastAt = start;
+        let longest = 0;
+        let longestAt = 0;
+        const gap = (now: number) => {
+          if (now - lastAt > longest) {
+            longest = now - lastAt;
+            longestAt = lastAt - start;
+          }
+        };
+        const timer = setInterval(() => {
+          const now = performance.now();
+          const n = count();
+          if (n !== last) {
+            gap(now);
+            last = n;
+            lastAt = now;
+          }
+        }, 5);
+        setTimeout(() => {
+          clearInterval(timer);
+          gap(performance.now());
+          resolve({
+            snapshots: last - first,
+            longestGapMs: Math.round(longest),
+            longestGapAt: Math.round(longestAt),
+          });
+        }, duration);
+      }),
+    ms,
+  );
+}

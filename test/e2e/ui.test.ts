@@ -248,8 +248,8 @@ describe('the UI in real Chromium, through the real server', () => {
 
     // The game has its own title.
     await button(host.page, 'Start game').click();
-    await expect.poll(() => host.page.title(), { timeout: WAIT }).toBe('Playing — lanparty');
-    await expect.poll(() => bea.page.title(), { timeout: WAIT }).toBe('Playing — lanparty');
+    await expect.poll(() => host.page.title(), { timeout: WAIT }).toBe('Playing Tag — lanparty');
+    await expect.poll(() => bea.page.title(), { timeout: WAIT }).toBe('Playing Tag — lanparty');
     for (const p of [host, bea, cy]) expect(p.problems).toEqual([]);
   }, 60_000);
 
@@ -565,5 +565,67 @@ describe('the UI in real Chromium, through the real server', () => {
 
     // No console errors or warnings anywhere on the way.
     for (const p of [host, bea, cy]) expect(p.problems).toEqual([]);
+  }, 90_000);
+
+  it('Light cycles: the game picker and the game pass axe-core at desktop and phone sizes; screenshots', async () => {
+    const host = await player(DESKTOP);
+    const bea = await player(PHONE);
+    const cy = await player(DESKTOP);
+    const solo = await player(PHONE);
+
+    // The picker, as a host on a phone sees it (a lobby of its own).
+    await solo.page.goto(server.url);
+    await solo.page.getByLabel('Name').fill('Dee');
+    await button(solo.page, 'Create lobby').click();
+    await visible(solo.page.getByRole('radio', { name: 'Light cycles' }));
+    await solo.page.getByRole('radio', { name: 'Light cycles' }).check();
+    await visible(solo.page.getByText('Light cycles is for 2–16 players: 1 is here.'));
+    expect(await button(solo.page, 'Start game').isDisabled()).toBe(true);
+    expect(await audit(solo.page)).toEqual([]);
+    await shot(solo.page, 'picker-phone');
+
+    // The host picks Light cycles by keyboard: Tab to the game radio, arrow to the next game.
+    await host.page.goto(`${server.url}/?speed=10`);
+    await host.page.getByLabel('Name').fill('Ada');
+    await button(host.page, 'Create lobby').click();
+    await visible(host.page.getByTestId('share-link'));
+    const link = (await text(host.page.getByTestId('share-link'))).trim();
+    await tabTo(host.page, 'Tag');
+    await host.page.keyboard.press('ArrowDown');
+    expect(await host.page.getByRole('radio', { name: 'Light cycles' }).isChecked()).toBe(true);
+    await joinByLink(bea.page, `${link}?relay=1`, 'Bea');
+    await joinByLink(cy.page, link, 'Cy');
+    await playersAre(host.page, ['Ada', 'Bea', 'Cy']);
+    await expect
+      .poll(() => text(host.page.locator('li', { hasText: 'Bea' })), { timeout: WAIT })
+      .toMatch(/relay · \d+ ms/);
+    expect(await audit(host.page)).toEqual([]);
+    await shot(host.page, 'picker-desktop');
+
+    await button(host.page, 'Start game').click();
+    for (const p of [host, bea, cy]) await visible(p.page.getByTestId('riders'));
+    for (const p of [host, bea, cy])
+      expect(await p.page.getByRole('img').getAttribute('aria-label')).toBe(
+        'Light cycles arena: turn with the arrow keys or WASD, or swipe on a touch screen',
+      );
+    // Riding: Cy turns twice, so the trails bend; the phone player swipes once.
+    await expect
+      .poll(() => text(cy.page.getByTestId('timer')), { timeout: WAIT })
+      .toMatch(/^Riding/);
+    await cy.page.keyboard.press('ArrowDown');
+    await cy.page.waitForTimeout(400);
+    await cy.page.keyboard.press('ArrowLeft');
+    await cy.page.waitForTimeout(300);
+    // Pictures first, while everyone still rides; the audits take a few seconds.
+    await Promise.all([
+      shot(host.page, 'light-cycles-desktop', false),
+      shot(bea.page, 'light-cycles-phone', false),
+    ]);
+    expect(await audit(host.page)).toEqual([]);
+    expect(await audit(bea.page)).toEqual([]);
+    await visible(bea.page.getByRole('dialog', { name: /Round \d+ — scores/ }), 30_000);
+    expect(await audit(bea.page)).toEqual([]);
+    await shot(bea.page, 'light-cycles-scoreboard-phone', false);
+    for (const p of [host, bea, cy, solo]) expect(p.problems).toEqual([]);
   }, 90_000);
 });

@@ -25,10 +25,13 @@ describe('engine frames', () => {
       ok: true,
       value: { kind: 1, baseLow: 5, seqLow: 3 },
     });
-    expect(decodeEngineFrame(encodeFull(7, new Uint8Array([9])))).toMatchObject({
+    const full = decodeEngineFrame(encodeFull(7, 'light-cycles', new Uint8Array([9])));
+    expect(full).toMatchObject({
       ok: true,
-      value: { kind: EngineFrame.FULL, seqLow: 7 },
+      value: { kind: EngineFrame.FULL, seqLow: 7, game: 'light-cycles' },
     });
+    expect(full.ok && full.value.kind === EngineFrame.FULL && [...full.value.body]).toEqual([9]);
+    expect(() => encodeFull(0, 'Not An Id', new Uint8Array())).toThrow(RangeError);
     expect(decodeEngineFrame(encodeEvent(GameEvent.LEFT, 300))).toEqual({
       ok: true,
       value: { kind: EngineFrame.EVENT, event: GameEvent.LEFT, player: 300 },
@@ -55,6 +58,9 @@ describe('engine frames', () => {
     ['unknown kind', [99]],
     ['short snapshot', [1, 0, 0]],
     ['short full snapshot', [2, 0]],
+    ['full snapshot without its game id', [2, 0, 4, 100, 111]],
+    ['full snapshot with an empty game id', [2, 0, 0, 1]],
+    ['full snapshot with a bad game id', [2, 0, 2, 65, 0, 1]],
     ['event of the wrong size', [3, 1, 0]],
     ['unknown event', [3, 9, 0, 1]],
     ['no inputs', [4, 0, 0, 0, 0, 0, 0, 0, 1, 0]],
@@ -104,7 +110,7 @@ describe('host loop: bad input from a guest', () => {
   it('malformed frames and inputs are dropped and counted', () => {
     const { host, send } = setUp();
     send(new Uint8Array([42]));
-    send(encodeFull(0, new Uint8Array([1])));
+    send(encodeFull(0, 'dots', new Uint8Array([1])));
     send(encodeInputs(NO_BASE, 1, [new Uint8Array([7, 7])]));
     host.step();
     expect(host.stats.rejectedFrames).toBe(2);

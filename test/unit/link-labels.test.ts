@@ -73,5 +73,10 @@ describe('the relay note', () => {
     expect(relayNote(host)).toBe('');
     expect(relayNote({ ...host, guestsOnRelay: 1 })).toMatch(/^One player plays through/);
     expect(relayNote({ ...host, guestsOnRelay: 3 })).toMatch(/^3 players play through/);
+    // With STUN but no TURN the host cannot tell a strict network from a guest's own setting.
+    const stun = [{ urls: 'stun:game.example:8080' }];
+    expect(relayNote({ ...host, guestsOnRelay: 1, iceServers: stun })).toMatch(
+      /no direct path to them \(a strict router or firewall, or their relay-only setting\)/,
+    );
   });
 });

@@ -5,18 +5,7 @@ import { MemoryTransport } from '../../web/net/memory-transport.ts';
 import { Session } from '../../web/net/session.ts';
 import { type DotsInput, type DotsState, dots } from '../support/dots-game.ts';
 import { FakeClock } from '../support/fake-clock.ts';
-
-/** A seeded generator, so a failure replays exactly. */
-function rng(seed: number) {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRandom as rng } from '../support/random.ts';
 
 /** A host and guests over sessions on a simulated network: latency, jitter, loss. */
 function network(options: {

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { parseRoute, pathFor, roundSecondsParam } from '../../web/app/route.ts';
+import { parseRoute, pathFor, settingParams } from '../../web/app/route.ts';
+import { settingValue } from '../../web/games/game-module.ts';
+import { games } from '../../web/games/registry.ts';
 
 describe('page addresses', () => {
   it('/ is the start page; /l/<code> a lobby, its code normalised', () => {
@@ -19,11 +21,18 @@ describe('page addresses', () => {
     expect(pathFor({ page: 'invalid' })).toBe('/');
   });
 
-  it('?round=<seconds> asks for shorter or longer rounds, within 5–600 s', () => {
-    expect(roundSecondsParam('')).toBeUndefined();
-    expect(roundSecondsParam('?round=5')).toBe(5);
-    expect(roundSecondsParam('?relay=1&round=600')).toBe(600);
+  it('?<setting>=<value> presets a game setting; each game keeps its own range (Tag: 5–600 s rounds)', () => {
+    expect(settingParams('')).toEqual({});
+    expect(settingParams('?round=5&relay=1&speed=20&x=1e3&y=-5&z=')).toEqual({
+      round: 5,
+      relay: 1,
+      speed: 20,
+    });
+    const round = games.get('tag')?.settings.find((s) => s.key === 'round');
+    if (!round) throw new Error('Tag has a round setting');
+    expect(settingValue(round, settingParams('?round=5'))).toBe(5);
+    expect(settingValue(round, settingParams('?round=600'))).toBe(600);
     for (const bad of ['?round=4', '?round=601', '?round=1e3', '?round=-5', '?round=', '?round=x'])
-      expect(roundSecondsParam(bad), bad).toBeUndefined();
+      expect(settingValue(round, settingParams(bad)), bad).toBe(90);
   });
 });

@@ -10,6 +10,7 @@ import {
   ipBytes,
 } from '../../signaling/stun.ts';
 import { StunResponder } from '../../signaling/stun-responder.ts';
+import { seededRandom as random } from '../support/random.ts';
 
 const hex = (s: string) => Uint8Array.from(Buffer.from(s.replace(/\s+/g, ''), 'hex'));
 const toHex = (b: Uint8Array) => Buffer.from(b).toString('hex');
@@ -38,18 +39,6 @@ const RFC5769_IPV6_RESPONSE = hex(`
   00080014 a382954e 4be67bf1 1784c97c 8292c275 bfe3ed41
   80280004 c8fb0b4c`);
 const TXID = hex('b7e7a701bc34d686fa87dfae');
-
-/** A small seeded generator (mulberry32): a failing seed is a one-line reproduction. */
-function random(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 describe('STUN codec: RFC 5769 test vectors', () => {
   it('CRC-32 is the zlib one', () => {

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { nextInt, nextU32 } from '../../shared/sim/rng.ts';
 import { isFree } from '../../shared/sim/tag/arena.ts';
 import {
   ARENA_HEIGHT,
@@ -16,7 +17,6 @@ import {
   tag,
   validate,
 } from '../../shared/sim/tag/index.ts';
-import { nextInt, nextU32 } from '../../shared/sim/tag/rng.ts';
 
 type Rand = (bound: number) => number;
 

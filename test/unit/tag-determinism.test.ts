@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { nextInt } from '../../shared/sim/rng.ts';
 import {
   ARENA_HEIGHT,
   ARENA_WIDTH,
@@ -10,7 +11,6 @@ import {
   type TagState,
   tag,
 } from '../../shared/sim/tag/index.ts';
-import { nextInt } from '../../shared/sim/tag/rng.ts';
 
 const TICKS = 10_000;
 /** Pinned seeds: add the seed of any failure here so the bug stays dead. */

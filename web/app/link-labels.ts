@@ -80,7 +80,11 @@ export function relayNote(n: RelayNoteInput): string {
     return `${who} through the server relay: this server offers no STUN/TURN, so browsers on different networks cannot find a direct path to each other.`;
   }
   if (!offersTurn(n.iceServers)) {
-    return `${who} through the server relay: a strict router or firewall blocks a direct connection, and this server has no TURN server to go around it. It works, with a little more delay; the game keeps trying to connect directly.`;
+    // The host cannot tell a strict network from a guest's own relay-only setting.
+    const cause = n.isHost
+      ? 'no direct path to them (a strict router or firewall, or their relay-only setting)'
+      : 'a strict router or firewall blocks a direct connection';
+    return `${who} through the server relay: ${cause}, and this server has no TURN server to go around it. It works, with a little more delay; the game keeps trying to connect directly.`;
   }
   return `${who} through the server relay: no direct or TURN path yet (a firewall may block it). It works, with a little more delay; the game keeps trying to connect directly.`;
 }

@@ -1,7 +1,8 @@
 import { CloseCode } from '../../shared/protocol/close-codes.ts';
 import type { LobbyView } from '../../shared/protocol/signaling.ts';
-import { createTag, type TagInput, type TagState, tag } from '../../shared/sim/tag/index.ts';
 import { GameRunner } from '../game/game-runner.ts';
+import type { AnyGameModule, GameSettings } from '../games/game-module.ts';
+import { type GameRegistry, games } from '../games/registry.ts';
 import { DirectTransport } from '../net/direct-transport.ts';
 import { Emitter, type Unsubscribe } from '../net/link.ts';
 import { type PeerInfo, PeerNetwork } from '../net/peer-network.ts';
@@ -20,6 +21,8 @@ export type Problem =
         | 'lobby-gone';
     }
   | { readonly kind: 'name'; readonly message: string }
+  /** The host plays a game this page does not have (an older page): reload. */
+  | { readonly kind: 'unknown-game'; readonly game: string }
   | {
       readonly kind: 'unreachable' | 'reconnecting';
       readonly retryAt: number;
@@ -36,11 +39,13 @@ export interface PlaySessionOptions {
   readonly hello: Hello;
   readonly saved?: SavedSeat | undefined;
   readonly relayOnly: boolean;
+  /** The games this page has (default: every game of the app). */
+  readonly games?: GameRegistry;
   /**
-   * Round length when this player hosts a game (default: Tag's 90 s). It only shapes the host's
-   * first state: the timing travels in the game state, so guests need nothing.
+   * Settings to start from when this player hosts (from the page address, e.g. `round: 30`),
+   * by setting key. They only shape the host's game: settings travel in the game state.
    */
-  readonly roundSeconds?: number | undefined;
+  readonly presets?: GameSettings;
   /** Called whenever the seat changes, for the page to keep it across a reload. */
   readonly onSeat?: (seat: SavedSeat) => void;
 }
@@ -53,8 +58,11 @@ export interface PlaySessionOptions {
 export class PlaySession {
   readonly client: SignalingClient;
   readonly network: PeerNetwork;
-  runner: GameRunner<TagState, TagInput> | undefined;
+  runner: GameRunner<unknown, unknown> | undefined;
   problem: Problem | undefined;
+  readonly games: GameRegistry;
+  /** The game and settings the host picked in the lobby (guests learn it from the game). */
+  choice: { readonly game: string; readonly settings: GameSettings };
   /** WebRTC is missing in this browser: everything goes through the relay. */
   readonly webrtcMissing: boolean;
   readonly relayOnly: boolean;
@@ -62,14 +70,17 @@ export class PlaySession {
   private readonly changes = new Emitter<[]>();
   private readonly off: Unsubscribe[] = [];
   private readonly ticker: ReturnType<typeof setInterval>;
-  private readonly roundSeconds: number | undefined;
+  private readonly presets: GameSettings;
   /** The last link report sent to the server, to send only changes. */
   private reportedLinks = '';
 
   constructor(options: PlaySessionOptions) {
     this.webrtcMissing = typeof RTCPeerConnection === 'undefined';
     this.relayOnly = options.relayOnly || this.webrtcMissing;
-    this.roundSeconds = options.roundSeconds;
+    this.games = options.games ?? games;
+    this.presets = options.presets ?? {};
+    const first = this.games.first.id;
+    this.choice = { game: first, settings: this.games.settings(first, this.presets) };
     this.client = new SignalingClient({
       server: options.server,
       hello: options.hello,
@@ -151,6 +162,11 @@ export class PlaySession {
   get peers(): PeerInfo[] {
     return this.network.info();
   }
+  /** The module of the game being played, once known. */
+  get module(): AnyGameModule | undefined {
+    const id = this.runner?.game?.id;
+    return id === undefined ? undefined : this.games.get(id);
+  }
   /** The host has started and this browser has the game's state. */
   get playing(): boolean {
     return this.runner?.host !== undefined || this.runner?.guest?.authoritative !== undefined;
@@ -169,11 +185,20 @@ export class PlaySession {
     return this.changes.on(handler);
   }
 
-  /** The host starts the game; guests follow on its first snapshot. */
+  /** The host picks a game (and its settings; missing ones keep their current values). */
+  choose(game: string, settings: GameSettings = {}): void {
+    if (this.games.get(game) === undefined) return;
+    const current = game === this.choice.game ? this.choice.settings : this.presets;
+    this.choice = { game, settings: this.games.settings(game, { ...current, ...settings }) };
+    this.changed();
+  }
+
+  /** The host starts the chosen game; guests follow on its first snapshot. */
   start(): void {
-    if (!this.isHost || this.runner) return;
+    const module = this.games.get(this.choice.game);
+    if (!this.isHost || this.runner || module === undefined) return;
     this.runner = new GameRunner({
-      game: this.roundSeconds === undefined ? tag : createTag({ roundSeconds: this.roundSeconds }),
+      game: module.create(this.choice.settings),
       client: this.client,
       network: this.network,
       seed: (Math.random() * 0x1_0000_0000) >>> 0,
@@ -224,7 +249,19 @@ export class PlaySession {
   private maybeJoinGame(lobby: LobbyView | undefined): void {
     if (this.runner || !lobby || this.isHost || this.you === undefined) return;
     if (this.network.session(lobby.hostId) === undefined) return;
-    this.runner = new GameRunner({ game: tag, client: this.client, network: this.network });
+    const runner = new GameRunner({
+      find: (id) => this.games.rules(id),
+      client: this.client,
+      network: this.network,
+    });
+    this.runner = runner;
+    this.off.push(
+      runner.onChange(() => {
+        if (runner.unknownGame !== undefined)
+          this.problem = { kind: 'unknown-game', game: runner.unknownGame };
+        this.changed();
+      }),
+    );
   }
 
   private changed(): void {

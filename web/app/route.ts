@@ -28,18 +28,15 @@ export function parseRoute(pathname: string): Route {
 export const pathFor = (route: Route): string =>
   route.page === 'lobby' ? `/l/${route.code}` : '/';
 
-/** Shortest and longest round a `?round=<seconds>` link may ask for. */
-export const ROUND_SECONDS_RANGE = { min: 5, max: 600 } as const;
-
 /**
- * The round length a page address asks for (`?round=30`: quick rounds, for a short game or a
- * demo), or undefined for the game's default. Out-of-range or malformed values are ignored.
+ * Game settings a page address asks for, by setting key (`?round=30`: 30-second rounds, for a
+ * short game, a demo or a test; `?speed=20`). Only whole numbers are taken; each game checks its
+ * own ranges (`settingValue`), so a value out of range falls back to the default.
  */
-export function roundSecondsParam(search: string): number | undefined {
-  const raw = new URLSearchParams(search).get('round');
-  if (raw === null || !/^\d{1,4}$/.test(raw)) return undefined;
-  const seconds = Number(raw);
-  return seconds >= ROUND_SECONDS_RANGE.min && seconds <= ROUND_SECONDS_RANGE.max
-    ? seconds
-    : undefined;
+export function settingParams(search: string): Record<string, number> {
+  const presets: Record<string, number> = {};
+  for (const [key, raw] of new URLSearchParams(search)) {
+    if (/^[a-z][a-zA-Z]{0,31}$/.test(key) && /^\d{1,6}$/.test(raw)) presets[key] = Number(raw);
+  }
+  return presets;
 }

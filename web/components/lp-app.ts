@@ -2,7 +2,7 @@ import { css, html, LitElement } from 'lit';
 import { formatLobbyCode } from '../../shared/protocol/lobby-code.ts';
 import { relayNote } from '../app/link-labels.ts';
 import { isFinal, PlaySession } from '../app/play-session.ts';
-import { parseRoute, pathFor, type Route, roundSecondsParam } from '../app/route.ts';
+import { parseRoute, pathFor, type Route, settingParams } from '../app/route.ts';
 import {
   forgetSeat,
   relayOnlySetting,
@@ -121,10 +121,10 @@ export class LpApp extends LitElement {
     if (problem && (isFinal(problem) || this.unreachable())) {
       // Never in a lobby and the server does not answer: that is the screen, with a countdown.
       screen = html`<lp-notice .problem=${problem} .now=${Date.now()} @lp-action=${this.onAction}></lp-notice>`;
-    } else if (s?.playing && s.runner && s.lobby && s.you !== undefined) {
+    } else if (s?.playing && s.runner && s.module && s.lobby && s.you !== undefined) {
       // The game fills the viewport (position: fixed): banners go over it, or nobody sees them.
       return html`<main class="game">
-          <lp-game .runner=${s.runner} .lobby=${s.lobby} .you=${s.you} .peers=${s.peers} @lp-leave=${this.leave}></lp-game>
+          <lp-game .runner=${s.runner} .module=${s.module} .lobby=${s.lobby} .you=${s.you} .peers=${s.peers} @lp-leave=${this.leave}></lp-game>
           <div class="over-game">${this.banners()}</div>
         </main>${this.live()}`;
     } else if (
@@ -134,6 +134,8 @@ export class LpApp extends LitElement {
     ) {
       // While reconnecting the lobby stays in view under the "Connection lost" banner.
       screen = html`<lp-lobby .lobby=${s.lobby} .you=${s.you} .peers=${s.peers} .relayNote=${this.relayNote()}
+        .games=${s.games.list} .choice=${s.choice}
+        @lp-pick=${(e: CustomEvent<{ game: string; settings: Record<string, number> }>) => s.choose(e.detail.game, e.detail.settings)}
         @lp-start=${() => s.start()} @lp-kick=${(e: CustomEvent<{ id: number }>) => s.kick(e.detail.id)}
         @lp-lock=${(e: CustomEvent<{ locked: boolean }>) => s.lock(e.detail.locked)} @lp-leave=${this.leave}></lp-lobby>`;
     } else if (s) {
@@ -225,7 +227,7 @@ export class LpApp extends LitElement {
       hello,
       saved,
       relayOnly: new URLSearchParams(location.search).get('relay') === '1' || relayOnlySetting(),
-      roundSeconds: roundSecondsParam(location.search),
+      presets: settingParams(location.search),
       onSeat: (seat) => {
         // Remembered once the server took it: a refused name is not offered again.
         rememberName(hello.name);
@@ -241,7 +243,9 @@ export class LpApp extends LitElement {
     this.lastPlayers = new Map();
     this.offSession = session.onChange(() => {
       this.announceChanges(session);
-      if (isFinal(session.problem) && session.lobby) forgetSeat(session.lobby.code);
+      // A page too old for the host's game keeps its seat: "Reload" takes it back.
+      if (isFinal(session.problem) && session.problem?.kind !== 'unknown-game' && session.lobby)
+        forgetSeat(session.lobby.code);
       this.requestUpdate();
     });
   }
@@ -314,7 +318,7 @@ export class LpApp extends LitElement {
     // A final problem is the screen: its title is the page's ("The host left — lanparty").
     if (problem && isFinal(problem))
       document.title = `${describeProblem(problem).title} — lanparty`;
-    else if (s?.playing) document.title = 'Playing — lanparty';
+    else if (s?.playing) document.title = `Playing ${s.module?.name ?? 'a game'} — lanparty`;
     else if (code) document.title = `Lobby ${formatLobbyCode(code)} — lanparty`;
     else if (this.route.page === 'invalid') document.title = 'Link not valid — lanparty';
     else document.title = 'lanparty';

@@ -1,25 +1,23 @@
-import { css, html, LitElement } from 'lit';
+import { css, html, LitElement, type PropertyValues } from 'lit';
 import type { LobbyView } from '../../shared/protocol/signaling.ts';
-import { type TagInput, type TagState, TICK_RATE } from '../../shared/sim/tag/index.ts';
 import { linkLabel, linkText } from '../app/link-labels.ts';
 import { FrameLoop } from '../controllers/frame-loop.ts';
 import type { GameRunner } from '../game/game-runner.ts';
-import { watchKeyboard } from '../game/keyboard-input.ts';
-import { watchJoystick } from '../game/touch-joystick.ts';
+import type { AnyGameModule, GameRenderer, Hud } from '../games/game-module.ts';
 import type { PeerInfo } from '../net/peer-network.ts';
-import { type PlayerLabel, screenToWorld, TagRenderer } from '../render/tag-renderer.ts';
+import type { PlayerLabel } from '../render/canvas.ts';
 import { base, darkPalette, emit } from './styles.ts';
 
-const seconds = (ticks: number) => Math.max(0, Math.ceil(ticks / TICK_RATE));
-
 /**
- * The game: the canvas filling the viewport, a HUD (score, round timer, who is "it", own ping
- * and connection), the scoreboard between rounds, and a Leave button. Arrow keys / WASD, or a
- * touch joystick. Emits `lp-leave`.
+ * The game view, for any game module: the canvas filling the viewport (drawn by the module's
+ * renderer), a HUD (the module's chips, plus this player's connection), the module's
+ * scoreboard between rounds, and a Leave button. The module maps keys and touches to input.
+ * Emits `lp-leave`.
  */
 export class LpGame extends LitElement {
   static override properties = {
     runner: { attribute: false },
+    module: { attribute: false },
     lobby: { attribute: false },
     you: { type: Number },
     peers: { attribute: false },
@@ -66,7 +64,7 @@ export class LpGame extends LitElement {
         padding: 0.3rem 0.75rem;
         white-space: nowrap;
       }
-      .it {
+      .alert {
         border-color: #ff6b6b;
       }
       .hud button {
@@ -98,15 +96,14 @@ export class LpGame extends LitElement {
     `,
   ];
 
-  declare runner: GameRunner<TagState, TagInput>;
+  declare runner: GameRunner<unknown, unknown>;
+  declare module: AnyGameModule;
   declare lobby: LobbyView;
   declare you: number;
   declare peers: PeerInfo[];
-  declare hud:
-    | { tick: number; phase: string; phaseEnd: number; it: number; score: number; round: number }
-    | undefined;
-  private renderer: TagRenderer | undefined;
-  private stops: (() => void)[] = [];
+  declare hud: Hud | undefined;
+  private renderer: GameRenderer<unknown> | undefined;
+  private stopInput: (() => void) | undefined;
   private lastHud = 0;
   private readonly reducedMotion = matchMedia('(prefers-reduced-motion: reduce)');
 
@@ -117,38 +114,42 @@ export class LpGame extends LitElement {
     new FrameLoop(this, (now) => this.frame(now));
   }
 
-  override firstUpdated(): void {
+  /** The renderer and the input mapping belong to the module: a new module, new ones. */
+  override updated(changed: PropertyValues<this>): void {
+    if (!changed.has('module')) return;
+    this.stopInput?.();
+    this.stopInput = undefined;
+    this.renderer = undefined;
+    this.hud = undefined;
     const canvas = this.renderRoot.querySelector('canvas');
-    if (!canvas) return;
-    this.renderer = new TagRenderer(canvas);
-    // Keys and the joystick steer on screen; the arena may be drawn turned on a tall screen.
-    const steer = (input: TagInput) =>
-      this.runner?.setInput(screenToWorld(input, this.renderer?.rotated ?? false));
-    this.stops.push(watchKeyboard(window, steer), watchJoystick(canvas, steer));
+    const module = this.module;
+    if (!canvas || !module) return;
+    const renderer = module.renderer(canvas);
+    this.renderer = renderer;
+    this.stopInput = module.watchInput(
+      { keys: window, surface: canvas, turned: () => renderer.rotated },
+      (input) => this.runner?.setInput(input),
+    );
   }
 
   override disconnectedCallback(): void {
     super.disconnectedCallback();
-    for (const stop of this.stops) stop();
-    this.stops = [];
+    this.stopInput?.();
+    this.stopInput = undefined;
   }
 
   override render() {
     const hud = this.hud;
-    const name = (id: number) =>
-      this.lobby?.players.find((p) => p.id === id)?.name ?? `Player ${id}`;
     const lobby = this.lobby;
     const toHost = lobby ? linkLabel(lobby.hostId, lobby, this.you, this.peers) : undefined;
     const connection = this.you === lobby?.hostId ? 'host' : toHost ? linkText(toHost) : '';
     return html`
-      <h1 class="sr-only">Tag${hud ? `, round ${hud.round}` : ''}</h1>
+      <h1 class="sr-only">${hud?.heading ?? this.module?.name ?? 'Game'}</h1>
       <div class="hud">
         ${
           hud
             ? html`
-                <span class="chip" data-testid="score">Score ${seconds(hud.score)}</span>
-                <span class="chip" data-testid="timer" >${hud.phase === 'scoreboard' ? 'Next round' : 'Time left'} ${seconds(hud.phaseEnd - hud.tick)} s</span>
-                <span class="chip it" data-testid="it">${hud.it === this.you ? 'You are it!' : hud.it >= 0 ? `${name(hud.it)} is it` : 'Waiting for players'}</span>
+                ${hud.chips.map((c) => html`<span class="chip ${c.alert ? 'alert' : ''}" data-testid=${c.id}>${c.text}</span>`)}
                 ${connection ? html`<span class="chip" data-testid="connection">${connection}</span>` : ''}
               `
             : html`<span class="chip">Starting…</span>`
@@ -156,22 +157,21 @@ export class LpGame extends LitElement {
         <button class="danger" @click=${() => emit(this, 'lp-leave', {})}>Leave</button>
       </div>
       <div class="stage">
-        <canvas role="img" aria-label="Game arena: move with the arrow keys or WASD, or drag on a touch screen"></canvas>
-        ${hud?.phase === 'scoreboard' ? this.scoreboard(name) : ''}
+        <canvas role="img" aria-label=${this.module?.controls ?? 'Game arena'}></canvas>
+        ${hud?.board ? this.scoreboard(hud.board) : ''}
       </div>
     `;
   }
 
-  private scoreboard(name: (id: number) => string) {
-    const state = this.runner?.view(performance.now());
-    const results = state?.lastRound ?? [];
+  private scoreboard(board: NonNullable<Hud['board']>) {
     return html`<div class="board">
       <section class="panel" role="dialog" aria-labelledby="board-title">
-        <h2 id="board-title">Round ${state?.round ?? 1} — scores</h2>
+        <h2 id="board-title">${board.title}</h2>
+        ${board.summary ? html`<p data-testid="board-summary">${board.summary}</p>` : ''}
         <ol aria-label="Scores">
-          ${results.map((r) => html`<li>${name(r.id)}${r.id === this.you ? ' (you)' : ''}: ${seconds(r.score)} s</li>`)}
+          ${board.lines.map((line) => html`<li>${line}</li>`)}
         </ol>
-        <p>Next round in ${seconds((this.hud?.phaseEnd ?? 0) - (this.hud?.tick ?? 0))} s</p>
+        <p>${board.footer}</p>
       </section>
     </div>`;
   }
@@ -183,30 +183,27 @@ export class LpGame extends LitElement {
    * knows. Nothing in the app depends on them.
    */
   get stats(): { readonly snapshots: number; readonly tick: number | undefined } {
-    const guest = this.runner?.guest;
+    const runner = this.runner;
+    const state = runner?.host?.state ?? runner?.guest?.authoritative;
     return {
-      snapshots: guest?.stats.snapshots ?? 0,
-      tick: this.runner?.host?.state.tick ?? guest?.authoritative?.tick,
+      snapshots: runner?.guest?.stats.snapshots ?? 0,
+      tick: state === undefined ? undefined : runner?.game?.tick(state),
     };
   }
 
   private frame(now: number): void {
     const state = this.runner?.view(now);
-    if (!state || !this.renderer) return;
-    // With reduced motion the "it" halo stands still (the renderer animates it from `now`).
+    if (state === undefined || !this.renderer || !this.module) return;
+    // With reduced motion nothing pulses (renderers animate from `now`).
     this.renderer.draw(state, this.you, this.labels(), this.reducedMotion.matches ? 0 : now);
     // The HUD is text: four updates a second are plenty.
     if (now - this.lastHud > 250) {
       this.lastHud = now;
-      const mine = state.players.find((p) => p.id === this.you);
-      this.hud = {
-        tick: state.tick,
-        phase: state.phase,
-        phaseEnd: state.phaseEnd,
-        it: state.it,
-        score: mine?.score ?? 0,
-        round: state.round,
-      };
+      const players = this.lobby?.players ?? [];
+      this.hud = this.module.hud(state, {
+        you: this.you,
+        name: (id) => players.find((p) => p.id === id)?.name ?? `Player ${id}`,
+      });
     }
   }
 

@@ -3,8 +3,9 @@ import { css, html, LitElement, svg } from 'lit';
 import { formatLobbyCode } from '../../shared/protocol/lobby-code.ts';
 import type { LobbyView } from '../../shared/protocol/signaling.ts';
 import { linkLabel, linkText } from '../app/link-labels.ts';
+import type { AnyGameModule, GameSettings } from '../games/game-module.ts';
 import type { PeerInfo } from '../net/peer-network.ts';
-import { playerColor } from '../render/tag-renderer.ts';
+import { playerColor } from '../render/canvas.ts';
 import { base, emit } from './styles.ts';
 
 /** An SVG path drawing the dark modules of a QR code of `text`. */
@@ -35,9 +36,13 @@ export async function copyText(text: string): Promise<boolean> {
   }
 }
 
+/** What the game picker shows of a game module. */
+export type GameChoice = Pick<AnyGameModule, 'id' | 'name' | 'summary' | 'players' | 'settings'>;
+
 /**
  * The lobby: the code in large type, the share link (copy, QR, share), who is in and how each
- * is connected, and the host's controls. Emits `lp-start`, `lp-kick`, `lp-lock`, `lp-leave`.
+ * is connected, and the host's controls: the game picker (a radio group, and the chosen game's
+ * settings), start, lock, kick. Emits `lp-pick`, `lp-start`, `lp-kick`, `lp-lock`, `lp-leave`.
  */
 export class LpLobby extends LitElement {
   static override properties = {
@@ -45,6 +50,8 @@ export class LpLobby extends LitElement {
     you: { type: Number },
     peers: { attribute: false },
     relayNote: { type: String },
+    games: { attribute: false },
+    choice: { attribute: false },
     copyStatus: { state: true },
   };
   static override styles = [
@@ -172,6 +179,58 @@ export class LpLobby extends LitElement {
       .leave {
         margin-left: auto;
       }
+      fieldset {
+        border: none;
+        margin: 0.5rem 0 0;
+        padding: 0;
+        display: grid;
+        gap: 0.5rem;
+      }
+      .game {
+        display: grid;
+        gap: 0.2rem;
+        padding: 0.6rem 0.75rem;
+        border: 1px solid var(--line);
+        border-radius: 10px;
+      }
+      .game:has(input:checked) {
+        border-color: var(--accent);
+        box-shadow: inset 0 0 0 1px var(--accent);
+      }
+      .game label {
+        display: flex;
+        gap: 0.6rem;
+        align-items: center;
+        cursor: pointer;
+      }
+      .game input {
+        min-height: auto;
+        width: 1.1rem;
+        height: 1.1rem;
+        margin: 0;
+        accent-color: var(--accent);
+      }
+      .game-name {
+        font-weight: 700;
+      }
+      .game-about {
+        padding-left: 1.7rem;
+        font-size: 0.9rem;
+      }
+      .settings {
+        display: flex;
+        flex-wrap: wrap;
+        gap: 0.75rem;
+        margin-top: 0.75rem;
+      }
+      .settings label {
+        display: flex;
+        gap: 0.5rem;
+        align-items: center;
+      }
+      .settings select {
+        min-height: 40px;
+      }
     `,
   ];
 
@@ -179,6 +238,10 @@ export class LpLobby extends LitElement {
   declare you: number;
   declare peers: PeerInfo[];
   declare relayNote: string;
+  /** The games the host may pick from (empty: no picker). */
+  declare games: readonly GameChoice[];
+  /** The host's current pick. */
+  declare choice: { readonly game: string; readonly settings: GameSettings } | undefined;
   /** What the last press of "Copy link" did, said in a status line. */
   declare copyStatus: string;
 
@@ -186,6 +249,8 @@ export class LpLobby extends LitElement {
     super();
     this.peers = [];
     this.relayNote = '';
+    this.games = [];
+    this.choice = undefined;
     this.copyStatus = '';
   }
 
@@ -218,11 +283,12 @@ export class LpLobby extends LitElement {
           ${lobby.players.map((p) => this.player(p, lobby, isHost))}
         </ul>
       </section>
+      ${isHost ? this.picker(lobby) : ''}
       <div class="actions">
         ${
           isHost
             ? html`
-                <button @click=${() => emit(this, 'lp-start', {})}>Start game</button>
+                <button ?disabled=${this.refusal(lobby) !== undefined} aria-describedby="start-note" @click=${() => emit(this, 'lp-start', {})}>Start game</button>
                 <button class="secondary" @click=${() => emit(this, 'lp-lock', { locked: !lobby.locked })}>
                   ${lobby.locked ? 'Unlock lobby' : 'Lock lobby'}
                 </button>
@@ -232,6 +298,64 @@ export class LpLobby extends LitElement {
         <button class="danger leave" @click=${() => emit(this, 'lp-leave', {})}>Leave</button>
       </div>
     `;
+  }
+
+  /** The chosen game, if it is one of `games`. */
+  private chosen(): GameChoice | undefined {
+    return this.games.find((g) => g.id === this.choice?.game) ?? this.games[0];
+  }
+
+  /** Why the chosen game cannot start with these players, or undefined. */
+  private refusal(lobby: LobbyView): string | undefined {
+    const game = this.chosen();
+    const n = lobby.players.length;
+    if (game === undefined || (n >= game.players.min && n <= game.players.max)) return undefined;
+    return `${game.name} is for ${range(game)}: ${n} ${n === 1 ? 'is' : 'are'} here.`;
+  }
+
+  private picker(lobby: LobbyView) {
+    const game = this.chosen();
+    if (game === undefined) return '';
+    const settings = this.choice?.game === game.id ? this.choice.settings : {};
+    const pick = (id: string, changed: GameSettings = {}) =>
+      emit(this, 'lp-pick', {
+        game: id,
+        settings: id === game.id ? { ...settings, ...changed } : changed,
+      });
+    const refusal = this.refusal(lobby);
+    return html`<section class="panel" aria-labelledby="game-title">
+      <h1 id="game-title">Game</h1>
+      <fieldset>
+        <legend class="sr-only">Game</legend>
+        ${this.games.map(
+          (g) => html`<div class="game">
+            <label>
+              <input type="radio" name="game" value=${g.id} .checked=${g.id === game.id}
+                aria-describedby=${`about-${g.id}`} @change=${() => pick(g.id)} />
+              <span class="game-name">${g.name}</span>
+            </label>
+            <span class="game-about muted" id=${`about-${g.id}`}>${range(g)}. ${g.summary}</span>
+          </div>`,
+        )}
+      </fieldset>
+      ${
+        game.settings.length > 0
+          ? html`<div class="settings">
+              ${game.settings.map((setting) => {
+                const value = settings[setting.key] ?? setting.default;
+                const choices = setting.choices.includes(value)
+                  ? setting.choices
+                  : [...setting.choices, value].sort((a, b) => a - b);
+                return html`<label>${setting.label}
+                  <select @change=${(e: Event) => pick(game.id, { [setting.key]: Number((e.target as HTMLSelectElement).value) })}>
+                    ${choices.map((c) => html`<option value=${c} ?selected=${c === value}>${c} ${setting.unit}</option>`)}
+                  </select></label>`;
+              })}
+            </div>`
+          : ''
+      }
+      <p id="start-note" class="muted" role="status">${refusal ?? ''}</p>
+    </section>`;
   }
 
   private player(p: LobbyView['players'][number], lobby: LobbyView, isHost: boolean) {
@@ -269,6 +393,11 @@ export class LpLobby extends LitElement {
   }
 }
 
+const range = (g: GameChoice) =>
+  g.players.min === g.players.max
+    ? `${g.players.min} players`
+    : `${g.players.min}–${g.players.max} players`;
+
 customElements.define('lp-lobby', LpLobby);
 
 declare global {
@@ -277,6 +406,7 @@ declare global {
   }
   interface HTMLElementEventMap {
     'lp-start': CustomEvent<object>;
+    'lp-pick': CustomEvent<{ game: string; settings: GameSettings }>;
     'lp-kick': CustomEvent<{ id: number }>;
     'lp-lock': CustomEvent<{ locked: boolean }>;
     'lp-leave': CustomEvent<object>;

@@ -52,6 +52,12 @@ export function describeProblem(p: Problem, now = Date.now()): Text {
         body: 'Reload the page to get the new version.',
         actions: [['reload', 'Reload'], home],
       };
+    case 'unknown-game':
+      return {
+        title: 'Reload to play this game',
+        body: `The host started a game this page does not have yet ("${p.game}"): lanparty was updated. Reload the page to get it; you keep your seat.`,
+        actions: [['reload', 'Reload'], home],
+      };
     case 'name':
       return { title: 'Name not accepted', body: p.message, actions: [['rename', 'Change name']] };
     case 'unreachable':

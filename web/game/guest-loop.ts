@@ -46,6 +46,8 @@ export interface GuestLoopOptions<S, I> {
   readonly link: Link;
   /** Milliseconds, the same clock `advance` and `view` are given. */
   readonly now?: () => number;
+  /** A frame that arrived before this loop existed (the full state that named the game). */
+  readonly first?: Uint8Array;
 }
 
 interface Buffered<S> {
@@ -98,6 +100,7 @@ export class GuestLoop<S, I> {
       offMessage();
       offReset();
     };
+    if (options.first) this.receive(options.first, now());
   }
 
   /** Joins, leaves: for announcements. */
@@ -188,6 +191,7 @@ export class GuestLoop<S, I> {
 
   /** One tick of the prediction: this player's input, nobody else's (they are interpolated). */
   private stepWith(state: S, input: I): S {
+    if (this.game.predict) return this.game.predict(state, this.options.me, input);
     const inputs = new Map<number, I>();
     for (const id of this.game.players(state))
       inputs.set(id, id === this.options.me ? input : this.game.noInput);
@@ -208,6 +212,8 @@ export class GuestLoop<S, I> {
       case EngineFrame.SNAPSHOT:
       case EngineFrame.FULL: {
         let base: S | undefined;
+        // Another game's state is not ours to decode (the runner switches games on it).
+        if (msg.kind === EngineFrame.FULL && msg.game !== this.game.id) return;
         if (msg.kind === EngineFrame.SNAPSHOT) {
           base = this.baseByLowByte(msg.baseLow);
           if (base === undefined) return this.resync(now);

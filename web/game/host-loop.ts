@@ -210,7 +210,7 @@ export class HostLoop<S, I> {
       const base = tick - guest.ackTick < 200 ? this.history.get(guest.ackTick) : undefined;
       const frame =
         base === undefined
-          ? encodeFull(guest.lastSeq, this.game.encodeFull(this.stateValue))
+          ? encodeFull(guest.lastSeq, this.game.id, this.game.encodeFull(this.stateValue))
           : encodeDelta(guest.ackTick, guest.lastSeq, this.game.encodeDelta(base, this.stateValue));
       guest.link.send(frame, { reliable: false });
       this.stats.snapshots++;
@@ -222,7 +222,7 @@ export class HostLoop<S, I> {
     const tick = this.game.tick(this.stateValue);
     this.history.set(tick, this.stateValue);
     guest.needsFull = false;
-    const frame = encodeFull(guest.lastSeq, this.game.encodeFull(this.stateValue));
+    const frame = encodeFull(guest.lastSeq, this.game.id, this.game.encodeFull(this.stateValue));
     guest.link.send(frame, { reliable: true });
     this.stats.snapshotBytes += frame.length;
   }

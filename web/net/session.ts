@@ -29,11 +29,12 @@ export const SESSION_LIMITS = {
   /** Pings on every open transport: RTT and liveness. */
   PING_INTERVAL_MS: 250,
   /**
-   * A direct transport silent this long is suspect (a ping missed): everything sent goes over
-   * the relay as well, so a path that is dying costs no visible freeze. The receiver drops the
-   * second copy (sequence numbers).
+   * A direct transport silent this long is suspect: everything sent goes over the relay as
+   * well, so a path that is dying costs no visible freeze. In a game both sides send every
+   * 16–33 ms, so a healthy path is never this quiet; a false alarm only costs copies, which the
+   * receiver drops (sequence numbers).
    */
-  DIRECT_SUSPECT_AFTER_MS: 300,
+  DIRECT_SUSPECT_AFTER_MS: 200,
   /**
    * A direct transport silent this long is dead: traffic moves to the relay. It is kept and
    * probed, and takes the traffic back as soon as it answers again (a path that returns).

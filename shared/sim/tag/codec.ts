@@ -1,6 +1,6 @@
 import { err, ok, type Result } from '../../result.ts';
+import { ByteReader, ByteWriter } from '../bytes.ts';
 import { arenaFor, isFree } from './arena.ts';
-import { ByteReader, ByteWriter } from './bytes.ts';
 import {
   IMMUNE_TICKS,
   INPUT_MAX,

@@ -1,5 +1,5 @@
+import { mixSeed, nextInt } from '../rng.ts';
 import { arenaFor, moveCircle, type Point, SPAWNS } from './arena.ts';
-import { mixSeed, nextInt } from './rng.ts';
 import {
   IMMUNE_TICKS,
   INPUT_MAX,

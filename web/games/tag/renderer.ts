@@ -1,4 +1,3 @@
-import type { LinkKind } from '../../shared/protocol/signaling.ts';
 import {
   ARENA_HEIGHT,
   ARENA_WIDTH,
@@ -6,43 +5,19 @@ import {
   arenaFor,
   PLAYER_RADIUS,
   SUB,
-  type TagInput,
   type TagState,
-} from '../../shared/sim/tag/index.ts';
-
-/** What the renderer shows beside a player: its name and how it is connected. */
-export interface PlayerLabel {
-  readonly name: string;
-  /** How that player is linked (see linkLabel; the host: 'host'; this player: undefined). */
-  readonly kind?: LinkKind | 'host' | undefined;
-  readonly rtt?: number | undefined;
-  readonly connected?: boolean;
-}
-
-const CONNECTION_COLORS: Record<LinkKind | 'host', string> = {
-  direct: '#35d07f',
-  turn: '#c39bff',
-  relay: '#f5b942',
-  host: '#7aa2ff',
-};
+} from '../../../shared/sim/tag/index.ts';
+import {
+  drawNameTag,
+  fitWorld,
+  type PlayerLabel,
+  playerColor,
+  resizeCanvas,
+} from '../../render/canvas.ts';
 
 const WORLD_W = ARENA_WIDTH / SUB;
 const WORLD_H = ARENA_HEIGHT / SUB;
 const R = PLAYER_RADIUS / SUB;
-
-/**
- * A movement asked for on screen (right, down…) as a world input: when the arena is drawn turned
- * (world +x down the screen), screen right is world up and screen down is world right.
- */
-export function screenToWorld(input: TagInput, rotated: boolean): TagInput {
-  return rotated ? { dx: input.dy, dy: -input.dx || 0 } : input;
-}
-
-/** A stable, pleasant colour per player id. */
-export function playerColor(id: number): string {
-  const hue = (id * 137.508) % 360;
-  return `hsl(${hue.toFixed(0)} 70% 58%)`;
-}
 
 /**
  * Draws Tag on a 2D canvas: sharp on high-DPI screens (the backing store follows
@@ -69,44 +44,18 @@ export class TagRenderer {
     return this.turned;
   }
 
-  /** Matches the backing store to the element's size and the screen's pixel ratio. */
-  resize(): void {
-    const dpr = Math.max(1, globalThis.devicePixelRatio || 1);
-    const { width, height } = this.canvas.getBoundingClientRect();
-    const w = Math.max(1, Math.round(width * dpr));
-    const h = Math.max(1, Math.round(height * dpr));
-    if (this.canvas.width !== w || this.canvas.height !== h) {
-      this.canvas.width = w;
-      this.canvas.height = h;
-    }
-  }
-
   draw(
     state: TagState,
     me: number | undefined,
     labels: ReadonlyMap<number, PlayerLabel>,
     now = 0,
   ): void {
-    this.resize();
-    const { ctx, canvas } = this;
-    const upright = Math.min(canvas.width / WORLD_W, canvas.height / WORLD_H);
-    const turned = Math.min(canvas.width / WORLD_H, canvas.height / WORLD_W);
-    this.turned = turned > upright;
-    // Everything below is drawn in view units: world units, turned when the arena is.
-    const viewW = this.turned ? WORLD_H : WORLD_W;
-    const viewH = this.turned ? WORLD_W : WORLD_H;
-    const view = (x: number, y: number): [number, number] =>
-      this.turned ? [WORLD_H - y, x] : [x, y];
-    const scale = Math.max(upright, turned);
-    const ox = (canvas.width - viewW * scale) / 2;
-    const oy = (canvas.height - viewH * scale) / 2;
-    // Connection lines are 14 world units high; never smaller than 9 CSS pixels.
-    const dpr = Math.max(1, globalThis.devicePixelRatio || 1);
-    this.textScale = Math.max(1, (9 * dpr) / (14 * scale));
-    ctx.setTransform(1, 0, 0, 1, 0, 0);
-    ctx.fillStyle = '#0f1221';
-    ctx.fillRect(0, 0, canvas.width, canvas.height);
-    ctx.setTransform(scale, 0, 0, scale, ox, oy);
+    resizeCanvas(this.canvas);
+    const { ctx } = this;
+    const fit = fitWorld(ctx, WORLD_W, WORLD_H, '#0f1221');
+    this.turned = fit.turned;
+    this.textScale = fit.textScale;
+    const { viewW, viewH, view } = fit;
 
     // Floor with a faint grid, then the walls.
     ctx.fillStyle = '#1b2040';
@@ -183,7 +132,6 @@ export class TagRenderer {
     }
   }
 
-  /** A name (and connection) centred on `px`, but kept inside the arena, however long. */
   private nameTag(
     px: number,
     y: number,
@@ -191,35 +139,7 @@ export class TagRenderer {
     label: PlayerLabel | undefined,
     isMe: boolean,
   ): void {
-    const { ctx } = this;
-    const k = this.textScale;
-    const name = label?.name ?? '?';
-    const connection =
-      label?.kind === undefined || isMe
-        ? undefined
-        : label.rtt === undefined
-          ? label.kind
-          : `${label.kind} ${Math.round(label.rtt)} ms`;
-    ctx.font = `500 ${14 * k}px system-ui, sans-serif`;
-    const width = connection === undefined ? 0 : ctx.measureText(connection).width;
-    ctx.font = `600 ${20 * k}px system-ui, sans-serif`;
-    const half = Math.max(ctx.measureText(name).width, width + 20 * k) / 2 + 8 * k;
-    const x = half * 2 >= viewW ? viewW / 2 : Math.min(viewW - half, Math.max(half, px));
-    ctx.fillStyle = isMe ? '#ffffff' : '#dfe3ff';
-    ctx.lineWidth = 4 * k;
-    ctx.strokeStyle = 'rgba(0,0,0,0.6)';
-    ctx.strokeText(name, x, y);
-    ctx.fillText(name, x, y);
-    if (connection === undefined || label?.kind === undefined) return;
-    // Connection: a dot (green direct, violet TURN, amber relay, blue host) and the ping.
-    ctx.font = `500 ${14 * k}px system-ui, sans-serif`;
-    ctx.fillStyle = CONNECTION_COLORS[label.kind];
-    ctx.beginPath();
-    ctx.arc(x - width / 2 - 8 * k, y + 15 * k, 4 * k, 0, Math.PI * 2);
-    ctx.fill();
-    ctx.fillStyle = '#c9cdf0';
-    ctx.strokeText(connection, x + 2 * k, y + 20 * k);
-    ctx.fillText(connection, x + 2 * k, y + 20 * k);
+    drawNameTag(this.ctx, px, y, viewW, label, isMe, this.textScale);
   }
 
   private layout(seed: number): Arena {

@@ -1,5 +1,5 @@
 /**
- * Byte writer and reader for the Tag codecs: little-endian fixed-width integers and LEB128
+ * Byte writer and reader for game codecs: little-endian fixed-width integers and LEB128
  * varints (unsigned, and zigzag for signed). Varints use arithmetic, not 32-bit bit operations,
  * so values up to 2^35 survive.
  */

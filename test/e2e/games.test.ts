@@ -1,0 +1,119 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Browser } from 'playwright-core';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import {
+  closeAll,
+  entry,
+  hostLobby,
+  joinGuest,
+  type Named,
+  pickGame,
+  poll,
+  rideToSurvive,
+  scoreboard,
+  startGame,
+} from './play-support.ts';
+import { type E2eServer, launchBrowser, ROOT, startServer } from './support.ts';
+
+/**
+ * Games as modules, end to end: the host picks Light cycles in the lobby, guests load it from
+ * the host's first snapshot, and a page that does not have the game is told to reload.
+ */
+let browser: Browser;
+let server: E2eServer;
+const open: (Named | undefined)[] = [];
+
+beforeAll(async () => {
+  [browser, server] = await Promise.all([launchBrowser(), startServer()]);
+});
+afterAll(async () => {
+  await browser?.close();
+  await server?.stop();
+});
+afterEach(async () => {
+  await closeAll(open.splice(0));
+});
+const track = <T extends Named>(p: T): T => {
+  open.push(p);
+  return p;
+};
+
+/** The scoreboard's winner sentence, "(you)" taken out. */
+const winnerLine = async (p: Named) =>
+  ((await p.page.getByTestId('board-summary').textContent()) ?? '').replace(' (you)', '');
+
+describe('picking a game (real Chromium, production build)', () => {
+  it('the host picks Light cycles; two guests (one on the relay) play a round to a winner and all see the same result', async () => {
+    const { host, link } = await hostLobby(browser, server.url, { search: '?speed=10' });
+    track(host);
+    const [gus, rey] = await Promise.all([
+      joinGuest(browser, link, 'Gus').then(track),
+      joinGuest(browser, `${link}?relay=1`, 'Rey').then(track),
+    ]);
+    await poll(() => entry(host.page, 'Rey').textContent()).toContain('relay');
+    await pickGame(host, 'Light cycles');
+    await expect(host.page.getByLabel('Speed').inputValue()).resolves.toBe('10');
+    await startGame(host, [gus, rey]);
+    for (const p of [host, gus, rey]) {
+      await poll(() => p.page.title()).toBe('Playing Light cycles — lanparty');
+      await poll(() => p.page.getByTestId('riders').textContent()).toMatch(/\/3 riding$/);
+    }
+    // Hana and Gus ride straight into a wall; Rey (on the relay) steers to stay alive.
+    const [boardHost, boardGus, boardRey] = await Promise.all([
+      scoreboard(host.page, 30_000),
+      scoreboard(gus.page, 30_000),
+      scoreboard(rey.page, 30_000),
+      rideToSurvive(rey.page, 30_000),
+    ]);
+    expect(boardHost).toEqual(['Rey: 1 win', 'Hana: 0 wins', 'Gus: 0 wins']);
+    expect(boardGus).toEqual(boardHost);
+    expect(boardRey).toEqual(boardHost);
+    for (const p of [host, gus, rey]) expect(await winnerLine(p)).toBe('Rey won the round');
+    expect(await rey.page.getByTestId('connection').textContent()).toMatch(/^relay/);
+    for (const p of [host, gus, rey]) expect(p.problems, `${p.name}'s console`).toEqual([]);
+  }, 90_000);
+
+  it('a guest whose page lacks the game is told to reload, keeps its seat, and plays after reloading', async () => {
+    const { host, link } = await hostLobby(browser, server.url);
+    track(host);
+    // An older page: the same bundle, in which Light cycles has another id (so its registry
+    // lacks the id the host sends).
+    const assets = join(ROOT, 'dist/web/assets');
+    const bundle = readdirSync(assets).find((f) => /^app-\w+\.js$/.test(f)) ?? '';
+    const source = readFileSync(join(assets, bundle), 'utf8');
+    expect(source).toContain('"light-cycles"');
+    const old = source.replaceAll('"light-cycles"', '"light-cycles-v0"');
+    const bea = track(
+      await (async () => {
+        const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+        const page = await context.newPage();
+        const problems: string[] = [];
+        page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
+        await page.route(`**/assets/${bundle}`, (route) =>
+          route.fulfill({ contentType: 'text/javascript; charset=utf-8', body: old }),
+        );
+        await page.goto(link);
+        await page.getByLabel('Name').fill('Bea');
+        await page.getByRole('button', { name: 'Join' }).click();
+        await page.getByTestId('share-link').waitFor({ timeout: 15_000 });
+        return { page, problems, name: 'Bea' };
+      })(),
+    );
+    await poll(() => entry(host.page, 'Bea').textContent()).toMatch(/direct|relay/);
+    await pickGame(host, 'Light cycles');
+    await host.page.getByRole('button', { name: 'Start game' }).click();
+    await host.page.getByTestId('timer').waitFor({ timeout: 15_000 });
+    await bea.page
+      .getByRole('heading', { name: 'Reload to play this game' })
+      .waitFor({ timeout: 15_000 });
+    expect(await bea.page.getByRole('alert').textContent()).toContain('"light-cycles"');
+    expect(bea.problems).toEqual([]);
+    // The current page: Reload takes the same seat back and the game shows.
+    await bea.page.unroute(`**/assets/${bundle}`);
+    await bea.page.getByRole('button', { name: 'Reload' }).click();
+    await bea.page.getByTestId('riders').waitFor({ timeout: 15_000 });
+    await poll(() => bea.page.title()).toBe('Playing Light cycles — lanparty');
+    expect(bea.problems).toEqual([]);
+  }, 60_000);
+});
