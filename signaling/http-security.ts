@@ -3,7 +3,8 @@ import { isIP } from 'node:net';
 import { hostname } from 'node:os';
 
 /**
- * Headers for every page: a strict Content Security Policy (scripts only from this origin, no
+ * Headers for every HTML page (every response also gets `Referrer-Policy: no-referrer` and
+ * `X-Content-Type-Options: nosniff`): a strict Content Security Policy (scripts only from this origin, no
  * inline script, no eval), no framing, no referrer (a share link carries the lobby's secret in
  * its path), no sniffing, and no powerful features the game does not use.
  *
@@ -27,7 +28,6 @@ export function pageHeaders(styleHashes: readonly string[]): [string, string][] 
   ].join('; ');
   return [
     ['content-security-policy', csp],
-    ['referrer-policy', 'no-referrer'],
     ['x-frame-options', 'DENY'],
     [
       'permissions-policy',

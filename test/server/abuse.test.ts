@@ -4,6 +4,7 @@ import { encodeRelayFrame } from '../../shared/protocol/relay-frame.ts';
 import type { Config } from '../../signaling/config.ts';
 import { lobbyCodeFor, newHostKey } from '../../signaling/secrets.ts';
 import { TestClient, UpgradeRefused } from '../support/client.ts';
+import { request } from '../support/http.ts';
 import { startTestServer, type TestServer } from '../support/server.ts';
 
 /**
@@ -347,6 +348,35 @@ describe('names and the server’s names', () => {
       });
       clients.push(c);
     }
+  });
+
+  it('every page carries the security headers (strict CSP, no framing, no referrer, nosniff, Permissions-Policy)', async () => {
+    const s = await serve();
+    for (const path of ['/', '/l/ABCDEFGHJKMNP', '/l/%']) {
+      const r = await request(`${s.baseUrl}${path}`);
+      expect(r.status, path).toBe(200);
+      const csp = r.headers['content-security-policy'] ?? '';
+      for (const directive of [
+        "default-src 'self'",
+        "script-src 'self'",
+        "connect-src 'self'",
+        "object-src 'none'",
+        "base-uri 'none'",
+        "frame-ancestors 'none'",
+      ])
+        expect(csp, path).toContain(directive);
+      expect(csp).not.toContain('unsafe-inline');
+      expect(csp).not.toContain('unsafe-eval');
+      expect(csp).toMatch(/style-src 'self' 'sha256-[A-Za-z0-9+/]+=*'/);
+      expect(r.headers['referrer-policy']).toBe('no-referrer');
+      expect(r.headers['x-content-type-options']).toBe('nosniff');
+      expect(r.headers['x-frame-options']).toBe('DENY');
+      expect(r.headers['permissions-policy']).toContain('camera=()');
+    }
+    const missing = await request(`${s.baseUrl}/nothing-here`);
+    expect(missing.status).toBe(404);
+    expect(missing.headers['referrer-policy']).toBe('no-referrer');
+    expect(missing.headers['x-content-type-options']).toBe('nosniff');
   });
 
   it('beyond --max-connections a WebSocket upgrade gets 503 at once', async () => {
