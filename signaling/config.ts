@@ -324,7 +324,7 @@ export const SETTINGS = {
     'EMPTY_LOBBY_GRACE_MS',
     '10000',
     int(0, 3_600_000),
-    'A lobby with nobody connected ends this long after its last player dropped (one whose host dropped before ever answering a heartbeat ends at once).',
+    'A lobby with nobody connected ends this long after its last player dropped (one whose host dropped before ever answering a heartbeat, with no guest, after the heartbeat timeout).',
   ),
   maxConnections: setting(
     'max-connections',

@@ -13,8 +13,9 @@ export interface LobbyEntry<Member> {
   readonly owner: string;
   /**
    * Whether the lobby is in use: its host has shown life after its welcome (a pong or a
-   * message), or a guest has joined. A lobby whose host drops before that ends at once: a real
-   * page stays longer than one heartbeat; a flood of create-and-drop does not.
+   * message), or a guest has joined. A lobby whose host drops before that ends after the
+   * heartbeat timeout instead of the grace periods: a real page stays longer than one heartbeat
+   * (or reloads faster than that); a flood of create-and-drop does not.
    */
   established: boolean;
 }

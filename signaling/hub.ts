@@ -246,9 +246,6 @@ export class Hub {
     peer.entry = undefined;
     if (entry.members.get(peer.seatId) !== peer) return;
     entry.members.delete(peer.seatId);
-    if (peer.seatId === entry.lobby.hostId && !entry.established) {
-      return this.endLobby(entry, 'host left before answering a heartbeat');
-    }
     const seat = entry.lobby.seats.get(peer.seatId);
     if (seat) {
       seat.connected = false;
@@ -286,8 +283,12 @@ export class Hub {
       const expired = entry.lobby.expiredSeats(now, graceMs);
       if (expired.some((s) => s.id === entry.lobby.hostId)) {
         this.endLobby(entry, 'host did not come back');
-      } else if (entry.members.size === 0 && this.emptyFor(entry, now) >= emptyLobbyGraceMs) {
-        this.endLobby(entry, 'everyone left');
+      } else if (
+        entry.members.size === 0 &&
+        // A page that reloads is back within a heartbeat timeout; a create-and-drop flood is not.
+        this.emptyFor(entry, now) >= (entry.established ? emptyLobbyGraceMs : heartbeatTimeoutMs)
+      ) {
+        this.endLobby(entry, entry.established ? 'everyone left' : 'host never settled in');
       } else if (expired.length > 0) {
         for (const seat of expired) {
           entry.lobby.removeSeat(seat.id, now);
