@@ -47,6 +47,8 @@ async function startLanparty(allowedOrigins, port) {
       join(root, 'dist/server/main.js'),
       ...['--host', '127.0.0.1', '--port', String(port), '--log-level', 'warn'],
       ...['--allowed-origins', allowedOrigins.join(',')],
+      // Every test page shares one address: lobbies per address are not these tests' subject.
+      ...['--creates-per-minute', '1000', '--lobbies-per-address', '1000'],
     ],
     { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] },
   );

@@ -4,6 +4,8 @@ import { CloseCode, UpgradeRefusal } from '../shared/protocol/close-codes.ts';
 import { PROTOCOL_VERSION, WS_PATH } from '../shared/protocol/version.ts';
 import { type Config, STUN_LIMITS } from './config.ts';
 import { detectEngine, type UwsEngine } from './engine.ts';
+import { FD_RESERVE, FdGuard, openFileLimit, resolveMaxConnections } from './fd-guard.ts';
+import { inlineStyleHashes, isOwnHost, ownHostNames, pageHeaders } from './http-security.ts';
 import { Hub, type Peer, type SocketPort } from './hub.ts';
 import type { Logger } from './log.ts';
 import { createMetrics } from './metrics.ts';
@@ -77,6 +79,11 @@ export function startServer(config: Config, log: Logger): Promise<RunningServer>
   let stun: StunServer | undefined;
   const metrics = createMetrics(hub, engine, () => stun?.stats);
   const files = loadStaticFiles(config.webRoot);
+  const index = files.get('/index.html');
+  const htmlHeaders = pageHeaders(index ? inlineStyleHashes(index.body.toString('utf8')) : []);
+  const ownNames = ownHostNames(config.publicUrl, config.allowedOrigins);
+  const fdLimit = openFileLimit();
+  hub.maxConnections = resolveMaxConnections(config.maxConnections, fdLimit);
   const publicOrigin = config.publicUrl === '' ? undefined : new URL(config.publicUrl).origin;
   const startedAt = Date.now();
   let shuttingDown = false;
@@ -130,6 +137,11 @@ export function startServer(config: Config, log: Logger): Promise<RunningServer>
       };
       if (shuttingDown)
         return refuse(UpgradeRefusal.SHUTTING_DOWN, 'Service Unavailable', 'shutting_down');
+      // DNS rebinding: a page on a foreign name that now points here sends that name as both
+      // Host and Origin. Only names that are ours make the Host our origin.
+      if (origin !== '' && origin === ownOrigin && !isOwnHost(host, ownNames)) {
+        return refuse(UpgradeRefusal.ORIGIN_NOT_ALLOWED, 'Forbidden', 'host_not_allowed');
+      }
       // Browsers always send Origin; a script can send any Origin it likes, so a missing one is
       // let through and everything else must match exactly.
       if (
@@ -141,6 +153,9 @@ export function startServer(config: Config, log: Logger): Promise<RunningServer>
         return refuse(UpgradeRefusal.ORIGIN_NOT_ALLOWED, 'Forbidden', 'origin_not_allowed');
       }
       const admitted = hub.admits(ip);
+      if (admitted === 'server_busy') {
+        return refuse(UpgradeRefusal.SERVER_BUSY, 'Service Unavailable', admitted);
+      }
       if (admitted !== 'ok') {
         return refuse(UpgradeRefusal.TOO_MANY_CONNECTIONS, 'Too Many Requests', admitted);
       }
@@ -171,7 +186,9 @@ export function startServer(config: Config, log: Logger): Promise<RunningServer>
         else hub.text(peer, Buffer.from(message).toString('utf8'), message.byteLength);
       }),
 
-    pong: (ws) => guarded(ws, 'pong', (peer) => hub.alive(peer)),
+    // Pings from a client are answered by uWS itself; both count against the client's rates.
+    ping: (ws) => guarded(ws, 'ping', (peer) => hub.control(peer)),
+    pong: (ws) => guarded(ws, 'pong', (peer) => hub.control(peer)),
 
     close: (ws) => {
       const { peer, port } = ws.getUserData();
@@ -187,6 +204,8 @@ export function startServer(config: Config, log: Logger): Promise<RunningServer>
       engine,
       uptimeSeconds: Math.round((Date.now() - startedAt) / 1000),
       connections: hub.connectionCount,
+      maxConnections: hub.maxConnections,
+      accepting: !(fdGuard?.paused ?? false),
       lobbies: hub.directory.size,
       stun:
         stun === undefined
@@ -237,26 +256,36 @@ export function startServer(config: Config, log: Logger): Promise<RunningServer>
       const end = (body: string | Buffer) =>
         method === 'head' ? endWithoutBody(res, engine) : res.end(body);
       res.cork(() => {
+        // Status lines go first: uWS sends "200 OK" as soon as a header is written.
+        const secure = () =>
+          res
+            .writeHeader('referrer-policy', 'no-referrer')
+            .writeHeader('x-content-type-options', 'nosniff');
         if (method !== 'get' && method !== 'head') {
-          res.writeStatus('405 Method Not Allowed').writeHeader('allow', 'GET, HEAD').end();
+          res.writeStatus('405 Method Not Allowed');
+          secure().writeHeader('allow', 'GET, HEAD').end();
           return;
         }
         if (files.size === 0) {
-          res
-            .writeStatus('503 Service Unavailable')
-            .writeHeader('content-type', 'text/plain; charset=utf-8');
+          res.writeStatus('503 Service Unavailable');
+          secure().writeHeader('content-type', 'text/plain; charset=utf-8');
           end(`The web app is not built (no files in ${config.webRoot}). Run: npm run build\n`);
           return;
         }
         const file = resolveStatic(files, path);
         if (file === undefined) {
-          res.writeStatus('404 Not Found').writeHeader('content-type', 'text/plain; charset=utf-8');
+          res.writeStatus('404 Not Found');
+          secure().writeHeader('content-type', 'text/plain; charset=utf-8');
           end('Not found\n');
           return;
         }
         // The status goes first: uWS sends "200 OK" as soon as a header is written.
         const notModified = ifNoneMatch === file.etag;
         if (notModified) res.writeStatus('304 Not Modified');
+        secure();
+        if (file.contentType.startsWith('text/html')) {
+          for (const [name, value] of htmlHeaders) res.writeHeader(name, value);
+        }
         res
           .writeHeader('etag', file.etag)
           .writeHeader('cache-control', file.cacheControl)
@@ -266,9 +295,7 @@ export function startServer(config: Config, log: Logger): Promise<RunningServer>
           return;
         }
         const { body, encoding } = pickEncoding(file, acceptEncoding);
-        res
-          .writeHeader('content-type', file.contentType)
-          .writeHeader('x-content-type-options', 'nosniff');
+        res.writeHeader('content-type', file.contentType);
         if (encoding) res.writeHeader('content-encoding', encoding);
         end(body);
       });
@@ -330,7 +357,31 @@ export function startServer(config: Config, log: Logger): Promise<RunningServer>
     }
   };
 
-  return listenAll().then((listenSocket) => {
+  let fdGuard: FdGuard | undefined;
+  return listenAll().then((firstListenSocket) => {
+    let listenSocket: uWS.us_listen_socket | undefined = firstListenSocket;
+    if (fdLimit !== undefined) {
+      // Counted with everything else the process has open; paused below the limit itself.
+      const high = Math.min(hub.maxConnections, fdLimit - FD_RESERVE / 2);
+      fdGuard = new FdGuard(
+        high,
+        high - Math.max(8, Math.floor(high / 16)),
+        () => {
+          log.warn({ open: fdGuard?.open, high }, 'too many open files: not accepting for now');
+          if (listenSocket) uWS.us_listen_socket_close(listenSocket);
+          listenSocket = undefined;
+        },
+        async () => {
+          if (shuttingDown) return true;
+          const again = await listenTcp(port);
+          if (!again) return false;
+          listenSocket = again;
+          log.info({ open: fdGuard?.open }, 'accepting again');
+          return true;
+        },
+      );
+      fdGuard.start();
+    }
     const ticker = setInterval(() => {
       try {
         hub.tick();
@@ -351,7 +402,9 @@ export function startServer(config: Config, log: Logger): Promise<RunningServer>
       close: async () => {
         if (shuttingDown) return;
         shuttingDown = true;
-        uWS.us_listen_socket_close(listenSocket);
+        fdGuard?.stop();
+        if (listenSocket) uWS.us_listen_socket_close(listenSocket);
+        listenSocket = undefined;
         const stunClosed = stun?.close();
         hub.goingAway();
         const deadline = Date.now() + config.shutdownTimeoutMs;

@@ -71,6 +71,10 @@ const iceServers: Parse<IceServer[]> = (raw) => {
     : err(`must be an array of {urls, username?, credential?}: ${parsed.issues[0].message}`);
 };
 
+/** `auto` (derived from the open-file limit at start) or a number of sockets. */
+const maxConnections: Parse<number | 'auto'> = (raw) =>
+  raw === 'auto' ? ok('auto') : int(16, 10_000_000)(raw);
+
 const optionalPort: Parse<number | undefined> = (raw) =>
   raw === '' ? ok(undefined) : int(0, 65535)(raw);
 
@@ -300,6 +304,41 @@ export const SETTINGS = {
     int(0, 3_600_000),
     'After a connection is cut off for flooding or bad messages (4002/4003/4004), its address may not reconnect for this long (HTTP 429).',
   ),
+  lobbiesPerAddress: setting(
+    'lobbies-per-address',
+    'LOBBIES_PER_ADDRESS',
+    '10',
+    int(1, 1_000_000),
+    'Lobbies created (or re-claimed) from one address that may be open at once (rate_limited beyond).',
+  ),
+  createsPerMinute: setting(
+    'creates-per-minute',
+    'CREATES_PER_MINUTE',
+    '10',
+    int(1, 1_000_000),
+    'Creates and re-claims per address per minute, also the burst (rate_limited beyond).',
+  ),
+  resumesPerMinute: setting(
+    'resumes-per-minute',
+    'RESUMES_PER_MINUTE',
+    '600',
+    int(1, 1_000_000),
+    'Resume attempts per address per minute, also the burst (rate_limited beyond).',
+  ),
+  emptyLobbyGraceMs: setting(
+    'empty-lobby-grace-ms',
+    'EMPTY_LOBBY_GRACE_MS',
+    '10000',
+    int(0, 3_600_000),
+    'A lobby with nobody connected ends this long after its last player dropped (one whose host dropped before ever answering a heartbeat, with no guest, after the heartbeat timeout).',
+  ),
+  maxConnections: setting(
+    'max-connections',
+    'MAX_CONNECTIONS',
+    'auto',
+    maxConnections,
+    'Most open sockets (auto: the open-file limit less 64). WebSocket upgrades beyond get 503; while the process has this many files open it stops accepting, so it never reaches the limit.',
+  ),
   joinsPerMinute: setting(
     'joins-per-minute',
     'JOINS_PER_MINUTE',
@@ -341,6 +380,41 @@ export const SETTINGS = {
     '4194304',
     int(65536, 1 << 30),
     'A receiver with this much unsent data is closed (4005).',
+  ),
+  relayPairRate: setting(
+    'relay-pair-rate',
+    'RELAY_PAIR_RATE',
+    '262144',
+    int(1024, 1 << 30),
+    'Bytes per second one player may relay to another while that one has over --relay-drop-bytes unsent; beyond the burst the sender is cut off (4011).',
+  ),
+  relayPairBurst: setting(
+    'relay-pair-burst',
+    'RELAY_PAIR_BURST',
+    '1048576',
+    int(1024, 1 << 30),
+    'Burst allowance for the relay pair rate, in bytes.',
+  ),
+  signalRate: setting(
+    'signal-rate',
+    'SIGNAL_RATE',
+    '10',
+    int(1, 1_000_000),
+    'Signals per second one player may send to another (4011 beyond the burst).',
+  ),
+  signalBurst: setting(
+    'signal-burst',
+    'SIGNAL_BURST',
+    '100',
+    int(1, 1_000_000),
+    'Burst allowance for the signal rate.',
+  ),
+  controlFrameRate: setting(
+    'control-frame-rate',
+    'CONTROL_FRAME_RATE',
+    '10',
+    int(1, 1_000_000),
+    'WebSocket pings and pongs per second one connection may send, with a burst of 3 s worth (4003 beyond); each also counts as a message.',
   ),
   shutdownTimeoutMs: setting(
     'shutdown-timeout-ms',
@@ -416,6 +490,9 @@ export function parseConfig(
     return err(
       'invalid --heartbeat-timeout-ms / HEARTBEAT_TIMEOUT_MS: must exceed --heartbeat-interval-ms',
     );
+  }
+  if (c.relayPairBurst >= c.sendLimitBytes) {
+    return err('invalid --relay-pair-burst / RELAY_PAIR_BURST: must be below --send-limit-bytes');
   }
   if (c.relayDropBytes >= c.sendLimitBytes) {
     return err('invalid --relay-drop-bytes / RELAY_DROP_BYTES: must be below --send-limit-bytes');

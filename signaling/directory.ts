@@ -9,6 +9,15 @@ export interface LobbyEntry<Member> {
   readonly baseUrl: string;
   /** Connected members by seat id; a dropped seat has no entry here. */
   readonly members: Map<number, Member>;
+  /** Address that created (or re-claimed) it: lobbies are counted against it while open. */
+  readonly owner: string;
+  /**
+   * Whether the lobby is in use: its host has shown life after its welcome (a pong or a
+   * message), or a guest has joined. A lobby whose host drops before that ends after the
+   * heartbeat timeout instead of the grace periods: a real page stays longer than one heartbeat
+   * (or reloads faster than that); a flood of create-and-drop does not.
+   */
+  established: boolean;
 }
 
 /**

@@ -15,7 +15,7 @@ import type { Config } from './config.ts';
 import { type LobbyDirectory, type LobbyEntry, MemoryDirectory } from './directory.ts';
 import { iceServersFor, iceSetup } from './ice-servers.ts';
 import { Lobby, type Seat } from './lobby.ts';
-import { createBucket, isFull, type TokenBucket, take } from './rate-limit.ts';
+import { createBucket, isFull, type TokenBucket, take, takeBytes } from './rate-limit.ts';
 import { lobbyCodeFor, newHostKey, newResumeToken, tokenTag } from './secrets.ts';
 import { Stats } from './stats.ts';
 
@@ -43,6 +43,12 @@ export interface Peer {
   strikes: number;
   closed: boolean;
   readonly bucket: TokenBucket;
+  /** WebSocket pings and pongs from this connection. */
+  readonly control: TokenBucket;
+  /** What this connection may still relay to each receiver that is behind (bytes), made on need. */
+  relayBudgets: WeakMap<Peer, TokenBucket> | undefined;
+  /** What signals this connection may still send to each receiver, made on need. */
+  signalBudgets: WeakMap<Peer, TokenBucket> | undefined;
   entry: LobbyEntry<Peer> | undefined;
   seatId: number;
 }
@@ -77,10 +83,14 @@ export const shortCode = (code: string): string => `${code.slice(0, 4)}…`;
 
 interface AddressState {
   connections: number;
+  /** Open lobbies this address created or re-claimed. */
+  lobbies: number;
   /** After a connection from here was cut off for abuse, new ones are refused until then. */
   coolingUntil: number;
   readonly messages: TokenBucket;
   readonly joins: TokenBucket;
+  readonly creates: TokenBucket;
+  readonly resumes: TokenBucket;
 }
 
 /**
@@ -93,6 +103,8 @@ export class Hub {
   private readonly addresses = new Map<string, AddressState>();
   /** UDP port of the built-in STUN server, set by the edge once it is bound; 0: none. */
   stunPort = 0;
+  /** Most open WebSockets, set by the edge from `--max-connections` (resolved against the fd limit). */
+  maxConnections = Number.POSITIVE_INFINITY;
 
   constructor(
     private readonly config: Config,
@@ -118,7 +130,8 @@ export class Hub {
   }
 
   /** Whether a new connection from `ip` is within the per-address cap (checked at upgrade). */
-  admits(ip: string): 'ok' | 'too_many_connections' | 'cooling_down' {
+  admits(ip: string): 'ok' | 'too_many_connections' | 'cooling_down' | 'server_busy' {
+    if (this.peers.size >= this.maxConnections) return 'server_busy';
     const address = this.addresses.get(ip);
     if (address === undefined) return 'ok';
     if (address.coolingUntil > this.now()) return 'cooling_down';
@@ -137,6 +150,9 @@ export class Hub {
       strikes: 0,
       closed: false,
       bucket: createBucket(this.config.connMessageRate, this.config.connMessageBurst, now),
+      control: createBucket(this.config.controlFrameRate, this.config.controlFrameRate * 3, now),
+      relayBudgets: undefined,
+      signalBudgets: undefined,
       entry: undefined,
       seatId: 0,
     };
@@ -189,17 +205,13 @@ export class Hub {
       return this.fail(peer, 'unknown_target', `no connected player ${to} in this lobby`, 'relay');
     }
     const buffered = target.port.bufferedAmount();
-    if (droppable && buffered > this.config.relayDropBytes) {
-      this.stats.relayDropped++;
+    // A receiver that keeps up costs nothing more; one that is behind is protected from each
+    // sender apart, so a flooder is cut off and never the player it floods.
+    if (
+      buffered > this.config.relayDropBytes &&
+      !this.behind(peer, target, frame, buffered, droppable)
+    )
       return;
-    }
-    if (buffered + frame.length > this.config.sendLimitBytes) {
-      return this.closePeer(
-        target,
-        CloseCode.SLOW_RECEIVER,
-        'receiver too slow: send buffer over limit',
-      );
-    }
     stampRelaySender(frame, peer.seatId);
     target.port.sendBinary(frame);
     this.stats.relayFrames++;
@@ -207,9 +219,19 @@ export class Hub {
     else this.stats.relayGameBytes += frame.length;
   }
 
-  /** A pong (or any sign of life) from the socket. */
-  alive(peer: Peer): void {
-    peer.lastSeen = this.now();
+  /**
+   * A WebSocket ping or pong from the socket: a sign of life, counted as a message, and beyond a
+   * small rate of its own a flood (4003). A pong also confirms a new lobby's host.
+   */
+  control(peer: Peer): void {
+    if (peer.closed) return;
+    const now = this.now();
+    if (!take(peer.control, now)) {
+      this.stats.reject('control_rate_limited');
+      this.cutOff(peer, CloseCode.RATE_LIMITED, 'too many pings or pongs from this connection');
+      return;
+    }
+    if (this.admitMessage(peer, 0)) this.confirm(peer);
   }
 
   /** The socket closed, for whatever reason. Its seat is held for the grace period. */
@@ -240,7 +262,8 @@ export class Hub {
    */
   tick(): void {
     const now = this.now();
-    const { heartbeatIntervalMs, heartbeatTimeoutMs, helloTimeoutMs, graceMs } = this.config;
+    const { heartbeatIntervalMs, heartbeatTimeoutMs, helloTimeoutMs, graceMs, emptyLobbyGraceMs } =
+      this.config;
     for (const peer of this.peers) {
       if (now - peer.lastSeen > heartbeatTimeoutMs) {
         this.closePeer(peer, CloseCode.HEARTBEAT_TIMEOUT, 'no heartbeat');
@@ -260,9 +283,15 @@ export class Hub {
       const expired = entry.lobby.expiredSeats(now, graceMs);
       if (expired.some((s) => s.id === entry.lobby.hostId)) {
         this.endLobby(entry, 'host did not come back');
+      } else if (
+        entry.members.size === 0 &&
+        // A page that reloads is back within a heartbeat timeout; a create-and-drop flood is not.
+        this.emptyFor(entry, now) >= (entry.established ? emptyLobbyGraceMs : heartbeatTimeoutMs)
+      ) {
+        this.endLobby(entry, entry.established ? 'everyone left' : 'host never settled in');
       } else if (expired.length > 0) {
         for (const seat of expired) {
-          entry.lobby.seats.delete(seat.id);
+          entry.lobby.removeSeat(seat.id, now);
           this.left(entry, seat.id, 'did not come back');
         }
         this.broadcast(entry);
@@ -270,8 +299,12 @@ export class Hub {
     }
     for (const [ip, address] of this.addresses) {
       const quiet =
-        isFull(address.messages, now) && isFull(address.joins, now) && address.coolingUntil <= now;
-      if (address.connections === 0 && quiet) {
+        isFull(address.messages, now) &&
+        isFull(address.joins, now) &&
+        isFull(address.creates, now) &&
+        isFull(address.resumes, now) &&
+        address.coolingUntil <= now;
+      if (address.connections === 0 && address.lobbies === 0 && quiet) {
         this.addresses.delete(ip);
       }
     }
@@ -313,6 +346,7 @@ export class Hub {
 
   private create(peer: Peer, msg: Extract<ClientMessage, { type: 'create' }>): void {
     if (peer.entry) return this.fail(peer, 'already_in_lobby', 'already in a lobby', msg.type);
+    if (!this.mayOwnLobby(peer, msg.type)) return;
     if (this.directory.size >= this.config.maxLobbies) {
       return this.fail(
         peer,
@@ -336,16 +370,17 @@ export class Hub {
     const lobby = new Lobby(lobbyCodeFor(hostKey), capacity);
     const token = newResumeToken();
     const seat = lobby.addSeat(msg.name, tokenTag(token), this.config.nameMaxLength);
-    if (!seat.ok)
-      return this.fail(peer, 'name_invalid', 'name is empty once cleaned', msg.type, 'name');
+    if (!seat.ok) return this.nameRefused(peer, msg.type);
     lobby.hostId = seat.value.id;
     const entry: LobbyEntry<Peer> = {
       lobby,
       hostKey,
       baseUrl: this.config.publicUrl || peer.baseUrl,
       members: new Map(),
+      owner: peer.ip,
+      established: false,
     };
-    this.directory.add(entry);
+    this.addLobby(entry);
     this.events({ event: 'lobby_created', lobby: shortCode(lobby.code), capacity });
     this.seat(peer, entry, seat.value, token);
   }
@@ -366,11 +401,24 @@ export class Hub {
     const entry = code === undefined ? undefined : this.directory.get(code);
     if (entry === undefined) return this.refuseJoin(peer, 'unavailable');
     const token = newResumeToken();
-    const seat = entry.lobby.addSeat(msg.name, tokenTag(token), this.config.nameMaxLength);
+    const seat = entry.lobby.addSeat(
+      msg.name,
+      tokenTag(token),
+      this.config.nameMaxLength,
+      this.now(),
+    );
     if (!seat.ok) {
       switch (seat.error) {
         case 'name_invalid':
-          return this.fail(peer, 'name_invalid', 'name is empty once cleaned', msg.type, 'name');
+          return this.nameRefused(peer, msg.type);
+        case 'name_confusable':
+          return this.fail(
+            peer,
+            'name_invalid',
+            'name looks like another player’s; choose another',
+            msg.type,
+            'name',
+          );
         case 'ids_exhausted':
           return this.refuseJoin(peer, 'unavailable');
         default:
@@ -387,6 +435,9 @@ export class Hub {
 
   private resume(peer: Peer, msg: Extract<ClientMessage, { type: 'resume' }>): void {
     if (peer.entry) return this.fail(peer, 'already_in_lobby', 'already in a lobby', msg.type);
+    if (!take(this.address(peer.ip, this.now()).resumes, this.now())) {
+      return this.fail(peer, 'rate_limited', 'too many resume attempts; wait a little', msg.type);
+    }
     const code = normalizeLobbyCode(msg.code);
     const entry = code === undefined ? undefined : this.directory.get(code);
     const seat = entry?.lobby.seatByTag(tokenTag(msg.token));
@@ -409,10 +460,14 @@ export class Hub {
     }
     const existing = this.directory.get(code);
     if (existing) {
+      if (!take(this.address(peer.ip, this.now()).resumes, this.now())) {
+        return this.fail(peer, 'rate_limited', 'too many resume attempts; wait a little', msg.type);
+      }
       const hostSeat = existing.lobby.seats.get(existing.lobby.hostId);
       if (hostSeat) return this.reseat(peer, existing, hostSeat, msg.type);
       return this.fail(peer, 'reclaim_refused', 'lobby has no host seat', msg.type);
     }
+    if (!this.mayOwnLobby(peer, msg.type)) return;
     if (this.directory.size >= this.config.maxLobbies) {
       return this.fail(
         peer,
@@ -427,8 +482,7 @@ export class Hub {
     lobby.locked = msg.locked;
     const token = newResumeToken();
     const hostSeat = lobby.restoreSeat(msg.hostId, msg.name, tokenTag(token), nameMaxLength, now);
-    if (hostSeat === undefined)
-      return this.fail(peer, 'name_invalid', 'name is empty once cleaned', msg.type, 'name');
+    if (hostSeat === undefined) return this.nameRefused(peer, msg.type);
     for (const s of msg.seats) lobby.restoreSeat(s.id, s.name, s.tag, nameMaxLength, now);
     hostSeat.connected = true;
     const entry: LobbyEntry<Peer> = {
@@ -436,8 +490,11 @@ export class Hub {
       hostKey: msg.hostKey,
       baseUrl: this.config.publicUrl || peer.baseUrl,
       members: new Map(),
+      owner: peer.ip,
+      // Re-claimed by a host that ran this lobby before the restart: no heartbeat needed.
+      established: true,
     };
-    this.directory.add(entry);
+    this.addLobby(entry);
     this.events({ event: 'lobby_reclaimed', lobby: shortCode(code), seats: lobby.seats.size });
     this.seat(peer, entry, hostSeat, token);
   }
@@ -446,7 +503,7 @@ export class Hub {
     const entry = peer.entry;
     if (entry === undefined) return this.fail(peer, 'not_in_lobby', 'not in a lobby', 'leave');
     if (peer.seatId === entry.lobby.hostId) return this.endLobby(entry, 'host left');
-    entry.lobby.seats.delete(peer.seatId);
+    entry.lobby.removeSeat(peer.seatId, this.now());
     this.left(entry, peer.seatId, 'left');
     this.unseat(peer, CloseCode.NORMAL, 'left the lobby');
     this.broadcast(entry);
@@ -458,7 +515,7 @@ export class Hub {
     if (msg.id === peer.seatId || !entry.lobby.seats.has(msg.id)) {
       return this.fail(peer, 'unknown_target', `no other player ${msg.id} in this lobby`, msg.type);
     }
-    entry.lobby.seats.delete(msg.id);
+    entry.lobby.removeSeat(msg.id, this.now());
     this.left(entry, msg.id, 'kicked');
     const target = entry.members.get(msg.id);
     if (target) this.unseat(target, CloseCode.KICKED, 'removed by the host');
@@ -517,6 +574,16 @@ export class Hub {
   private signal(peer: Peer, msg: Extract<ClientMessage, { type: 'signal' }>): void {
     const entry = peer.entry;
     if (entry === undefined) return this.fail(peer, 'not_in_lobby', 'not in a lobby', msg.type);
+    const hostId = entry.lobby.hostId;
+    // Direct links run between a guest and the host only: nothing in the design lets a guest
+    // signal another guest, so a guest cannot load another guest's page with offers.
+    if (peer.seatId !== hostId && msg.to !== hostId) {
+      return this.offence(peer, {
+        code: 'relay_target',
+        message: 'guests may signal only the host',
+        ref: msg.type,
+      });
+    }
     const target = entry.members.get(msg.to);
     if (target === undefined || msg.to === peer.seatId) {
       return this.fail(
@@ -525,6 +592,16 @@ export class Hub {
         `no connected player ${msg.to} in this lobby`,
         msg.type,
       );
+    }
+    peer.signalBudgets ??= new WeakMap();
+    let budget = peer.signalBudgets.get(target);
+    if (budget === undefined) {
+      budget = createBucket(this.config.signalRate, this.config.signalBurst, this.now());
+      peer.signalBudgets.set(target, budget);
+    }
+    if (!take(budget, this.now())) {
+      this.stats.reject('signal_flood');
+      return this.cutOff(peer, CloseCode.FLOODING_PEER, 'too many signals to one player');
     }
     // The sender is stamped from the connection, never taken from the payload.
     this.send(target, {
@@ -544,6 +621,7 @@ export class Hub {
     peer.seatId = seat.id;
     entry.members.set(seat.id, peer);
     const isHost = seat.id === entry.lobby.hostId;
+    if (!isHost) entry.established = true;
     this.send(peer, {
       type: 'welcome',
       you: seat.id,
@@ -574,8 +652,16 @@ export class Hub {
     this.closePeer(peer, code, reason);
   }
 
+  private addLobby(entry: LobbyEntry<Peer>): void {
+    this.directory.add(entry);
+    this.address(entry.owner, this.now()).lobbies++;
+  }
+
   private endLobby(entry: LobbyEntry<Peer>, reason: string): void {
+    if (this.directory.get(entry.lobby.code) !== entry) return;
     this.directory.delete(entry.lobby.code);
+    const owner = this.addresses.get(entry.owner);
+    if (owner) owner.lobbies--;
     this.events({ event: 'lobby_ended', lobby: shortCode(entry.lobby.code), reason });
     for (const member of [...entry.members.values()])
       this.unseat(member, CloseCode.LOBBY_CLOSED, reason);
@@ -626,6 +712,89 @@ export class Hub {
 
   // ---- limits and errors -----------------------------------------------------------------------
 
+  /** Per-address limits on lobbies: how many open at once, and how many made per minute. */
+  private mayOwnLobby(peer: Peer, ref: string): boolean {
+    const address = this.address(peer.ip, this.now());
+    if (address.lobbies >= this.config.lobbiesPerAddress) {
+      this.fail(peer, 'rate_limited', 'too many open lobbies from this address', ref);
+      return false;
+    }
+    if (!take(address.creates, this.now())) {
+      this.fail(peer, 'rate_limited', 'too many lobbies created; wait a minute', ref);
+      return false;
+    }
+    return true;
+  }
+
+  /** How long every member of a lobby has been gone (0 while anyone is connected). */
+  private emptyFor(entry: LobbyEntry<Peer>, now: number): number {
+    let last = 0;
+    for (const seat of entry.lobby.seats.values()) {
+      if (seat.connected) return 0;
+      last = Math.max(last, seat.droppedAt);
+    }
+    return now - last;
+  }
+
+  /**
+   * A relay frame for a receiver with more than `relayDropBytes` unsent: droppable frames are
+   * dropped; reliable ones are charged to this sender's budget towards this receiver, and a
+   * sender past it is cut off (4011). The receiver is closed for slowness (4005) only when its
+   * buffer passes the hard limit while this sender is within half its budget, i.e. when it is
+   * slow for everyone's traffic, not flooded by one sender. Whether to forward the frame.
+   */
+  private behind(
+    peer: Peer,
+    target: Peer,
+    frame: Uint8Array,
+    buffered: number,
+    droppable: boolean,
+  ): boolean {
+    if (droppable) {
+      this.stats.relayDropped++;
+      return false;
+    }
+    const now = this.now();
+    const { relayPairRate, relayPairBurst, sendLimitBytes } = this.config;
+    peer.relayBudgets ??= new WeakMap();
+    let budget = peer.relayBudgets.get(target);
+    if (budget === undefined) {
+      budget = createBucket(relayPairRate, relayPairBurst, now);
+      peer.relayBudgets.set(target, budget);
+    }
+    if (!takeBytes(budget, frame.length, now)) {
+      this.stats.reject('relay_flood');
+      this.cutOff(peer, CloseCode.FLOODING_PEER, 'relayed more to one player than it can take');
+      return false;
+    }
+    if (buffered + frame.length > sendLimitBytes) {
+      if (budget.tokens < relayPairBurst / 2) {
+        this.stats.reject('relay_flood');
+        this.cutOff(peer, CloseCode.FLOODING_PEER, 'relayed more to one player than it can take');
+      } else {
+        this.closePeer(
+          target,
+          CloseCode.SLOW_RECEIVER,
+          'receiver too slow: send buffer over limit',
+        );
+      }
+      return false;
+    }
+    return true;
+  }
+
+  /** A sign of life from a lobby's host establishes the lobby (see `LobbyEntry.established`). */
+  private confirm(peer: Peer): void {
+    const entry = peer.entry;
+    if (entry !== undefined && !entry.established && peer.seatId === entry.lobby.hostId) {
+      entry.established = true;
+    }
+  }
+
+  private nameRefused(peer: Peer, ref: string): void {
+    this.fail(peer, 'name_invalid', 'name is empty or has invisible characters', ref, 'name');
+  }
+
   /** Size and rate limits for every message, per connection and per address; closes the offender. */
   private admitMessage(peer: Peer, size: number): boolean {
     if (peer.closed) return false;
@@ -650,6 +819,7 @@ export class Hub {
       this.cutOff(peer, CloseCode.ADDRESS_RATE_LIMITED, 'too many messages from this address');
       return false;
     }
+    if (peer.entry !== undefined && !peer.entry.established) this.confirm(peer);
     return true;
   }
 
@@ -662,6 +832,9 @@ export class Hub {
         coolingUntil: 0,
         messages: createBucket(c.addressMessageRate, c.addressMessageBurst, now),
         joins: createBucket(c.joinsPerMinute / 60, c.joinsPerMinute, now),
+        creates: createBucket(c.createsPerMinute / 60, c.createsPerMinute, now),
+        resumes: createBucket(c.resumesPerMinute / 60, c.resumesPerMinute, now),
+        lobbies: 0,
       };
       this.addresses.set(ip, state);
     }

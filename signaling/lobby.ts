@@ -1,8 +1,15 @@
 import type { LinkKind, LobbyView, PlayerView } from '../shared/protocol/signaling.ts';
 import { err, ok, type Result } from '../shared/result.ts';
+import { cleanName, confusable } from './names.ts';
 
 /** Ids go out in 16-bit relay headers; 0 is never a player. */
 export const MAX_SEAT_ID = 0xffff;
+/**
+ * Once every id has been given out, ids of removed seats are given out again, but only this
+ * long after their seat went: by then every member has long seen the lobby without it, and
+ * nothing in flight (a signal, a relay frame) can still reach the new player by mistake.
+ */
+export const ID_REUSE_DELAY_MS = 60_000;
 
 /** One seat of a lobby. It outlives its connection for the grace period. */
 export interface Seat {
@@ -17,7 +24,7 @@ export interface Seat {
   link?: LinkKind | undefined;
 }
 
-export type SeatRefusal = 'full' | 'locked' | 'name_invalid' | 'ids_exhausted';
+export type SeatRefusal = 'full' | 'locked' | 'name_invalid' | 'name_confusable' | 'ids_exhausted';
 
 /**
  * The state of one lobby, with no I/O: seats, host, lock and capacity. The hub wires it to
@@ -27,6 +34,8 @@ export class Lobby {
   readonly seats = new Map<number, Seat>();
   locked = false;
   private nextId = 1;
+  /** Ids of removed seats with when they went, oldest first (used once `nextId` runs out). */
+  private readonly freed: { id: number; at: number }[] = [];
 
   constructor(
     readonly code: string,
@@ -34,22 +43,47 @@ export class Lobby {
     public hostId = 1,
   ) {}
 
-  /** A new seat for a player who joins (or for the host who creates the lobby). */
-  addSeat(rawName: string, tag: string, nameMaxLength: number): Result<Seat, SeatRefusal> {
+  /**
+   * A new seat for a player who joins (or for the host who creates the lobby). A name equal to
+   * another player's (without regard to case) gets a number ("Ann 2"); one that only looks like
+   * another player's ("Аnn" with a Cyrillic А) is refused.
+   */
+  addSeat(rawName: string, tag: string, nameMaxLength: number, now = 0): Result<Seat, SeatRefusal> {
     if (this.locked) return err('locked');
     if (this.seats.size >= this.capacity) return err('full');
-    if (this.nextId > MAX_SEAT_ID) return err('ids_exhausted');
-    const name = normalizeName(rawName, nameMaxLength);
-    if (name === undefined) return err('name_invalid');
+    const cleaned = cleanName(rawName, nameMaxLength);
+    if (!cleaned.ok) return err('name_invalid');
+    const taken = [...this.seats.values()].map((s) => s.name);
+    const lower = cleaned.value.toLowerCase();
+    const same = taken.some((t) => t.toLowerCase() === lower);
+    if (!same && taken.some((t) => confusable(t, cleaned.value))) return err('name_confusable');
+    const id = this.newId(now);
+    if (id === undefined) return err('ids_exhausted');
     const seat: Seat = {
-      id: this.nextId++,
-      name: uniqueName(name, this.takenNames(), nameMaxLength),
+      id,
+      name: same ? uniqueName(cleaned.value, taken, nameMaxLength) : cleaned.value,
       tag,
       connected: true,
       droppedAt: 0,
     };
     this.seats.set(seat.id, seat);
     return ok(seat);
+  }
+
+  /** Removes a seat (left, kicked, or gone past the grace period); its id rests before reuse. */
+  removeSeat(id: number, now: number): void {
+    if (this.seats.delete(id)) this.freed.push({ id, at: now });
+  }
+
+  private newId(now: number): number | undefined {
+    if (this.nextId <= MAX_SEAT_ID) return this.nextId++;
+    for (;;) {
+      const oldest = this.freed[0];
+      if (oldest === undefined || now - oldest.at < ID_REUSE_DELAY_MS) return undefined;
+      this.freed.shift();
+      // A restored seat may have taken it meanwhile.
+      if (!this.seats.has(oldest.id)) return oldest.id;
+    }
   }
 
   /**
@@ -64,11 +98,15 @@ export class Lobby {
     now: number,
   ): Seat | undefined {
     if (this.seats.has(id) || this.seats.size >= this.capacity) return undefined;
-    const name = normalizeName(rawName, nameMaxLength);
-    if (name === undefined) return undefined;
+    const cleaned = cleanName(rawName, nameMaxLength);
+    if (!cleaned.ok) return undefined;
     const seat: Seat = {
       id,
-      name: uniqueName(name, this.takenNames(), nameMaxLength),
+      name: uniqueName(
+        cleaned.value,
+        [...this.seats.values()].map((s) => s.name),
+        nameMaxLength,
+      ),
       tag,
       connected: false,
       droppedAt: now,
@@ -106,30 +144,22 @@ export class Lobby {
       players,
     };
   }
+}
 
-  private takenNames(): Set<string> {
-    return new Set([...this.seats.values()].map((s) => s.name.toLowerCase()));
-  }
+/** A cleaned display name (see `cleanName`), or undefined when it is refused. */
+export function normalizeName(raw: string, maxLength: number): string | undefined {
+  const cleaned = cleanName(raw, maxLength);
+  return cleaned.ok ? cleaned.value : undefined;
 }
 
 /**
- * Cleans a display name: Unicode-normalized, control and invisible format characters removed,
- * runs of white space collapsed, trimmed, cut to `maxLength` characters. Undefined when
- * nothing is left.
+ * `name`, or `name 2`, `name 3`… — the first one that neither equals (without regard to case)
+ * nor looks like one of `taken`.
  */
-export function normalizeName(raw: string, maxLength: number): string | undefined {
-  const cleaned = raw
-    .normalize('NFC')
-    .replace(/[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]/gu, '')
-    .replace(/\s+/gu, ' ')
-    .trim();
-  const name = Array.from(cleaned).slice(0, maxLength).join('').trim();
-  return name === '' ? undefined : name;
-}
-
-/** `name`, or `name 2`, `name 3`… — the first one not taken (compared without case). */
-export function uniqueName(name: string, taken: ReadonlySet<string>, maxLength: number): string {
-  if (!taken.has(name.toLowerCase())) return name;
+export function uniqueName(name: string, taken: readonly string[], maxLength: number): string {
+  const free = (candidate: string) =>
+    !taken.some((t) => t.toLowerCase() === candidate.toLowerCase() || confusable(t, candidate));
+  if (free(name)) return name;
   for (let n = 2; ; n++) {
     const suffix = ` ${n}`;
     const base = Array.from(name)
@@ -137,6 +167,6 @@ export function uniqueName(name: string, taken: ReadonlySet<string>, maxLength: 
       .join('')
       .trim();
     const candidate = `${base}${suffix}`;
-    if (!taken.has(candidate.toLowerCase())) return candidate;
+    if (free(candidate)) return candidate;
   }
 }

@@ -27,6 +27,14 @@ export function take(bucket: TokenBucket, now: number): boolean {
   return true;
 }
 
+/** Takes `n` tokens (bytes, for a byte budget) if there are that many. */
+export function takeBytes(bucket: TokenBucket, n: number, now: number): boolean {
+  refill(bucket, now);
+  if (bucket.tokens < n) return false;
+  bucket.tokens -= n;
+  return true;
+}
+
 /** Whether the bucket is full again, i.e. forgetting it changes nothing. */
 export function isFull(bucket: TokenBucket, now: number): boolean {
   refill(bucket, now);

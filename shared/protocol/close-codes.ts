@@ -34,6 +34,12 @@ export const CloseCode = {
   LOBBY_CLOSED: 4009,
   /** Another connection resumed this seat. */
   REPLACED: 4010,
+  /**
+   * This connection sent one other player more than it can take: relay frames past the pair's
+   * budget while that player was behind, or signals past the signal rate. The sender is cut off,
+   * never the receiver.
+   */
+  FLOODING_PEER: 4011,
 } as const;
 
 export type CloseCode = (typeof CloseCode)[keyof typeof CloseCode];
@@ -45,7 +51,11 @@ export type CloseCode = (typeof CloseCode)[keyof typeof CloseCode];
 export const UpgradeRefusal = {
   ORIGIN_NOT_ALLOWED: 403,
   TOO_MANY_CONNECTIONS: 429,
+  /** The server is at `--max-connections` (or shutting down). */
   SHUTTING_DOWN: 503,
+  SERVER_BUSY: 503,
+  /** A `Host` that is not one of the server's names (DNS rebinding). */
+  MISDIRECTED: 421,
 } as const;
 
 /** Whether a client should reconnect (and resume its seat) after the socket closed with `code`. */

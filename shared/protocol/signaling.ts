@@ -220,6 +220,7 @@ export const ERROR_CODES = [
   'unknown_target',
   'relay_target',
   'server_full',
+  'rate_limited',
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
 

@@ -123,6 +123,10 @@ async function startServer() {
       // The benchmark joins more often than a person would: not the join limiter's business.
       '--joins-per-minute',
       '1000',
+      '--creates-per-minute',
+      '1000',
+      '--lobbies-per-address',
+      '1000',
     ],
     { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] },
   );

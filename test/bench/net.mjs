@@ -145,6 +145,7 @@ async function startServer() {
       ...['--conn-message-rate', '1000000', '--conn-message-burst', '10000000'],
       ...['--address-message-rate', '10000000', '--address-message-burst', '100000000'],
       ...['--joins-per-minute', '100000', '--connections-per-address', '1000'],
+      ...['--creates-per-minute', '100000', '--lobbies-per-address', '100000'],
     ],
     { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
   );

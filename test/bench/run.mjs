@@ -124,6 +124,16 @@ async function loadGenerator() {
     '600000',
     '--max-lobbies',
     '1000000',
+    // One load generator is every client: per-address lobby and per-pair signal limits would
+    // measure the limiter, not the path.
+    '--lobbies-per-address',
+    '1000000',
+    '--creates-per-minute',
+    '1000000',
+    '--signal-rate',
+    '1000000',
+    '--signal-burst',
+    '10000000',
     // Pings stay at the default (a socket silent for 1 s); only the verdict waits longer, so that a scheduling
     // hiccup on this shared 2-core machine does not drop thousands of sockets.
     '--heartbeat-timeout-ms',

@@ -56,6 +56,12 @@ export async function startServer(
     String(port),
     '--log-level',
     'warn',
+    // Every player of a test suite shares one address: lobbies per address are not its subject
+    // (test/server/abuse.test.ts tests them at their defaults).
+    '--creates-per-minute',
+    '1000',
+    '--lobbies-per-address',
+    '1000',
     ...flags,
   ];
   let child: ChildProcess;

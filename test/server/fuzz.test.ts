@@ -412,6 +412,17 @@ async function startServer(): Promise<Server> {
       '100000000',
       '--joins-per-minute',
       '1000000',
+      '--creates-per-minute',
+      '1000000',
+      '--lobbies-per-address',
+      '1000000',
+      '--resumes-per-minute',
+      '1000000',
+      // The bystanders signal each other 100 times a second, far above any real page's rate.
+      '--signal-rate',
+      '200',
+      '--signal-burst',
+      '2000',
       '--max-strikes',
       '20',
       // The fuzzer earns every penalty on purpose, from the bystander's own address: a cooldown
@@ -609,7 +620,11 @@ class Fuzzer {
         if (c === undefined) continue;
         clients.push(c);
         // Refused (full, locked, ended) is an answer too; only a welcome makes a guest.
-        const w = await request(c, { type: 'join', code, name: randomString(r, 10) });
+        // Now and then a name that only looks like another (refused with name_invalid).
+        const name = r.chance(0.1)
+          ? r.pick(['h\u043est', 'Ho\u200bst', '\u3164', 'lan', 'Ian'])
+          : randomString(r, 10);
+        const w = await request(c, { type: 'join', code, name });
         if (w?.type === 'welcome') guests.push({ c, id: w.you, token: w.token });
       }
       for (let n = r.range(20, 120); n > 0; n--) {
@@ -642,6 +657,10 @@ class Fuzzer {
             this.send(back, JSON.stringify({ type: 'resume', code, token: guest.token }));
             guest.c = back;
           }
+        } else if (op === 10 && guests.length > 1 && r.chance(0.5)) {
+          // A guest signalling another guest: refused (guests signal only the host), a strike.
+          const [a, b] = [r.pick(guests), r.pick(guests)];
+          this.send(a.c, JSON.stringify({ type: 'signal', to: b.id, data: signalData(r) }));
         } else if (op === 9 && r.chance(0.2)) {
           // The host leaves (the lobby ends), then tries to reclaim it with made-up seats.
           this.send(host, JSON.stringify({ type: 'leave' }));
@@ -681,7 +700,15 @@ class Fuzzer {
   private async raceSession(r: Rng): Promise<void> {
     const { baseUrl, port } = this.server;
     const url = `ws://127.0.0.1:${port}${WS_PATH}?v=${PROTOCOL_VERSION}`;
-    switch (r.int(5)) {
+    switch (r.int(6)) {
+      case 4: {
+        // A ping flood: pings count as messages, and past their own small rate close with 4003.
+        const c = await this.client();
+        if (c === undefined) return;
+        for (let i = 0; i < 200 && c.ws.readyState === WebSocket.OPEN; i++) c.ws.ping();
+        await c.closeInfo(5000).catch(() => c.terminate());
+        return;
+      }
       case 0: {
         // Closed before the upgrade is even answered.
         const ws = new WebSocket(url, { origin: baseUrl });

@@ -173,6 +173,8 @@ describe('operations endpoints', () => {
       engine: server.engine,
       uptimeSeconds: expect.any(Number),
       connections: expect.any(Number),
+      maxConnections: expect.any(Number),
+      accepting: true,
       lobbies: expect.any(Number),
       stun: { enabled: true, port: server.port, responses: expect.any(Number) },
     });

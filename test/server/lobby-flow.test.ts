@@ -46,12 +46,12 @@ describe('lobbies over a real server', () => {
   it('makes names unique and cuts them to the limit', async () => {
     const { code } = await lobbyWith(server, 0);
     const names = [];
-    for (const name of ['host', 'Host', 'x'.repeat(100), '\u0000 Zoë\u200b ']) {
+    for (const name of ['host', 'Host', 'x'.repeat(100), ' \t Zoë\n ', 'Ｂｅａ']) {
       const c = await server.connect();
       c.send({ type: 'join', code, name });
       names.push((await c.next('welcome')).lobby.players.at(-1)?.name);
     }
-    expect(names).toEqual(['host 2', 'Host 3', 'x'.repeat(24), 'Zoë']);
+    expect(names).toEqual(['host 2', 'Host 3', 'x'.repeat(24), 'Zoë', 'Bea']);
   });
 
   it('an empty name is refused with name_invalid', async () => {

@@ -52,11 +52,18 @@ describe('signal relay', () => {
     });
   });
 
-  it('guests can signal each other (mesh), within their lobby', async () => {
+  it('guests cannot signal each other: direct links run guest ↔ host only (relay_target, a strike)', async () => {
     const { guests } = await lobbyWith(server, 2);
     const [a, b] = guests;
     a?.client.send({ type: 'signal', to: b?.id, data: candidate });
-    expect(await b?.client.next('signal')).toMatchObject({ from: a?.id });
+    expect(await a?.client.next('error')).toEqual({
+      type: 'error',
+      code: 'relay_target',
+      message: 'guests may signal only the host',
+      ref: 'signal',
+    });
+    await new Promise((r) => setTimeout(r, 100));
+    expect(b?.client.texts.filter((m) => m.type === 'signal')).toEqual([]);
   });
 
   it('an unknown, disconnected or own target gets unknown_target', async () => {

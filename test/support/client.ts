@@ -42,6 +42,8 @@ export class TestClient {
       version?: string | null;
       autoPong?: boolean;
       headers?: Record<string, string>;
+      /** Source address, e.g. 127.0.0.2: on Linux every 127.x address is loopback. */
+      localAddress?: string;
     } = {},
   ): Promise<TestClient> {
     const v = options.version === undefined ? String(PROTOCOL_VERSION) : options.version;
@@ -49,6 +51,7 @@ export class TestClient {
     const ws = new WebSocket(url, {
       ...(options.origin === undefined ? {} : { origin: options.origin }),
       ...(options.headers === undefined ? {} : { headers: options.headers }),
+      ...(options.localAddress === undefined ? {} : { localAddress: options.localAddress }),
       autoPong: options.autoPong ?? true,
       rejectUnauthorized: false,
     });

@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { Lobby, normalizeName, uniqueName } from '../../signaling/lobby.ts';
+import {
+  ID_REUSE_DELAY_MS,
+  Lobby,
+  MAX_SEAT_ID,
+  normalizeName,
+  uniqueName,
+} from '../../signaling/lobby.ts';
 
 describe('Lobby (no sockets)', () => {
   it('seats players with increasing ids up to capacity, then refuses', () => {
@@ -60,18 +66,59 @@ describe('Lobby (no sockets)', () => {
 });
 
 describe('names', () => {
-  it('are cleaned: control and invisible characters removed, spaces collapsed, trimmed, cut', () => {
+  it('are cleaned (NFKC, spaces collapsed, trimmed, cut); invisible characters refuse the name', () => {
     expect(normalizeName('  Ada \t Lovelace ', 24)).toBe('Ada Lovelace');
-    expect(normalizeName('a\u0000b\u200bc\u202ed', 24)).toBe('abcd');
+    expect(normalizeName('Ｌｏｖｅｌａｃｅ', 24)).toBe('Lovelace');
+    for (const hidden of [
+      'a\u0000b',
+      'a\u200bb',
+      'a\u202eb',
+      '\u3164',
+      'a\u115fb',
+      '\u2800',
+      'x\u00ad',
+    ])
+      expect(normalizeName(hidden, 24)).toBeUndefined();
+    // Emoji sequences keep their joiner and variation selector.
+    expect(normalizeName('👩\u200d🚀 ❤\ufe0f', 24)).toBe('👩\u200d🚀 ❤\ufe0f');
     expect(normalizeName('x'.repeat(40), 10)).toBe('x'.repeat(10));
     expect(normalizeName('😀'.repeat(5), 3)).toBe('😀😀😀');
     expect(normalizeName('   ', 24)).toBeUndefined();
   });
 
   it('are made unique without regard to case, within the length limit', () => {
-    expect(uniqueName('Ann', new Set(), 24)).toBe('Ann');
-    expect(uniqueName('Ann', new Set(['ann']), 24)).toBe('Ann 2');
-    expect(uniqueName('Ann', new Set(['ann', 'ann 2']), 24)).toBe('Ann 3');
-    expect(uniqueName('abcdef', new Set(['abcdef']), 6)).toBe('abcd 2');
+    expect(uniqueName('Ann', [], 24)).toBe('Ann');
+    expect(uniqueName('Ann', ['ann'], 24)).toBe('Ann 2');
+    expect(uniqueName('Ann', ['ann', 'Ann 2'], 24)).toBe('Ann 3');
+    expect(uniqueName('abcdef', ['abcdef'], 6)).toBe('abcd 2');
+    // "Ann 2" with a Cyrillic А is taken too: the number goes on.
+    expect(uniqueName('Ann', ['ann', '\u0410nn 2'], 24)).toBe('Ann 3');
+  });
+
+  it('that only look like another player’s are refused (UTS #39 skeletons)', () => {
+    const lobby = new Lobby('C', 16);
+    lobby.addSeat('Alice', 't', 24);
+    lobby.addSeat('Ian', 't', 24);
+    for (const lookalike of ['\u0410lice', 'Al\u0456ce', 'lan', '\u0406an'])
+      expect(lobby.addSeat(lookalike, 't', 24)).toEqual({ ok: false, error: 'name_confusable' });
+    // Equal once normalised (a small roman numeral ⅼ is an l under NFKC): numbered instead.
+    const same = lobby.addSeat('A\u217Cice', 't', 24);
+    expect(same.ok && same.value.name).toBe('Alice 2');
+    expect(lobby.addSeat('Alicia', 't', 24).ok).toBe(true);
+  });
+
+  it('ids are given out again once all 65,535 are used, only ID_REUSE_DELAY_MS after their seat went', () => {
+    const lobby = new Lobby('C', 4);
+    for (let i = 1; i <= MAX_SEAT_ID; i++) {
+      const seat = lobby.addSeat(`p${i % 2}`, 't', 24, 0);
+      if (!seat.ok) throw new Error(`join ${i}: ${seat.error}`);
+      if (seat.value.id !== 1) lobby.removeSeat(seat.value.id, i);
+    }
+    expect(lobby.addSeat('late', 't', 24, ID_REUSE_DELAY_MS)).toEqual({
+      ok: false,
+      error: 'ids_exhausted',
+    });
+    const again = lobby.addSeat('late', 't', 24, ID_REUSE_DELAY_MS + 2);
+    expect(again.ok && again.value.id).toBe(2);
   });
 });

@@ -15,6 +15,12 @@ describe('page addresses', () => {
     expect(pathFor({ page: 'home' })).toBe('/');
   });
 
+  it('a share link with broken escapes never throws: it is the "link not valid" page', () => {
+    for (const path of ['/l/%', '/l/%E0%A4%A', '/l/abc%zz', '/l/%ff'])
+      expect(parseRoute(path), path).toEqual({ page: 'invalid' });
+    expect(pathFor({ page: 'invalid' })).toBe('/');
+  });
+
   it('?<setting>=<value> presets a game setting; each game keeps its own range (Tag: 5–600 s rounds)', () => {
     expect(settingParams('')).toEqual({});
     expect(settingParams('?round=5&relay=1&speed=20&x=1e3&y=-5&z=')).toEqual({

@@ -63,6 +63,31 @@ const msg = (i: number) => {
 const range = (n: number) => Array.from({ length: n }, (_, i) => i);
 
 describe('Session', () => {
+  it('a peer sending reliable frames far ahead of a gap it never fills: past MAX_REORDER_BYTES the session fails (reorder_overflow) and lets go of them', () => {
+    const { clock, host, relayGuest } = pairOfSessions({ direct: false });
+    const statuses: string[] = [];
+    host.onStatus((s) => statuses.push(s));
+    const payload = new Uint8Array(60_000);
+    // Sequence 0 never comes: everything from 1 on waits for it.
+    for (let seq = 1; seq <= 40 && host.status !== 'closed'; seq++) {
+      relayGuest.send(encodeFrame(FrameKind.RELIABLE, 0, seq, payload), { reliable: true });
+      clock.advance(6);
+    }
+    expect(host.failure).toBe('reorder_overflow');
+    expect(statuses.at(-1)).toBe('closed');
+  });
+
+  it('honest reordering (a gap filled by the next retransmission) stays far below the byte limit', () => {
+    const { clock, guest, host, received } = pairOfSessions({ direct: false, loss: 0.2 });
+    for (let i = 0; i < 2000; i++) {
+      guest.send(msg(i), { reliable: true });
+      if (i % 20 === 0) clock.advance(16);
+    }
+    clock.advance(5000);
+    expect(host.failure).toBeUndefined();
+    expect(received.host).toEqual(range(2000));
+  });
+
   it('carries messages over the relay at once, before any direct link exists', () => {
     const { clock, guest, host, received } = pairOfSessions({ direct: false });
     guest.send(msg(7), { reliable: true });

@@ -140,6 +140,12 @@ export class LpApp extends LitElement {
         @lp-lock=${(e: CustomEvent<{ locked: boolean }>) => s.lock(e.detail.locked)} @lp-leave=${this.leave}></lp-lobby>`;
     } else if (s) {
       screen = html`<section class="panel joining" aria-busy="true"><p>Joining…</p></section>`;
+    } else if (this.route.page === 'invalid') {
+      screen = html`<section class="panel" role="alert" data-testid="invalid-link">
+          <h1>This link is not valid</h1>
+          <p>The address is damaged (it may have been cut when it was copied). Ask for the link again, or start over.</p>
+          <button @click=${() => this.go({ page: 'home' }, true)}>Go to the start page</button>
+        </section>`;
     } else {
       screen = html`<lp-home .name=${rememberedName()} .code=${this.route.page === 'lobby' ? this.route.code : ''}
           @lp-create=${(e: CustomEvent<{ name: string }>) => this.start({ type: 'create', name: e.detail.name })}
@@ -198,7 +204,7 @@ export class LpApp extends LitElement {
   private go(route: Route, push: boolean): void {
     if (push && pathFor(route) !== location.pathname) history.pushState(null, '', pathFor(route));
     this.route = route;
-    if (route.page === 'home') {
+    if (route.page !== 'lobby') {
       this.endSession();
       return;
     }
@@ -314,6 +320,7 @@ export class LpApp extends LitElement {
       document.title = `${describeProblem(problem).title} — lanparty`;
     else if (s?.playing) document.title = `Playing ${s.module?.name ?? 'a game'} — lanparty`;
     else if (code) document.title = `Lobby ${formatLobbyCode(code)} — lanparty`;
+    else if (this.route.page === 'invalid') document.title = 'Link not valid — lanparty';
     else document.title = 'lanparty';
   }
 }

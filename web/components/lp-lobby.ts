@@ -369,7 +369,7 @@ export class LpLobby extends LitElement {
           ? html`<span class="conn ${label.kind}" data-kind=${label.kind}>${linkText(label)}</span>`
           : '';
     return html`<li data-player=${p.id}>
-      <span class="dot" style="background:${playerColor(p.id)}" aria-hidden="true"></span>
+      <svg class="dot" viewBox="0 0 2 2" aria-hidden="true"><circle cx="1" cy="1" r="1" fill=${playerColor(p.id)}></circle></svg>
       <span class="name">${p.name}</span>
       ${p.id === lobby.hostId ? html`<span class="badge">host</span>` : ''}
       ${me ? html`<span class="badge">you</span>` : ''}

@@ -1,7 +1,25 @@
 import type { IceServer, LobbyView, SignalPayload } from '../../shared/protocol/signaling.ts';
 import { Emitter, type Transport, type TransportKind, type Unsubscribe } from './link.ts';
 import { RelayTransport } from './relay-transport.ts';
-import { type Clock, Session, type SessionLimits } from './session.ts';
+import {
+  browserClock,
+  type Clock,
+  Session,
+  type SessionFailure,
+  type SessionLimits,
+} from './session.ts';
+
+export const NETWORK_LIMITS = {
+  /**
+   * Direct attempts a peer may start towards this browser per minute. Each one costs an
+   * RTCPeerConnection, and Chromium counts those until they are garbage-collected, not until
+   * closed: 500 at most per page, after which no new one can be made for anyone. An honest
+   * guest's backoff makes about 6 a minute at worst; offers past the cap are ignored (that
+   * attempt times out and the guest stays on the relay).
+   */
+  DIRECT_ATTEMPTS_PER_MINUTE: 10,
+} as const;
+
 import type { SignalingClient } from './signaling-client.ts';
 
 /** A direct transport that takes the peer's signals (DirectTransport in the browser). */
@@ -38,6 +56,16 @@ interface PeerEntry {
   direct: SignalledTransport | undefined;
   attempt: number;
   present: boolean;
+  /** When this peer's recent direct attempts began (answering side), oldest first. */
+  readonly attemptTimes: number[];
+}
+
+/** What peers did that this browser refused, counted. */
+export interface NetworkStats {
+  /** Sessions a peer made fail (see `SessionFailure`); each started over. */
+  failures: number;
+  /** Direct attempts ignored for coming too often. */
+  refusedAttempts: number;
 }
 
 /**
@@ -51,6 +79,8 @@ export class PeerNetwork {
   private readonly added = new Emitter<[number, Session]>();
   private readonly removed = new Emitter<[number]>();
   private readonly changed = new Emitter<[]>();
+  private readonly failed = new Emitter<[number, SessionFailure]>();
+  readonly stats: NetworkStats = { failures: 0, refusedAttempts: 0 };
 
   constructor(private readonly options: NetworkOptions) {
     const { client } = options;
@@ -80,6 +110,10 @@ export class PeerNetwork {
   }
   onPeerRemoved(handler: (id: number) => void): Unsubscribe {
     return this.removed.on(handler);
+  }
+  /** A peer made its session fail (it sent more than a session holds): reported, then re-synced. */
+  onFailure(handler: (id: number, failure: SessionFailure) => void): Unsubscribe {
+    return this.failed.on(handler);
   }
   /** Any change worth redrawing: a peer's kind, presence, a new or removed peer. */
   onChange(handler: () => void): Unsubscribe {
@@ -136,10 +170,22 @@ export class PeerNetwork {
       ...(this.options.clock ? { clock: this.options.clock } : {}),
       ...(this.options.limits ? { limits: this.options.limits } : {}),
     });
-    const entry: PeerEntry = Object.assign(attempts, { session, present: true });
+    const entry: PeerEntry = Object.assign(attempts, {
+      session,
+      present: true,
+      attemptTimes: [],
+    });
     this.peers.set(id, entry);
     session.onKind(() => this.changed.emit());
-    session.onStatus(() => this.changed.emit());
+    session.onStatus((status) => {
+      this.changed.emit();
+      const failure = session.failure;
+      if (status === 'closed' && failure !== undefined) {
+        // Outside the session's own emit: a new session replaces it, and both sides count from
+        // zero again (the peer sees a new instance), which re-syncs the game.
+        queueMicrotask(() => this.restart(id, session, failure, initiator));
+      }
+    });
     this.added.emit(id, session);
     this.changed.emit();
     return entry;
@@ -157,6 +203,14 @@ export class PeerNetwork {
     // answer it with a fresh transport. With relay-only set, offers are ignored and the guest's
     // attempt times out.
     if (attempt !== entry.attempt && data.type === 'offer' && !relayOnly) {
+      const now = (this.options.clock ?? browserClock).now();
+      const times = entry.attemptTimes;
+      while (times.length > 0 && now - (times[0] ?? now) >= 60_000) times.shift();
+      if (times.length >= NETWORK_LIMITS.DIRECT_ATTEMPTS_PER_MINUTE) {
+        this.stats.refusedAttempts++;
+        return;
+      }
+      times.push(now);
       entry.attempt = attempt;
       const transport = direct({
         initiator: false,
@@ -167,6 +221,14 @@ export class PeerNetwork {
       entry.session.adoptDirect(transport);
       transport.signal(data);
     }
+  }
+
+  private restart(id: number, failed: Session, failure: SessionFailure, initiator: boolean): void {
+    this.stats.failures++;
+    this.failed.emit(id, failure);
+    if (this.peers.get(id)?.session !== failed) return;
+    this.remove(id);
+    this.add(id, initiator);
   }
 
   private remove(id: number): void {

@@ -55,6 +55,13 @@ export const SESSION_LIMITS = {
   MAX_UNACKED: 65_536,
   /** Out-of-order reliable messages held while waiting for a gap to fill. */
   MAX_REORDER: 4096,
+  /**
+   * Bytes of out-of-order reliable messages held. Honest traffic holds a few KB at most (a gap
+   * is filled by the next retransmission); a peer that sends far ahead of a gap it never fills
+   * would pin memory for the session's life, so past this its session fails ('reorder_overflow')
+   * and starts over.
+   */
+  MAX_REORDER_BYTES: 1_048_576,
   /** Largest message a game may send (fits a relay frame and a data-channel message). */
   MAX_MESSAGE_BYTES: 60_000,
 } as const;
@@ -67,6 +74,9 @@ function median(values: readonly number[]): number {
 }
 
 export type SessionLimits = { -readonly [K in keyof typeof SESSION_LIMITS]: number };
+
+/** Why a session closed itself: the peer sent more out of order than it may, or acked too little. */
+export type SessionFailure = 'reorder_overflow' | 'unacked_overflow';
 
 export interface SessionOptions {
   /** The path through the server's relay to this peer; always there, used at once. */
@@ -144,6 +154,8 @@ export class Session implements Link {
   // Receiving.
   private expected = 0;
   private readonly reorder = new Map<number, Uint8Array>();
+  private reorderBytes = 0;
+  private failureValue: SessionFailure | undefined;
   private lastUnreliable = -1;
   private unackedReceived = 0;
   // Direct attempts (initiating side).
@@ -171,6 +183,10 @@ export class Session implements Link {
   }
   get rtt(): number | undefined {
     return this.active.rtt;
+  }
+  /** Why this session closed itself, if it did. */
+  get failure(): SessionFailure | undefined {
+    return this.failureValue;
   }
   /** Reliable messages sent and not yet acknowledged by the peer. */
   get pending(): number {
@@ -206,6 +222,7 @@ export class Session implements Link {
       return;
     }
     if (this.unacked.length >= this.limits.MAX_UNACKED) {
+      this.failureValue = 'unacked_overflow';
       this.finish();
       return;
     }
@@ -332,7 +349,15 @@ export class Session implements Link {
     if (seq < this.expected || this.reorder.has(seq)) {
       this.stats.duplicates++;
     } else if (seq > this.expected) {
-      if (this.reorder.size < this.limits.MAX_REORDER) this.reorder.set(seq, payload.slice());
+      if (this.reorderBytes + payload.length > this.limits.MAX_REORDER_BYTES) {
+        this.failureValue = 'reorder_overflow';
+        this.finish();
+        return;
+      }
+      if (this.reorder.size < this.limits.MAX_REORDER) {
+        this.reorder.set(seq, payload.slice());
+        this.reorderBytes += payload.length;
+      }
     } else {
       this.expected++;
       this.messages.emit(payload, { reliable: true });
@@ -342,6 +367,7 @@ export class Session implements Link {
         next = this.reorder.get(this.expected)
       ) {
         this.reorder.delete(this.expected++);
+        this.reorderBytes -= next.length;
         this.messages.emit(next, { reliable: true });
       }
     }
@@ -433,6 +459,7 @@ export class Session implements Link {
     this.nextUnreliable = 0;
     this.expected = 0;
     this.reorder.clear();
+    this.reorderBytes = 0;
     this.lastUnreliable = -1;
     this.unackedReceived = 0;
     this.resets.emit();
@@ -487,6 +514,10 @@ export class Session implements Link {
     for (const off of this.relay.unsubscribe) off();
     this.relay.transport.close();
     this.statusValue = 'closed';
+    // Whatever a peer made us hold goes with the session.
+    this.reorder.clear();
+    this.reorderBytes = 0;
+    this.unacked.length = 0;
     this.statuses.emit('closed');
     this.messages.clear();
     this.statuses.clear();

@@ -316,8 +316,12 @@ export class SignalingClient {
   }
 
   private onServerError(error: ErrorReply): void {
+    // A resume or re-claim over the address's rate is refused for now, not for good: retried.
+    const limited =
+      error.code === 'rate_limited' && (error.ref === 'resume' || error.ref === 'reclaim');
     const refusedResume =
-      (error.code === 'resume_refused' || error.code === 'seat_in_use') && this.token !== undefined;
+      (error.code === 'resume_refused' || error.code === 'seat_in_use' || limited) &&
+      this.token !== undefined;
     if (refusedResume && this.stateValue.kind !== 'open') {
       // After a server restart the lobby is back only once its host re-claims it; a seat still
       // held by our own half-open old socket frees itself within the heartbeat timeout.
