@@ -4,7 +4,11 @@ import type { Lobby } from './lobby.ts';
 export interface LobbyEntry<Member> {
   readonly lobby: Lobby;
   /** Only ever handed to the host, who proves ownership with it after a restart. */
-  readonly hostKey: string;
+  hostKey: string;
+  /** How many times the host changed (0: the creator; the code is the hash of its key). */
+  generation: number;
+  /** For `generation` > 0: the server-signed proof that `hostKey` owns the lobby. */
+  owner: string | undefined;
   /** Base of the share link: the public URL, or the origin the host connected through. */
   readonly baseUrl: string;
   /** Connected members by seat id; a dropped seat has no entry here. */

@@ -16,7 +16,16 @@ import { type LobbyDirectory, type LobbyEntry, MemoryDirectory } from './directo
 import { iceServersFor, iceSetup } from './ice-servers.ts';
 import { Lobby, type Seat } from './lobby.ts';
 import { createBucket, isFull, type TokenBucket, take } from './rate-limit.ts';
-import { lobbyCodeFor, newHostKey, newResumeToken, tokenTag } from './secrets.ts';
+import {
+  lobbyCodeFor,
+  newHostKey,
+  newLobbySecret,
+  newResumeToken,
+  ownerToken,
+  provesOwnership,
+  sameSecret,
+  tokenTag,
+} from './secrets.ts';
 import { Stats } from './stats.ts';
 
 /**
@@ -65,6 +74,13 @@ export type HubEvent =
       readonly reason: string;
     }
   | {
+      readonly event: 'host_migrated';
+      readonly lobby: string;
+      readonly from: number;
+      readonly to: number;
+      readonly reason: string;
+    }
+  | {
       readonly event: 'link_changed';
       readonly lobby: string;
       readonly seat: number;
@@ -93,6 +109,8 @@ export class Hub {
   private readonly addresses = new Map<string, AddressState>();
   /** UDP port of the built-in STUN server, set by the edge once it is bound; 0: none. */
   stunPort = 0;
+  /** Signs the ownership of lobbies whose host changed (see `ownerToken`). */
+  private readonly lobbySecret: string;
 
   constructor(
     private readonly config: Config,
@@ -100,7 +118,9 @@ export class Hub {
     readonly directory: LobbyDirectory<Peer> = new MemoryDirectory<Peer>(),
     /** Lobby and link events, for the log. */
     private readonly events: (event: HubEvent) => void = () => {},
-  ) {}
+  ) {
+    this.lobbySecret = config.lobbySecret || newLobbySecret();
+  }
 
   /** Connected guests by how they reach their host, as the hosts report it. */
   linkCounts(): Record<LinkKind, number> {
@@ -256,6 +276,7 @@ export class Hub {
         peer.port.ping();
       }
     }
+    this.migrateAbsentHosts(now);
     for (const entry of this.directory.values()) {
       const expired = entry.lobby.expiredSeats(now, graceMs);
       if (expired.some((s) => s.id === entry.lobby.hostId)) {
@@ -340,6 +361,8 @@ export class Hub {
     const entry: LobbyEntry<Peer> = {
       lobby,
       hostKey,
+      generation: 0,
+      owner: undefined,
       baseUrl: this.config.publicUrl || peer.baseUrl,
       members: new Map(),
     };
@@ -402,10 +425,19 @@ export class Hub {
   private reclaim(peer: Peer, msg: Extract<ClientMessage, { type: 'reclaim' }>): void {
     if (peer.entry) return this.fail(peer, 'already_in_lobby', 'already in a lobby', msg.type);
     const code = normalizeLobbyCode(msg.code);
-    if (code === undefined || lobbyCodeFor(msg.hostKey) !== code) {
+    const generation = msg.generation ?? 0;
+    if (
+      code === undefined ||
+      !provesOwnership(this.lobbySecret, code, msg.hostKey, generation, msg.owner)
+    ) {
       return this.fail(peer, 'reclaim_refused', 'host key does not match this lobby', msg.type);
     }
     const existing = this.directory.get(code);
+    if (existing && !this.isCurrentHostKey(existing, msg.hostKey, generation)) {
+      if (generation > existing.generation) return this.supersede(peer, existing, msg);
+      // The key was good once, but the lobby has had another host since (a migration).
+      return this.fail(peer, 'reclaim_refused', 'this lobby has another host now', msg.type);
+    }
     if (existing) {
       const hostSeat = existing.lobby.seats.get(existing.lobby.hostId);
       if (hostSeat) return this.reseat(peer, existing, hostSeat, msg.type);
@@ -432,6 +464,8 @@ export class Hub {
     const entry: LobbyEntry<Peer> = {
       lobby,
       hostKey: msg.hostKey,
+      generation,
+      owner: generation === 0 ? undefined : msg.owner,
       baseUrl: this.config.publicUrl || peer.baseUrl,
       members: new Map(),
     };
@@ -443,7 +477,7 @@ export class Hub {
   private leave(peer: Peer): void {
     const entry = peer.entry;
     if (entry === undefined) return this.fail(peer, 'not_in_lobby', 'not in a lobby', 'leave');
-    if (peer.seatId === entry.lobby.hostId) return this.endLobby(entry, 'host left');
+    if (peer.seatId === entry.lobby.hostId) return this.hostLeaves(peer, entry);
     entry.lobby.seats.delete(peer.seatId);
     this.left(entry, peer.seatId, 'left');
     this.unseat(peer, CloseCode.NORMAL, 'left the lobby');
@@ -541,6 +575,9 @@ export class Hub {
       you: seat.id,
       token,
       ...(isHost ? { hostKey: entry.hostKey } : {}),
+      ...(isHost && entry.owner !== undefined
+        ? { generation: entry.generation, owner: entry.owner }
+        : {}),
       iceServers: iceServersFor(
         iceSetup(this.config, this.stunPort),
         { baseUrl: peer.baseUrl, id: seat.id },
@@ -561,6 +598,110 @@ export class Hub {
     seat.connected = true;
     this.events({ event: 'player_returned', lobby: shortCode(entry.lobby.code), seat: seat.id });
     this.seat(peer, entry, seat, token);
+  }
+
+  // ---- host migration ------------------------------------------------------------------------
+
+  /** The host left on purpose: a guest takes over at once; with no guest the lobby ends. */
+  private hostLeaves(peer: Peer, entry: LobbyEntry<Peer>): void {
+    if (entry.lobby.successor() === undefined) return this.endLobby(entry, 'host left');
+    const hostId = entry.lobby.hostId;
+    entry.lobby.seats.delete(hostId);
+    this.left(entry, hostId, 'left');
+    this.unseat(peer, CloseCode.NORMAL, 'left the lobby');
+    this.migrate(entry, 'host left');
+  }
+
+  /**
+   * Hosts whose connection closed or was lost (half-open sockets are dropped by the heartbeat)
+   * and who stayed away `hostMigrationMs`: a reload or a blip comes back within it and keeps
+   * the role. A lobby with no connected guest waits for its host until the grace period ends.
+   */
+  private migrateAbsentHosts(now: number): void {
+    for (const entry of [...this.directory.values()]) {
+      const host = entry.lobby.seats.get(entry.lobby.hostId);
+      if (host === undefined || host.connected) continue;
+      if (now - host.droppedAt < this.config.hostMigrationMs) continue;
+      if (entry.lobby.successor() !== undefined) this.migrate(entry, 'host away');
+    }
+  }
+
+  /**
+   * Hands the lobby to the guest `Lobby.successor` picks: it gets a fresh host key and a signed
+   * owner token (`promoted`), then everyone gets one `lobby` update naming it. The old key stops
+   * working here at once (see `isCurrentHostKey`); the old host's seat, if still held, is an
+   * ordinary guest seat from now on.
+   */
+  private migrate(entry: LobbyEntry<Peer>, reason: string): void {
+    const { lobby } = entry;
+    const next = lobby.successor();
+    const target = next === undefined ? undefined : entry.members.get(next.id);
+    if (next === undefined || target === undefined) return;
+    const from = lobby.hostId;
+    entry.generation++;
+    entry.hostKey = newHostKey();
+    entry.owner = ownerToken(this.lobbySecret, lobby.code, entry.generation, entry.hostKey);
+    lobby.hostId = next.id;
+    // Links were measured to the old host; the new one reports its own.
+    for (const seat of lobby.seats.values()) seat.link = undefined;
+    this.events({
+      event: 'host_migrated',
+      lobby: shortCode(lobby.code),
+      from,
+      to: next.id,
+      reason,
+    });
+    this.send(target, {
+      type: 'promoted',
+      hostKey: entry.hostKey,
+      generation: entry.generation,
+      owner: entry.owner,
+    });
+    this.broadcast(entry);
+  }
+
+  /**
+   * After a restart, a host that was replaced before it (its page kept the old key) may re-claim
+   * the lobby first; the newer owner's re-claim then takes the lobby back, and the older one is
+   * an ordinary guest from then on (it hears so in the `lobby` update).
+   */
+  private supersede(
+    peer: Peer,
+    entry: LobbyEntry<Peer>,
+    msg: Extract<ClientMessage, { type: 'reclaim' }>,
+  ): void {
+    const { lobby } = entry;
+    const now = this.now();
+    const { nameMaxLength } = this.config;
+    const seat =
+      lobby.seats.get(msg.hostId) ??
+      lobby.restoreSeat(msg.hostId, msg.name, '', nameMaxLength, now);
+    if (seat === undefined) {
+      return this.fail(peer, 'reclaim_refused', 'no seat for this host in the lobby', msg.type);
+    }
+    if (seat.connected) {
+      return this.fail(peer, 'seat_in_use', 'this seat is connected elsewhere', msg.type);
+    }
+    for (const s of msg.seats) lobby.restoreSeat(s.id, s.name, s.tag, nameMaxLength, now);
+    const from = lobby.hostId;
+    entry.generation = msg.generation ?? 0;
+    entry.hostKey = msg.hostKey;
+    entry.owner = msg.owner;
+    lobby.hostId = seat.id;
+    for (const s of lobby.seats.values()) s.link = undefined;
+    this.events({
+      event: 'host_migrated',
+      lobby: shortCode(lobby.code),
+      from,
+      to: seat.id,
+      reason: 'newer owner re-claimed',
+    });
+    this.reseat(peer, entry, seat, msg.type);
+  }
+
+  /** Whether a re-claim for a lobby this server holds comes from its current host. */
+  private isCurrentHostKey(entry: LobbyEntry<Peer>, hostKey: string, generation: number): boolean {
+    return generation === entry.generation && sameSecret(hostKey, entry.hostKey);
   }
 
   private unseat(peer: Peer, code: number, reason: string): void {
