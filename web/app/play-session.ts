@@ -63,6 +63,8 @@ export class PlaySession {
   readonly games: GameRegistry;
   /** The game and settings the host picked in the lobby (guests learn it from the game). */
   choice: { readonly game: string; readonly settings: GameSettings };
+  /** The last change of host (host migration), for a short notice; `at` is `Date.now()`. */
+  hostChange: { readonly text: string; readonly at: number; readonly from: number } | undefined;
   /** WebRTC is missing in this browser: everything goes through the relay. */
   readonly webrtcMissing: boolean;
   readonly relayOnly: boolean;
@@ -73,6 +75,8 @@ export class PlaySession {
   private readonly presets: GameSettings;
   /** The last link report sent to the server, to send only changes. */
   private reportedLinks = '';
+  /** The lobby as last seen, to name the host that went when another takes over. */
+  private lastLobby: LobbyView | undefined;
 
   constructor(options: PlaySessionOptions) {
     this.webrtcMissing = typeof RTCPeerConnection === 'undefined';
@@ -114,6 +118,10 @@ export class PlaySession {
       this.client.onLobby((lobby) => {
         const seat = this.client.seat;
         if (seat) options.onSeat?.(seat);
+        const before = this.lastLobby;
+        this.lastLobby = lobby;
+        if (before?.code === lobby.code && before.hostId !== lobby.hostId)
+          this.hostChanged(before, lobby);
         this.maybeJoinGame(lobby);
         this.changed();
       }),
@@ -169,7 +177,7 @@ export class PlaySession {
   }
   /** The host has started and this browser has the game's state. */
   get playing(): boolean {
-    return this.runner?.host !== undefined || this.runner?.guest?.authoritative !== undefined;
+    return this.runner?.playing === true;
   }
   /** The host's seat is held but its connection is gone (it may come back within the grace period). */
   get hostAway(): boolean {
@@ -257,11 +265,30 @@ export class PlaySession {
     this.runner = runner;
     this.off.push(
       runner.onChange(() => {
+        // Made host before any game state arrived: nothing to carry on, the lobby shows the
+        // host controls instead.
+        if (this.runner === runner && this.isHost && runner.host === undefined) {
+          runner.dispose();
+          this.runner = undefined;
+        }
         if (runner.unknownGame !== undefined)
           this.problem = { kind: 'unknown-game', game: runner.unknownGame };
         this.changed();
       }),
     );
+  }
+
+  /** Host migration: one short notice, e.g. "Ada left — Bea is hosting now". */
+  private hostChanged(before: LobbyView, lobby: LobbyView): void {
+    const name = (view: LobbyView, id: number) => view.players.find((p) => p.id === id)?.name;
+    const old = name(before, before.hostId) ?? name(lobby, before.hostId) ?? 'The host';
+    const now =
+      lobby.hostId === this.you ? 'you are' : `${name(lobby, lobby.hostId) ?? 'another player'} is`;
+    this.hostChange = {
+      text: `${old} left — ${now} hosting now`,
+      at: Date.now(),
+      from: before.hostId,
+    };
   }
 
   private changed(): void {

@@ -92,6 +92,8 @@ export class LpApp extends LitElement {
   /** The name of the last attempt, for "Try again" (it is remembered only once accepted). */
   private lastName = '';
   private lastPlayers = new Map<number, string>();
+  /** The host change last announced. */
+  private lastHostChange: PlaySession['hostChange'];
   private readonly onPopState = () => this.go(parseRoute(location.pathname), false);
 
   constructor() {
@@ -161,6 +163,10 @@ export class LpApp extends LitElement {
     // A closed tab and a dropped connection look the same here: say the host left, offer a way
     // out, and carry on if they come back within the grace period (the server ends the lobby
     // otherwise, and the final "The host left" notice replaces this).
+    // Host migration: said once in the live region, shown for a few seconds.
+    const change = s?.hostChange;
+    if (change && Date.now() - change.at < HOST_CHANGE_NOTICE_MS && !isFinal(problem))
+      items.push(html`<p class="panel banner" data-testid="host-change">${change.text}</p>`);
     if (s?.hostAway && !isFinal(problem))
       items.push(
         html`<div class="panel banner host-left"><p role="status">The host left (or lost their connection). The game carries on if they come back soon.</p>
@@ -294,10 +300,14 @@ export class LpApp extends LitElement {
   private announceChanges(session: PlaySession): void {
     const players = new Map((session.lobby?.players ?? []).map((p) => [p.id, p.name]));
     const said: string[] = [];
+    const change = session.hostChange !== this.lastHostChange ? session.hostChange : undefined;
+    this.lastHostChange = session.hostChange;
+    if (change) said.push(change.text);
     if (this.lastPlayers.size > 0) {
       for (const [id, name] of players)
         if (!this.lastPlayers.has(id) && id !== session.you) said.push(`${name} joined`);
-      for (const [id, name] of this.lastPlayers) if (!players.has(id)) said.push(`${name} left`);
+      for (const [id, name] of this.lastPlayers)
+        if (!players.has(id) && id !== change?.from) said.push(`${name} left`);
     }
     if (session.problem && isFinal(session.problem))
       said.push(describeProblem(session.problem).title);
@@ -317,6 +327,9 @@ export class LpApp extends LitElement {
     else document.title = 'lanparty';
   }
 }
+
+/** How long the "Ada left — Bea is hosting now" notice stays on screen. */
+const HOST_CHANGE_NOTICE_MS = 6000;
 
 customElements.define('lp-app', LpApp);
 
