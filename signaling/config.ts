@@ -347,7 +347,7 @@ export const SETTINGS = {
   hostMigrationMs: setting(
     'host-migration-ms',
     'HOST_MIGRATION_MS',
-    '2000',
+    '1500',
     int(0, 600_000),
     'A host whose connection closed or was lost hands its lobby to a guest after this long, unless it is back (a reload keeps the host role); leaving hands it over at once.',
   ),

@@ -196,6 +196,12 @@ export class Hub {
       });
     }
     const { peer: to, droppable, control } = header.value;
+    const target = entry.members.get(to);
+    // Checked first: frames still in flight to a player who just went — or to a host that was
+    // just replaced (host migration) — are a race, not an offence.
+    if (target === undefined || to === peer.seatId) {
+      return this.fail(peer, 'unknown_target', `no connected player ${to} in this lobby`, 'relay');
+    }
     const hostId = entry.lobby.hostId;
     if (peer.seatId !== hostId && to !== hostId) {
       return this.offence(peer, {
@@ -203,10 +209,6 @@ export class Hub {
         message: 'guests may relay only to the host',
         ref: 'relay',
       });
-    }
-    const target = entry.members.get(to);
-    if (target === undefined || to === peer.seatId) {
-      return this.fail(peer, 'unknown_target', `no connected player ${to} in this lobby`, 'relay');
     }
     const buffered = target.port.bufferedAmount();
     if (droppable && buffered > this.config.relayDropBytes) {

@@ -42,6 +42,9 @@ export class GameRunner<S, I> {
   game: Game<S, I> | undefined;
   /** A game id the host runs that this page does not know (an older page: reload). */
   unknownGame: string | undefined;
+  /** Game loops this page started (a host change starts a new one): for diagnostics. */
+  loops = 0;
+  private pastSnapshots = 0;
   private input: I | undefined;
   private readonly off: Unsubscribe[] = [];
   private readonly stopClock: () => void;
@@ -103,6 +106,11 @@ export class GameRunner<S, I> {
     );
   }
 
+  /** Snapshots received from hosts so far, across host changes (for diagnostics). */
+  get snapshots(): number {
+    return this.pastSnapshots + (this.guest?.stats.snapshots ?? 0);
+  }
+
   /** This player's input from now on. */
   setInput(input: I): void {
     this.input = input;
@@ -123,6 +131,7 @@ export class GameRunner<S, I> {
 
   private startHost(host: HostLoop<S, I>): void {
     this.host = host;
+    this.loops++;
     for (const { id } of this.network.info()) {
       const session = this.network.session(id);
       if (session) host.addGuest(id, session);
@@ -156,9 +165,7 @@ export class GameRunner<S, I> {
     let state = this.guest?.authoritative;
     this.offLink?.();
     this.offLink = undefined;
-    this.guest?.dispose();
-    this.guest = undefined;
-    this.guestLink = undefined;
+    this.dropGuest();
     if (game !== undefined && state !== undefined) {
       const seated = new Set(lobby.players.map((p) => p.id));
       for (const id of game.players(state))
@@ -188,8 +195,7 @@ export class GameRunner<S, I> {
     if (!frame.ok || frame.value.kind !== EngineFrame.FULL) return;
     const id = frame.value.game;
     if (this.game?.id === id && this.guest && this.guestLink === link) return;
-    this.guest?.dispose();
-    this.guest = undefined;
+    this.dropGuest();
     this.held = undefined;
     const game = this.find(id);
     // The same game under a new host: the player keeps steering as it was.
@@ -199,8 +205,16 @@ export class GameRunner<S, I> {
     if (game !== undefined) {
       this.guest = new GuestLoop({ game, me: this.me, link, first: bytes });
       this.guestLink = link;
+      this.loops++;
     }
     this.changes.emit();
+  }
+
+  private dropGuest(): void {
+    this.pastSnapshots += this.guest?.stats.snapshots ?? 0;
+    this.guest?.dispose();
+    this.guest = undefined;
+    this.guestLink = undefined;
   }
 
   private tick(now: number): void {
