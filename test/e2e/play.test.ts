@@ -295,9 +295,13 @@ describe('playing Tag from a shared link (real Chromium)', () => {
 
     // The server crashes and comes back: the new host re-claims the lobby, everyone resumes.
     await own.kill();
-    await sleep(1_000);
+    await poll(() => statuses(other.page)).toContainEqual(
+      expect.stringContaining('Connection lost'),
+    );
     await own.restart();
     const restartedAt = Date.now();
+    // Everyone resumes once the new host has re-claimed the lobby; then a newcomer joins by the link.
+    for (const p of [...guests, neo]) await poll(() => statuses(p.page), 15_000).toEqual([]);
     const late = track(
       await joinGuest(browser, link, 'Lou').catch(async (e) => {
         throw new Error(`${e}\nserver: ${own.output()}`);
@@ -350,8 +354,48 @@ describe('playing Tag from a shared link (real Chromium)', () => {
     expect(await seatOf(host.page)).toEqual(seat);
     await poll(() => chipKind(host.page)).toMatch(/direct|relay/);
     await moves(() => roundLeft(host.page));
+
+    // The new host reloads its tab: it stays the host (its key and owner token were kept with
+    // its seat) and the game goes on from where it was.
+    const newHost = (await gameStats(gus.page)).hosting ? gus : gia;
+    const left = await roundLeft(newHost.page);
+    await newHost.page.reload();
+    await waitForGame(newHost.page, 5_000);
+    await poll(async () => (await gameStats(newHost.page)).hosting).toBe(true);
+    await moves(async () => (await gameStats(host.page)).snapshots);
+    const [, now] = await moves(() => roundLeft(host.page));
+    expect(now).toBeLessThanOrEqual(left);
     noProblems([host, gus, gia], SERVER_DOWN);
   }, 90_000);
+
+  it('6c: the host reloads its tab mid-round: still the host, the same round goes on, nobody is told of a change', async () => {
+    const { host, link } = await hostLobby(browser, server.url, { search: '?round=60' });
+    track(host);
+    const gus = track(await joinGuest(browser, link, 'Gus'));
+    const gia = track(await joinGuest(browser, link, 'Gia'));
+    await startGame(host, [gus, gia]);
+    await moves(() => roundLeft(gus.page));
+    await sleep(2_000);
+    const left = await roundLeft(gus.page);
+    const t0 = Date.now();
+    await host.page.reload();
+    await waitForGame(host.page, 5_000);
+    expect((await gameStats(host.page)).hosting).toBe(true);
+    for (const g of [gus, gia]) {
+      await moves(async () => (await gameStats(g.page)).snapshots);
+      const [, now] = await moves(() => roundLeft(g.page));
+      // The same round, its timer going on (a new game would start at 60).
+      expect(now).toBeLessThanOrEqual(left);
+      expect(now).toBeGreaterThan(left - 15);
+      expect(await g.page.getByTestId('host-change').count()).toBe(0);
+      expect(await g.page.getByText('The host left').count()).toBe(0);
+    }
+    console.log(
+      `6c: the host reloaded and the guests played on its game again in ${Date.now() - t0} ms`,
+    );
+    expect(await chipKind(host.page)).toBe('host');
+    noProblems([host, gus, gia]);
+  }, 60_000);
 
   it('7: a junk flood from a bad client: the round completes, pings hold, the flooder is cut off', async () => {
     const own = await ownServer();

@@ -7,6 +7,7 @@ import { DirectTransport } from '../net/direct-transport.ts';
 import { Emitter, type Unsubscribe } from '../net/link.ts';
 import { type PeerInfo, PeerNetwork } from '../net/peer-network.ts';
 import { type Hello, type SavedSeat, SignalingClient } from '../net/signaling-client.ts';
+import type { SavedGame } from './storage.ts';
 
 /** Something that stops play or needs the player's attention, with what to offer next. */
 export type Problem =
@@ -46,6 +47,8 @@ export interface PlaySessionOptions {
    * by setting key. They only shape the host's game: settings travel in the game state.
    */
   readonly presets?: GameSettings;
+  /** The game this tab hosted before it reloaded: the host carries on with it. */
+  readonly savedGame?: SavedGame | undefined;
   /** Called whenever the seat changes, for the page to keep it across a reload. */
   readonly onSeat?: (seat: SavedSeat) => void;
 }
@@ -77,12 +80,14 @@ export class PlaySession {
   private reportedLinks = '';
   /** The lobby as last seen, to name the host that went when another takes over. */
   private lastLobby: LobbyView | undefined;
+  private savedGame: SavedGame | undefined;
 
   constructor(options: PlaySessionOptions) {
     this.webrtcMissing = typeof RTCPeerConnection === 'undefined';
     this.relayOnly = options.relayOnly || this.webrtcMissing;
     this.games = options.games ?? games;
     this.presets = options.presets ?? {};
+    this.savedGame = options.savedGame;
     const first = this.games.first.id;
     this.choice = { game: first, settings: this.games.settings(first, this.presets) };
     this.client = new SignalingClient({
@@ -102,6 +107,7 @@ export class PlaySession {
           // A new connection (or a server that restarted) knows no links yet.
           this.reportedLinks = '';
           this.reportLinks();
+          this.resumeGame();
           if (this.problem?.kind === 'unreachable' || this.problem?.kind === 'reconnecting')
             this.problem = undefined;
         } else if (state.kind === 'reconnecting') {
@@ -214,6 +220,14 @@ export class PlaySession {
     this.changed();
   }
 
+  /** The host's game as bytes, for the page to keep when the tab goes (see `savedGame`). */
+  gameToSave(): SavedGame | undefined {
+    const host = this.runner?.host;
+    const game = this.runner?.game;
+    if (!this.isHost || host === undefined || game === undefined) return undefined;
+    return { game: game.id, state: game.encodeFull(host.state) };
+  }
+
   kick(id: number): void {
     this.client.kick(id);
   }
@@ -239,6 +253,22 @@ export class PlaySession {
     this.network.close();
     this.client.close();
     this.changes.clear();
+  }
+
+  /** Back as host after a reload of this tab mid-game: the game goes on from where it was. */
+  private resumeGame(): void {
+    const saved = this.savedGame;
+    this.savedGame = undefined;
+    if (saved === undefined || !this.isHost || this.runner) return;
+    const game = this.games.rules(saved.game);
+    const state = game?.decode(undefined, saved.state);
+    if (game === undefined || state === undefined || !state.ok) return;
+    this.runner = new GameRunner({
+      game,
+      client: this.client,
+      network: this.network,
+      initial: state.value,
+    });
   }
 
   /** The host reports its guests' links to the server, which shows them to everyone. */

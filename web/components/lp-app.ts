@@ -9,8 +9,10 @@ import {
   rememberedName,
   rememberName,
   savedSeat,
+  saveGame,
   saveSeat,
   setRelayOnly,
+  takeSavedGame,
 } from '../app/storage.ts';
 import type { Hello } from '../net/signaling-client.ts';
 import { describeProblem, type NoticeAction } from './lp-notice.ts';
@@ -95,6 +97,12 @@ export class LpApp extends LitElement {
   /** The host change last announced. */
   private lastHostChange: PlaySession['hostChange'];
   private readonly onPopState = () => this.go(parseRoute(location.pathname), false);
+  /** The tab goes (reload, close): a host keeps its game, so a reload carries on with it. */
+  private readonly onPageHide = () => {
+    const code = this.session?.lobby?.code;
+    const game = this.session?.gameToSave();
+    if (code !== undefined && game !== undefined) saveGame(code, game);
+  };
 
   constructor() {
     super();
@@ -106,12 +114,14 @@ export class LpApp extends LitElement {
   override connectedCallback(): void {
     super.connectedCallback();
     window.addEventListener('popstate', this.onPopState);
+    window.addEventListener('pagehide', this.onPageHide);
     this.go(this.route, false);
   }
 
   override disconnectedCallback(): void {
     super.disconnectedCallback();
     window.removeEventListener('popstate', this.onPopState);
+    window.removeEventListener('pagehide', this.onPageHide);
     this.endSession();
   }
 
@@ -228,6 +238,7 @@ export class LpApp extends LitElement {
       saved,
       relayOnly: new URLSearchParams(location.search).get('relay') === '1' || relayOnlySetting(),
       presets: settingParams(location.search),
+      savedGame: saved ? takeSavedGame(saved.lobby.code) : undefined,
       onSeat: (seat) => {
         // Remembered once the server took it: a refused name is not offered again.
         rememberName(hello.name);

@@ -20,6 +20,8 @@ export interface GameRunnerOptions<S, I> {
   readonly network: PeerNetwork;
   /** Seeds the game on the host (guests take the host's state). */
   readonly seed?: number;
+  /** The host carries on from this state (its tab reloaded mid-game) instead of a new game. */
+  readonly initial?: S;
   /** Drives the loop; default: a Worker clock, which keeps its rate in a background tab. */
   readonly clock?: (onTick: (now: number) => void) => () => void;
 }
@@ -57,7 +59,10 @@ export class GameRunner<S, I> {
   /** The link the guest loop runs on, and the runner's own listener on the host's link. */
   private guestLink: Link | undefined;
   private offLink: Unsubscribe | undefined;
-  /** A replaced host's last state, drawn until the new host's first full snapshot. */
+  /**
+   * The last state drawn, kept on screen while none arrives: a replaced host's until the new
+   * host's first full snapshot, a guest's while its host's tab reloads.
+   */
   private held: S | undefined;
 
   constructor(options: GameRunnerOptions<S, I>) {
@@ -73,7 +78,14 @@ export class GameRunner<S, I> {
     if (me === lobby.hostId) {
       if (game === undefined) throw new Error('the host needs a game to run');
       this.game = game;
-      this.startHost(new HostLoop({ game, seed: options.seed ?? 1, hostId: me }));
+      this.startHost(
+        new HostLoop({
+          game,
+          seed: options.seed ?? 1,
+          hostId: me,
+          ...(options.initial === undefined ? {} : { initial: options.initial }),
+        }),
+      );
     } else {
       this.attach(lobby.hostId);
     }
@@ -118,7 +130,9 @@ export class GameRunner<S, I> {
 
   /** The state to draw at `now`: the host's own, or the guest's predicted/interpolated view. */
   view(now: number): S | undefined {
-    return this.host ? this.host.state : (this.guest?.view(now) ?? this.held);
+    const view = this.host ? this.host.state : this.guest?.view(now);
+    if (view !== undefined) this.held = view;
+    return view ?? this.held;
   }
 
   dispose(): void {
