@@ -353,6 +353,10 @@ describe('playing Tag from a shared link (real Chromium)', () => {
     );
     expect(await seatOf(host.page)).toEqual(seat);
     await poll(() => chipKind(host.page)).toMatch(/direct|relay/);
+    const newName = (await gameStats(gus.page)).hosting ? 'Gus' : 'Gia';
+    await poll(() => host.page.getByTestId('host-change').textContent()).toBe(
+      `You were away — ${newName} is hosting now`,
+    );
     await moves(() => roundLeft(host.page));
 
     // The new host reloads its tab: it stays the host (its key and owner token were kept with

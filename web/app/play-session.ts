@@ -314,8 +314,10 @@ export class PlaySession {
     const old = name(before, before.hostId) ?? name(lobby, before.hostId) ?? 'The host';
     const now =
       lobby.hostId === this.you ? 'you are' : `${name(lobby, lobby.hostId) ?? 'another player'} is`;
+    // The host that was replaced while away (offline) hears it too, in its own words.
+    const gone = before.hostId === this.you ? 'You were away' : `${old} left`;
     this.hostChange = {
-      text: `${old} left — ${now} hosting now`,
+      text: `${gone} — ${now} hosting now`,
       at: Date.now(),
       from: before.hostId,
     };
