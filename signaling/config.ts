@@ -423,6 +423,21 @@ export const SETTINGS = {
     int(0, 60_000),
     'On SIGTERM/SIGINT, wait this long for sockets to close before exiting.',
   ),
+  // ---- host migration ----
+  hostMigrationMs: setting(
+    'host-migration-ms',
+    'HOST_MIGRATION_MS',
+    '1500',
+    int(0, 600_000),
+    'A host whose connection closed or was lost hands its lobby to a guest after this long, unless it is back (a reload keeps the host role); leaving hands it over at once.',
+  ),
+  lobbySecret: setting(
+    'lobby-secret',
+    'LOBBY_SECRET',
+    '',
+    text,
+    'Secret (16+ characters) that signs the ownership of lobbies whose host changed, so the new host can re-claim after a restart; default: a random one per start (such lobbies are then lost on restart).',
+  ),
 } as const;
 
 /**
@@ -430,6 +445,9 @@ export const SETTINGS = {
  * HMAC of it, so a short secret could be found offline from one credential.
  */
 export const TURN_SECRET_MIN_LENGTH = 16;
+
+/** A lobby secret shorter than this is refused: ownership tokens are HMACs of it. */
+export const LOBBY_SECRET_MIN_LENGTH = 16;
 
 /** Limits of the built-in STUN server that are not worth a setting. */
 export const STUN_LIMITS = {
@@ -509,6 +527,11 @@ export function parseConfig(
   if (c.turnSecret !== '' && c.turnSecret.length < TURN_SECRET_MIN_LENGTH) {
     return err(
       `invalid --turn-secret / TURN_SECRET: at least ${TURN_SECRET_MIN_LENGTH} characters (every player gets a credential made from it)`,
+    );
+  }
+  if (c.lobbySecret !== '' && c.lobbySecret.length < LOBBY_SECRET_MIN_LENGTH) {
+    return err(
+      `invalid --lobby-secret / LOBBY_SECRET: at least ${LOBBY_SECRET_MIN_LENGTH} characters`,
     );
   }
   const ours = (c.stunPort === 0 ? 0 : 1) + (c.turnUrls.length > 0 ? 1 : 0);

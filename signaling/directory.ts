@@ -4,13 +4,17 @@ import type { Lobby } from './lobby.ts';
 export interface LobbyEntry<Member> {
   readonly lobby: Lobby;
   /** Only ever handed to the host, who proves ownership with it after a restart. */
-  readonly hostKey: string;
+  hostKey: string;
+  /** How many times the host changed (0: the creator; the code is the hash of its key). */
+  generation: number;
+  /** For `generation` > 0: the server-signed proof that `hostKey` owns the lobby. */
+  owner: string | undefined;
   /** Base of the share link: the public URL, or the origin the host connected through. */
   readonly baseUrl: string;
   /** Connected members by seat id; a dropped seat has no entry here. */
   readonly members: Map<number, Member>;
   /** Address that created (or re-claimed) it: lobbies are counted against it while open. */
-  readonly owner: string;
+  readonly ownerAddress: string;
   /**
    * Whether the lobby is in use: its host has shown life after its welcome (a pong or a
    * message), or a guest has joined. A lobby whose host drops before that ends after the

@@ -16,7 +16,16 @@ import { type LobbyDirectory, type LobbyEntry, MemoryDirectory } from './directo
 import { iceServersFor, iceSetup } from './ice-servers.ts';
 import { Lobby, type Seat } from './lobby.ts';
 import { createBucket, isFull, type TokenBucket, take, takeBytes } from './rate-limit.ts';
-import { lobbyCodeFor, newHostKey, newResumeToken, tokenTag } from './secrets.ts';
+import {
+  lobbyCodeFor,
+  newHostKey,
+  newLobbySecret,
+  newResumeToken,
+  ownerToken,
+  provesOwnership,
+  sameSecret,
+  tokenTag,
+} from './secrets.ts';
 import { Stats } from './stats.ts';
 
 /**
@@ -71,6 +80,13 @@ export type HubEvent =
       readonly reason: string;
     }
   | {
+      readonly event: 'host_migrated';
+      readonly lobby: string;
+      readonly from: number;
+      readonly to: number;
+      readonly reason: string;
+    }
+  | {
       readonly event: 'link_changed';
       readonly lobby: string;
       readonly seat: number;
@@ -105,6 +121,8 @@ export class Hub {
   stunPort = 0;
   /** Most open WebSockets, set by the edge from `--max-connections` (resolved against the fd limit). */
   maxConnections = Number.POSITIVE_INFINITY;
+  /** Signs the ownership of lobbies whose host changed (see `ownerToken`). */
+  private readonly lobbySecret: string;
 
   constructor(
     private readonly config: Config,
@@ -112,7 +130,9 @@ export class Hub {
     readonly directory: LobbyDirectory<Peer> = new MemoryDirectory<Peer>(),
     /** Lobby and link events, for the log. */
     private readonly events: (event: HubEvent) => void = () => {},
-  ) {}
+  ) {
+    this.lobbySecret = config.lobbySecret || newLobbySecret();
+  }
 
   /** Connected guests by how they reach their host, as the hosts report it. */
   linkCounts(): Record<LinkKind, number> {
@@ -192,6 +212,12 @@ export class Hub {
       });
     }
     const { peer: to, droppable, control } = header.value;
+    const target = entry.members.get(to);
+    // Checked first: frames still in flight to a player who just went — or to a host that was
+    // just replaced (host migration) — are a race, not an offence.
+    if (target === undefined || to === peer.seatId) {
+      return this.fail(peer, 'unknown_target', `no connected player ${to} in this lobby`, 'relay');
+    }
     const hostId = entry.lobby.hostId;
     if (peer.seatId !== hostId && to !== hostId) {
       return this.offence(peer, {
@@ -199,10 +225,6 @@ export class Hub {
         message: 'guests may relay only to the host',
         ref: 'relay',
       });
-    }
-    const target = entry.members.get(to);
-    if (target === undefined || to === peer.seatId) {
-      return this.fail(peer, 'unknown_target', `no connected player ${to} in this lobby`, 'relay');
     }
     const buffered = target.port.bufferedAmount();
     // A receiver that keeps up costs nothing more; one that is behind is protected from each
@@ -279,6 +301,7 @@ export class Hub {
         peer.port.ping();
       }
     }
+    this.migrateAbsentHosts(now);
     for (const entry of this.directory.values()) {
       const expired = entry.lobby.expiredSeats(now, graceMs);
       if (expired.some((s) => s.id === entry.lobby.hostId)) {
@@ -375,9 +398,11 @@ export class Hub {
     const entry: LobbyEntry<Peer> = {
       lobby,
       hostKey,
+      generation: 0,
+      owner: undefined,
       baseUrl: this.config.publicUrl || peer.baseUrl,
       members: new Map(),
-      owner: peer.ip,
+      ownerAddress: peer.ip,
       established: false,
     };
     this.addLobby(entry);
@@ -455,10 +480,19 @@ export class Hub {
   private reclaim(peer: Peer, msg: Extract<ClientMessage, { type: 'reclaim' }>): void {
     if (peer.entry) return this.fail(peer, 'already_in_lobby', 'already in a lobby', msg.type);
     const code = normalizeLobbyCode(msg.code);
-    if (code === undefined || lobbyCodeFor(msg.hostKey) !== code) {
+    const generation = msg.generation ?? 0;
+    if (
+      code === undefined ||
+      !provesOwnership(this.lobbySecret, code, msg.hostKey, generation, msg.owner)
+    ) {
       return this.fail(peer, 'reclaim_refused', 'host key does not match this lobby', msg.type);
     }
     const existing = this.directory.get(code);
+    if (existing && !this.isCurrentHostKey(existing, msg.hostKey, generation)) {
+      if (generation > existing.generation) return this.supersede(peer, existing, msg);
+      // The key was good once, but the lobby has had another host since (a migration).
+      return this.fail(peer, 'reclaim_refused', 'this lobby has another host now', msg.type);
+    }
     if (existing) {
       if (!take(this.address(peer.ip, this.now()).resumes, this.now())) {
         return this.fail(peer, 'rate_limited', 'too many resume attempts; wait a little', msg.type);
@@ -488,9 +522,11 @@ export class Hub {
     const entry: LobbyEntry<Peer> = {
       lobby,
       hostKey: msg.hostKey,
+      generation,
+      owner: generation === 0 ? undefined : msg.owner,
       baseUrl: this.config.publicUrl || peer.baseUrl,
       members: new Map(),
-      owner: peer.ip,
+      ownerAddress: peer.ip,
       // Re-claimed by a host that ran this lobby before the restart: no heartbeat needed.
       established: true,
     };
@@ -502,7 +538,7 @@ export class Hub {
   private leave(peer: Peer): void {
     const entry = peer.entry;
     if (entry === undefined) return this.fail(peer, 'not_in_lobby', 'not in a lobby', 'leave');
-    if (peer.seatId === entry.lobby.hostId) return this.endLobby(entry, 'host left');
+    if (peer.seatId === entry.lobby.hostId) return this.hostLeaves(peer, entry);
     entry.lobby.removeSeat(peer.seatId, this.now());
     this.left(entry, peer.seatId, 'left');
     this.unseat(peer, CloseCode.NORMAL, 'left the lobby');
@@ -627,6 +663,9 @@ export class Hub {
       you: seat.id,
       token,
       ...(isHost ? { hostKey: entry.hostKey } : {}),
+      ...(isHost && entry.owner !== undefined
+        ? { generation: entry.generation, owner: entry.owner }
+        : {}),
       iceServers: this.iceServersFor(peer, seat.id),
       lobby: entry.lobby.view(this.link(entry), isHost),
     });
@@ -645,6 +684,110 @@ export class Hub {
     this.seat(peer, entry, seat, token);
   }
 
+  // ---- host migration ------------------------------------------------------------------------
+
+  /** The host left on purpose: a guest takes over at once; with no guest the lobby ends. */
+  private hostLeaves(peer: Peer, entry: LobbyEntry<Peer>): void {
+    if (entry.lobby.successor() === undefined) return this.endLobby(entry, 'host left');
+    const hostId = entry.lobby.hostId;
+    entry.lobby.removeSeat(hostId, this.now());
+    this.left(entry, hostId, 'left');
+    this.unseat(peer, CloseCode.NORMAL, 'left the lobby');
+    this.migrate(entry, 'host left');
+  }
+
+  /**
+   * Hosts whose connection closed or was lost (half-open sockets are dropped by the heartbeat)
+   * and who stayed away `hostMigrationMs`: a reload or a blip comes back within it and keeps
+   * the role. A lobby with no connected guest waits for its host until the grace period ends.
+   */
+  private migrateAbsentHosts(now: number): void {
+    for (const entry of [...this.directory.values()]) {
+      const host = entry.lobby.seats.get(entry.lobby.hostId);
+      if (host === undefined || host.connected) continue;
+      if (now - host.droppedAt < this.config.hostMigrationMs) continue;
+      if (entry.lobby.successor() !== undefined) this.migrate(entry, 'host away');
+    }
+  }
+
+  /**
+   * Hands the lobby to the guest `Lobby.successor` picks: it gets a fresh host key and a signed
+   * owner token (`promoted`), then everyone gets one `lobby` update naming it. The old key stops
+   * working here at once (see `isCurrentHostKey`); the old host's seat, if still held, is an
+   * ordinary guest seat from now on.
+   */
+  private migrate(entry: LobbyEntry<Peer>, reason: string): void {
+    const { lobby } = entry;
+    const next = lobby.successor();
+    const target = next === undefined ? undefined : entry.members.get(next.id);
+    if (next === undefined || target === undefined) return;
+    const from = lobby.hostId;
+    entry.generation++;
+    entry.hostKey = newHostKey();
+    entry.owner = ownerToken(this.lobbySecret, lobby.code, entry.generation, entry.hostKey);
+    lobby.hostId = next.id;
+    // Links were measured to the old host; the new one reports its own.
+    for (const seat of lobby.seats.values()) seat.link = undefined;
+    this.events({
+      event: 'host_migrated',
+      lobby: shortCode(lobby.code),
+      from,
+      to: next.id,
+      reason,
+    });
+    this.send(target, {
+      type: 'promoted',
+      hostKey: entry.hostKey,
+      generation: entry.generation,
+      owner: entry.owner,
+    });
+    this.broadcast(entry);
+  }
+
+  /**
+   * After a restart, a host that was replaced before it (its page kept the old key) may re-claim
+   * the lobby first; the newer owner's re-claim then takes the lobby back, and the older one is
+   * an ordinary guest from then on (it hears so in the `lobby` update).
+   */
+  private supersede(
+    peer: Peer,
+    entry: LobbyEntry<Peer>,
+    msg: Extract<ClientMessage, { type: 'reclaim' }>,
+  ): void {
+    const { lobby } = entry;
+    const now = this.now();
+    const { nameMaxLength } = this.config;
+    const seat =
+      lobby.seats.get(msg.hostId) ??
+      lobby.restoreSeat(msg.hostId, msg.name, '', nameMaxLength, now);
+    if (seat === undefined) {
+      return this.fail(peer, 'reclaim_refused', 'no seat for this host in the lobby', msg.type);
+    }
+    if (seat.connected) {
+      return this.fail(peer, 'seat_in_use', 'this seat is connected elsewhere', msg.type);
+    }
+    for (const s of msg.seats) lobby.restoreSeat(s.id, s.name, s.tag, nameMaxLength, now);
+    const from = lobby.hostId;
+    entry.generation = msg.generation ?? 0;
+    entry.hostKey = msg.hostKey;
+    entry.owner = msg.owner;
+    lobby.hostId = seat.id;
+    for (const s of lobby.seats.values()) s.link = undefined;
+    this.events({
+      event: 'host_migrated',
+      lobby: shortCode(lobby.code),
+      from,
+      to: seat.id,
+      reason: 'newer owner re-claimed',
+    });
+    this.reseat(peer, entry, seat, msg.type);
+  }
+
+  /** Whether a re-claim for a lobby this server holds comes from its current host. */
+  private isCurrentHostKey(entry: LobbyEntry<Peer>, hostKey: string, generation: number): boolean {
+    return generation === entry.generation && sameSecret(hostKey, entry.hostKey);
+  }
+
   private unseat(peer: Peer, code: number, reason: string): void {
     const entry = peer.entry;
     if (entry?.members.get(peer.seatId) === peer) entry.members.delete(peer.seatId);
@@ -654,13 +797,13 @@ export class Hub {
 
   private addLobby(entry: LobbyEntry<Peer>): void {
     this.directory.add(entry);
-    this.address(entry.owner, this.now()).lobbies++;
+    this.address(entry.ownerAddress, this.now()).lobbies++;
   }
 
   private endLobby(entry: LobbyEntry<Peer>, reason: string): void {
     if (this.directory.get(entry.lobby.code) !== entry) return;
     this.directory.delete(entry.lobby.code);
-    const owner = this.addresses.get(entry.owner);
+    const owner = this.addresses.get(entry.ownerAddress);
     if (owner) owner.lobbies--;
     this.events({ event: 'lobby_ended', lobby: shortCode(entry.lobby.code), reason });
     for (const member of [...entry.members.values()])

@@ -126,6 +126,26 @@ export class Lobby {
     return [...this.seats.values()].filter((s) => !s.connected && now - s.droppedAt >= graceMs);
   }
 
+  /**
+   * The guest who takes over when the host goes (host migration): among connected guests, the
+   * one with the best link to the old host as it last reported (direct, then TURN, then the
+   * relay, then not reported): it has shown it can hold WebRTC links; ties go to the lowest id,
+   * i.e. the guest seated longest (ids are never reused). Undefined when no guest is connected.
+   */
+  successor(): Seat | undefined {
+    let best: Seat | undefined;
+    for (const seat of this.seats.values()) {
+      if (seat.id === this.hostId || !seat.connected) continue;
+      if (
+        best === undefined ||
+        linkRank(seat.link) < linkRank(best.link) ||
+        (linkRank(seat.link) === linkRank(best.link) && seat.id < best.id)
+      )
+        best = seat;
+    }
+    return best;
+  }
+
   /** The lobby as its members see it; only the host's copy carries the seats' token tags. */
   view(link: string, forHost: boolean): LobbyView {
     const players: PlayerView[] = [...this.seats.values()].map((s) => ({
@@ -151,6 +171,9 @@ export function normalizeName(raw: string, maxLength: number): string | undefine
   const cleaned = cleanName(raw, maxLength);
   return cleaned.ok ? cleaned.value : undefined;
 }
+
+const LINK_RANK: Record<LinkKind, number> = { direct: 0, turn: 1, relay: 2 };
+const linkRank = (link: LinkKind | undefined): number => (link === undefined ? 3 : LINK_RANK[link]);
 
 /**
  * `name`, or `name 2`, `name 3`… — the first one that neither equals (without regard to case)

@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { encodeCrockford, LOBBY_CODE_LENGTH } from '../shared/protocol/lobby-code.ts';
 
 /** A resume token: 192 random bits. Only its hash (the tag) is kept by the server. */
@@ -19,4 +19,49 @@ export const newHostKey = (): string => randomBytes(32).toString('base64url');
 export function lobbyCodeFor(hostKey: string): string {
   const digest = createHash('sha256').update(`lanparty lobby v1\0${hostKey}`).digest();
   return encodeCrockford(digest, LOBBY_CODE_LENGTH);
+}
+
+/** A secret to sign ownership tokens with, when none is configured (lost on restart). */
+export const newLobbySecret = (): string => randomBytes(32).toString('base64url');
+
+/**
+ * After a host migration the code no longer hashes to the host's key, so the server signs the
+ * new ownership: host number `generation` of lobby `code` is whoever holds `hostKey`. Only the
+ * hash of the key is signed, and only the host ever receives the key and the token.
+ */
+export function ownerToken(
+  secret: string,
+  code: string,
+  generation: number,
+  hostKey: string,
+): string {
+  const keyHash = createHash('sha256').update(`lanparty host key v1\0${hostKey}`).digest('hex');
+  return createHmac('sha256', secret)
+    .update(`lanparty owner v1\0${code}\0${generation}\0${keyHash}`)
+    .digest('base64url');
+}
+
+/**
+ * Whether `hostKey` proves ownership of lobby `code` at `generation` (0: the lobby's first host,
+ * whose key the code is a hash of; later: a token signed by this server's lobby secret).
+ */
+export function provesOwnership(
+  secret: string,
+  code: string,
+  hostKey: string,
+  generation: number,
+  owner: string | undefined,
+): boolean {
+  if (generation === 0) return lobbyCodeFor(hostKey) === code;
+  if (owner === undefined) return false;
+  const expected = Buffer.from(ownerToken(secret, code, generation, hostKey));
+  const given = Buffer.from(owner);
+  return expected.length === given.length && timingSafeEqual(expected, given);
+}
+
+/** Constant-time equality of two secrets. */
+export function sameSecret(a: string, b: string): boolean {
+  const x = Buffer.from(a);
+  const y = Buffer.from(b);
+  return x.length === y.length && timingSafeEqual(x, y);
 }

@@ -51,15 +51,20 @@ const ReclaimSeat = v.object({
   name: str(WIRE_LIMITS.NAME),
   tag: str(WIRE_LIMITS.TOKEN),
 });
+/** How many times a lobby's host changed (see `PromotedMessage`). */
+const generation = v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(0x7fffffff));
 /**
  * The host re-creates its lobby under the same code after the server lost it (a restart). The
- * host key proves ownership: the code is a hash of it. The seats (with their token tags) let
- * guests resume the same seats with the tokens they already hold.
+ * host key proves ownership: the code is a hash of the first host's key; a host that took over
+ * after a migration adds its generation and the server-signed owner token. The seats (with their
+ * token tags) let guests resume the same seats with the tokens they already hold.
  */
 export const ReclaimMessage = v.object({
   type: v.literal('reclaim'),
   code: str(WIRE_LIMITS.CODE),
   hostKey: str(WIRE_LIMITS.HOST_KEY),
+  generation: v.optional(generation),
+  owner: v.optional(str(WIRE_LIMITS.HOST_KEY)),
   hostId: peerId,
   name: str(WIRE_LIMITS.NAME),
   capacity: v.pipe(v.number(), v.integer(), v.minValue(2), v.maxValue(WIRE_LIMITS.PLAYERS)),
@@ -184,6 +189,9 @@ export const WelcomeMessage = v.object({
   token: str(WIRE_LIMITS.TOKEN),
   /** Only for the host: proves ownership to re-claim the lobby after a server restart. */
   hostKey: v.optional(str(WIRE_LIMITS.HOST_KEY)),
+  /** Only for a host that took over (generation > 0): its generation and owner token. */
+  generation: v.optional(generation),
+  owner: v.optional(str(WIRE_LIMITS.HOST_KEY)),
   iceServers: v.pipe(v.array(IceServer), v.maxLength(WIRE_LIMITS.ICE_SERVERS)),
   lobby: LobbyView,
 });
@@ -194,6 +202,17 @@ export const IceServersMessage = v.object({
 });
 /** The lobby after any change (join, leave, drop, return, kick, lock). */
 export const LobbyMessage = v.object({ type: v.literal('lobby'), lobby: LobbyView });
+/**
+ * To the guest the server picked as the new host when the old one left or stayed away (host
+ * migration), just before the `lobby` update that names it: a fresh host key and the signed
+ * proof that it owns the lobby now, to re-claim it after a server restart.
+ */
+export const PromotedMessage = v.object({
+  type: v.literal('promoted'),
+  hostKey: str(WIRE_LIMITS.HOST_KEY),
+  generation,
+  owner: str(WIRE_LIMITS.HOST_KEY),
+});
 export const SignalFromMessage = v.object({
   type: v.literal('signal'),
   from: peerId,
@@ -239,6 +258,7 @@ export const ErrorMessage = v.object({
 const SERVER_SCHEMAS = {
   welcome: WelcomeMessage,
   lobby: LobbyMessage,
+  promoted: PromotedMessage,
   signal: SignalFromMessage,
   ice: IceServersMessage,
   error: ErrorMessage,

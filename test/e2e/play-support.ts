@@ -42,9 +42,10 @@ export const NO_DIRECT_PATH = `(() => {
 export async function hostLobby(
   browser: Browser,
   url: string,
-  { name = 'Hana', search = '' } = {},
+  { name = 'Hana', search = '', initScript = '' } = {},
 ): Promise<{ host: Named; link: string }> {
   const player = await newPlayer(browser);
+  if (initScript) await player.page.context().addInitScript(initScript);
   const link = await createLobby(player.page, `${url}/${search}`, name);
   expect(link).toMatch(/\/l\/[A-Z0-9]+$/);
   return { host: { ...player, name }, link };
@@ -135,6 +136,10 @@ export const gameStats = (page: Page) =>
 export interface GameStats {
   readonly snapshots: number;
   readonly tick: number | undefined;
+  /** Game loops the page started: a host change starts a new one. */
+  readonly loops: number;
+  /** This page runs the authoritative game. */
+  readonly hosting: boolean;
 }
 
 /**

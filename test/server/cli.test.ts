@@ -309,7 +309,8 @@ describe('the log at info', () => {
     host.send({ type: 'links', links: [{ id: joined.you, kind: 'relay' }] });
     await guest.next('lobby');
     guest.send({ type: 'leave' });
-    // The host also got a lobby update per link change: wait for the one without the guest.
+    // The host also got a lobby update per link change: wait for the one without the guest
+    // (with a guest still there, the host leaving would hand the lobby over instead).
     while ((await host.next('lobby')).lobby.players.length > 1);
     host.send({ type: 'leave' });
     await host.closeInfo(5000);

@@ -24,6 +24,18 @@ describe('configuration', () => {
     expect(c.iceServers).toEqual([]);
   });
 
+  it('host migration: the wait and the lobby secret (never echoed in an error)', () => {
+    expect(defaultConfig()).toMatchObject({ hostMigrationMs: 1500, lobbySecret: '' });
+    const r = parseConfig(['--host-migration-ms', '0'], { LOBBY_SECRET: 's'.repeat(16) });
+    expect(r.ok && [r.value.hostMigrationMs, r.value.lobbySecret]).toEqual([0, 's'.repeat(16)]);
+    const short = parseConfig([], { LOBBY_SECRET: 'hunter2' });
+    expect(short.ok).toBe(false);
+    expect(!short.ok && short.error).toBe(
+      'invalid --lobby-secret / LOBBY_SECRET: at least 16 characters',
+    );
+    expect(parseConfig(['--host-migration-ms', '-1'], {}).ok).toBe(false);
+  });
+
   it('reads the environment (PORT, HOST, …) and lets flags win', () => {
     const r = parseConfig(['--port', '9000'], {
       PORT: '7000',

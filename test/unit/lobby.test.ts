@@ -121,4 +121,28 @@ describe('names', () => {
     const again = lobby.addSeat('late', 't', 24, ID_REUSE_DELAY_MS + 2);
     expect(again.ok && again.value.id).toBe(2);
   });
+
+  it('picks the successor of a departing host: best reported link, then longest seated, connected only', () => {
+    const lobby = new Lobby('C', 8);
+    const seats = ['host', 'a', 'b', 'c', 'd'].map((n) => {
+      const r = lobby.addSeat(n, `t-${n}`, 24);
+      if (!r.ok) throw new Error(r.error);
+      return r.value;
+    });
+    const [host, a, b, c, d] = seats;
+    if (!host || !a || !b || !c || !d) throw new Error('seats');
+    lobby.hostId = host.id;
+    // Nothing reported: the longest seated (lowest id) guest.
+    expect(lobby.successor()?.id).toBe(a.id);
+    a.link = 'relay';
+    b.link = 'turn';
+    expect(lobby.successor()?.id).toBe(b.id);
+    d.link = 'direct';
+    c.link = 'direct';
+    expect(lobby.successor()?.id).toBe(c.id);
+    c.connected = false;
+    expect(lobby.successor()?.id).toBe(d.id);
+    for (const s of [a, b, d]) s.connected = false;
+    expect(lobby.successor()).toBeUndefined();
+  });
 });

@@ -7,6 +7,7 @@ import { DirectTransport } from '../net/direct-transport.ts';
 import { Emitter, type Unsubscribe } from '../net/link.ts';
 import { type PeerInfo, PeerNetwork } from '../net/peer-network.ts';
 import { type Hello, type SavedSeat, SignalingClient } from '../net/signaling-client.ts';
+import type { SavedGame } from './storage.ts';
 
 /** Something that stops play or needs the player's attention, with what to offer next. */
 export type Problem =
@@ -46,6 +47,8 @@ export interface PlaySessionOptions {
    * by setting key. They only shape the host's game: settings travel in the game state.
    */
   readonly presets?: GameSettings;
+  /** The game this tab hosted before it reloaded: the host carries on with it. */
+  readonly savedGame?: SavedGame | undefined;
   /** Called whenever the seat changes, for the page to keep it across a reload. */
   readonly onSeat?: (seat: SavedSeat) => void;
 }
@@ -63,6 +66,8 @@ export class PlaySession {
   readonly games: GameRegistry;
   /** The game and settings the host picked in the lobby (guests learn it from the game). */
   choice: { readonly game: string; readonly settings: GameSettings };
+  /** The last change of host (host migration), for a short notice; `at` is `Date.now()`. */
+  hostChange: { readonly text: string; readonly at: number; readonly from: number } | undefined;
   /** WebRTC is missing in this browser: everything goes through the relay. */
   readonly webrtcMissing: boolean;
   readonly relayOnly: boolean;
@@ -73,12 +78,16 @@ export class PlaySession {
   private readonly presets: GameSettings;
   /** The last link report sent to the server, to send only changes. */
   private reportedLinks = '';
+  /** The lobby as last seen, to name the host that went when another takes over. */
+  private lastLobby: LobbyView | undefined;
+  private savedGame: SavedGame | undefined;
 
   constructor(options: PlaySessionOptions) {
     this.webrtcMissing = typeof RTCPeerConnection === 'undefined';
     this.relayOnly = options.relayOnly || this.webrtcMissing;
     this.games = options.games ?? games;
     this.presets = options.presets ?? {};
+    this.savedGame = options.savedGame;
     const first = this.games.first.id;
     this.choice = { game: first, settings: this.games.settings(first, this.presets) };
     this.client = new SignalingClient({
@@ -98,6 +107,7 @@ export class PlaySession {
           // A new connection (or a server that restarted) knows no links yet.
           this.reportedLinks = '';
           this.reportLinks();
+          this.resumeGame();
           if (this.problem?.kind === 'unreachable' || this.problem?.kind === 'reconnecting')
             this.problem = undefined;
         } else if (state.kind === 'reconnecting') {
@@ -114,6 +124,10 @@ export class PlaySession {
       this.client.onLobby((lobby) => {
         const seat = this.client.seat;
         if (seat) options.onSeat?.(seat);
+        const before = this.lastLobby;
+        this.lastLobby = lobby;
+        if (before?.code === lobby.code && before.hostId !== lobby.hostId)
+          this.hostChanged(before, lobby);
         this.maybeJoinGame(lobby);
         this.changed();
       }),
@@ -169,7 +183,7 @@ export class PlaySession {
   }
   /** The host has started and this browser has the game's state. */
   get playing(): boolean {
-    return this.runner?.host !== undefined || this.runner?.guest?.authoritative !== undefined;
+    return this.runner?.playing === true;
   }
   /** The host's seat is held but its connection is gone (it may come back within the grace period). */
   get hostAway(): boolean {
@@ -206,6 +220,14 @@ export class PlaySession {
     this.changed();
   }
 
+  /** The host's game as bytes, for the page to keep when the tab goes (see `savedGame`). */
+  gameToSave(): SavedGame | undefined {
+    const host = this.runner?.host;
+    const game = this.runner?.game;
+    if (!this.isHost || host === undefined || game === undefined) return undefined;
+    return { game: game.id, state: game.encodeFull(host.state) };
+  }
+
   kick(id: number): void {
     this.client.kick(id);
   }
@@ -233,6 +255,22 @@ export class PlaySession {
     this.changes.clear();
   }
 
+  /** Back as host after a reload of this tab mid-game: the game goes on from where it was. */
+  private resumeGame(): void {
+    const saved = this.savedGame;
+    this.savedGame = undefined;
+    if (saved === undefined || !this.isHost || this.runner) return;
+    const game = this.games.rules(saved.game);
+    const state = game?.decode(undefined, saved.state);
+    if (game === undefined || state === undefined || !state.ok) return;
+    this.runner = new GameRunner({
+      game,
+      client: this.client,
+      network: this.network,
+      initial: state.value,
+    });
+  }
+
   /** The host reports its guests' links to the server, which shows them to everyone. */
   private reportLinks(): void {
     if (!this.isHost || this.client.state.kind !== 'open') return;
@@ -257,11 +295,32 @@ export class PlaySession {
     this.runner = runner;
     this.off.push(
       runner.onChange(() => {
+        // Made host before any game state arrived: nothing to carry on, the lobby shows the
+        // host controls instead.
+        if (this.runner === runner && this.isHost && runner.host === undefined) {
+          runner.dispose();
+          this.runner = undefined;
+        }
         if (runner.unknownGame !== undefined)
           this.problem = { kind: 'unknown-game', game: runner.unknownGame };
         this.changed();
       }),
     );
+  }
+
+  /** Host migration: one short notice, e.g. "Ada left — Bea is hosting now". */
+  private hostChanged(before: LobbyView, lobby: LobbyView): void {
+    const name = (view: LobbyView, id: number) => view.players.find((p) => p.id === id)?.name;
+    const old = name(before, before.hostId) ?? name(lobby, before.hostId) ?? 'The host';
+    const now =
+      lobby.hostId === this.you ? 'you are' : `${name(lobby, lobby.hostId) ?? 'another player'} is`;
+    // The host that was replaced while away (offline) hears it too, in its own words.
+    const gone = before.hostId === this.you ? 'You were away' : `${old} left`;
+    this.hostChange = {
+      text: `${gone} — ${now} hosting now`,
+      at: Date.now(),
+      from: before.hostId,
+    };
   }
 
   private changed(): void {

@@ -17,7 +17,18 @@ const SavedSeatSchema = v.object({
   you: v.pipe(v.number(), v.integer(), v.minValue(1)),
   token: v.pipe(v.string(), v.maxLength(64)),
   hostKey: v.optional(v.pipe(v.string(), v.maxLength(64))),
+  generation: v.optional(v.pipe(v.number(), v.integer(), v.minValue(0))),
+  owner: v.optional(v.pipe(v.string(), v.maxLength(64))),
 });
+
+/** The host's game, kept when its tab goes away so a reload carries on with it. */
+export interface SavedGame {
+  readonly game: string;
+  readonly state: Uint8Array;
+}
+const gameKey = (code: string) => `lanparty.game.${code}`;
+/** A saved game older than this is not resumed (the guests have moved on, or given up). */
+const SAVED_GAME_MAX_AGE_MS = 30_000;
 
 function read(store: () => Storage, key: string): string | null {
   try {
@@ -53,5 +64,37 @@ export function savedSeat(code: string): SavedSeat | undefined {
 }
 export const saveSeat = (seat: SavedSeat): void =>
   write(() => sessionStorage, seatKey(seat.lobby.code), JSON.stringify(seat));
-export const forgetSeat = (code: string): void =>
+export const forgetSeat = (code: string): void => {
   write(() => sessionStorage, seatKey(code), undefined);
+  write(() => sessionStorage, gameKey(code), undefined);
+};
+
+export function saveGame(code: string, saved: SavedGame, now = Date.now()): void {
+  let binary = '';
+  for (const byte of saved.state) binary += String.fromCharCode(byte);
+  write(
+    () => sessionStorage,
+    gameKey(code),
+    JSON.stringify({ game: saved.game, state: btoa(binary), at: now }),
+  );
+}
+
+/** The game this tab hosted before it reloaded, once (it is forgotten as it is read). */
+export function takeSavedGame(code: string, now = Date.now()): SavedGame | undefined {
+  const raw = read(() => sessionStorage, gameKey(code));
+  write(() => sessionStorage, gameKey(code), undefined);
+  if (raw === null) return undefined;
+  try {
+    const parsed = v.safeParse(
+      v.object({ game: v.string(), state: v.string(), at: v.number() }),
+      JSON.parse(raw),
+    );
+    if (!parsed.success || now - parsed.output.at > SAVED_GAME_MAX_AGE_MS) return undefined;
+    const binary = atob(parsed.output.state);
+    const state = new Uint8Array(binary.length);
+    for (let i = 0; i < binary.length; i++) state[i] = binary.charCodeAt(i);
+    return { game: parsed.output.game, state };
+  } catch {
+    return undefined;
+  }
+}

@@ -9,8 +9,10 @@ import {
   rememberedName,
   rememberName,
   savedSeat,
+  saveGame,
   saveSeat,
   setRelayOnly,
+  takeSavedGame,
 } from '../app/storage.ts';
 import type { Hello } from '../net/signaling-client.ts';
 import { describeProblem, type NoticeAction } from './lp-notice.ts';
@@ -92,7 +94,15 @@ export class LpApp extends LitElement {
   /** The name of the last attempt, for "Try again" (it is remembered only once accepted). */
   private lastName = '';
   private lastPlayers = new Map<number, string>();
+  /** The host change last announced. */
+  private lastHostChange: PlaySession['hostChange'];
   private readonly onPopState = () => this.go(parseRoute(location.pathname), false);
+  /** The tab goes (reload, close): a host keeps its game, so a reload carries on with it. */
+  private readonly onPageHide = () => {
+    const code = this.session?.lobby?.code;
+    const game = this.session?.gameToSave();
+    if (code !== undefined && game !== undefined) saveGame(code, game);
+  };
 
   constructor() {
     super();
@@ -104,12 +114,14 @@ export class LpApp extends LitElement {
   override connectedCallback(): void {
     super.connectedCallback();
     window.addEventListener('popstate', this.onPopState);
+    window.addEventListener('pagehide', this.onPageHide);
     this.go(this.route, false);
   }
 
   override disconnectedCallback(): void {
     super.disconnectedCallback();
     window.removeEventListener('popstate', this.onPopState);
+    window.removeEventListener('pagehide', this.onPageHide);
     this.endSession();
   }
 
@@ -167,6 +179,10 @@ export class LpApp extends LitElement {
     // A closed tab and a dropped connection look the same here: say the host left, offer a way
     // out, and carry on if they come back within the grace period (the server ends the lobby
     // otherwise, and the final "The host left" notice replaces this).
+    // Host migration: said once in the live region, shown for a few seconds.
+    const change = s?.hostChange;
+    if (change && Date.now() - change.at < HOST_CHANGE_NOTICE_MS && !isFinal(problem))
+      items.push(html`<p class="panel banner" data-testid="host-change">${change.text}</p>`);
     if (s?.hostAway && !isFinal(problem))
       items.push(
         html`<div class="panel banner host-left"><p role="status">The host left (or lost their connection). The game carries on if they come back soon.</p>
@@ -228,6 +244,7 @@ export class LpApp extends LitElement {
       saved,
       relayOnly: new URLSearchParams(location.search).get('relay') === '1' || relayOnlySetting(),
       presets: settingParams(location.search),
+      savedGame: saved ? takeSavedGame(saved.lobby.code) : undefined,
       onSeat: (seat) => {
         // Remembered once the server took it: a refused name is not offered again.
         rememberName(hello.name);
@@ -300,10 +317,14 @@ export class LpApp extends LitElement {
   private announceChanges(session: PlaySession): void {
     const players = new Map((session.lobby?.players ?? []).map((p) => [p.id, p.name]));
     const said: string[] = [];
+    const change = session.hostChange !== this.lastHostChange ? session.hostChange : undefined;
+    this.lastHostChange = session.hostChange;
+    if (change) said.push(change.text);
     if (this.lastPlayers.size > 0) {
       for (const [id, name] of players)
         if (!this.lastPlayers.has(id) && id !== session.you) said.push(`${name} joined`);
-      for (const [id, name] of this.lastPlayers) if (!players.has(id)) said.push(`${name} left`);
+      for (const [id, name] of this.lastPlayers)
+        if (!players.has(id) && id !== change?.from) said.push(`${name} left`);
     }
     if (session.problem && isFinal(session.problem))
       said.push(describeProblem(session.problem).title);
@@ -324,6 +345,9 @@ export class LpApp extends LitElement {
     else document.title = 'lanparty';
   }
 }
+
+/** How long the "Ada left — Bea is hosting now" notice stays on screen. */
+const HOST_CHANGE_NOTICE_MS = 6000;
 
 customElements.define('lp-app', LpApp);
 

@@ -179,15 +179,23 @@ export class LpGame extends LitElement {
   /**
    * Read-only counters, for diagnostics and the end-to-end tests (which read
    * `document.querySelector('lp-app').shadowRoot.querySelector('lp-game').stats`): snapshots
-   * received from the host so far (guests; 0 on the host) and the newest game tick this page
-   * knows. Nothing in the app depends on them.
+   * received from hosts so far (guests; across host changes), the newest game tick this page
+   * knows, the game loops it started (a host change starts one) and whether it hosts. Nothing
+   * in the app depends on them.
    */
-  get stats(): { readonly snapshots: number; readonly tick: number | undefined } {
+  get stats(): {
+    readonly snapshots: number;
+    readonly tick: number | undefined;
+    readonly loops: number;
+    readonly hosting: boolean;
+  } {
     const runner = this.runner;
     const state = runner?.host?.state ?? runner?.guest?.authoritative;
     return {
-      snapshots: runner?.guest?.stats.snapshots ?? 0,
+      snapshots: runner?.snapshots ?? 0,
       tick: state === undefined ? undefined : runner?.game?.tick(state),
+      loops: runner?.loops ?? 0,
+      hosting: runner?.host !== undefined,
     };
   }
 

@@ -60,6 +60,11 @@ export interface HostLoopOptions<S, I> {
   /** The host plays too: its player id. */
   readonly hostId: number;
   readonly snapshotRate?: number;
+  /**
+   * Host migration: carry on from this state (the last authoritative one the new host received)
+   * instead of a new game from `seed`. Randomness, the round timer and the scores are in it.
+   */
+  readonly initial?: S;
 }
 
 /**
@@ -89,7 +94,7 @@ export class HostLoop<S, I> {
 
   constructor(private readonly options: HostLoopOptions<S, I>) {
     this.game = options.game;
-    this.stateValue = this.game.init(options.seed, [options.hostId]);
+    this.stateValue = options.initial ?? this.game.init(options.seed, [options.hostId]);
     this.localInput = this.game.noInput;
     this.stepMs = 1000 / this.game.tickRate;
     this.snapshotEvery = Math.max(

@@ -75,6 +75,8 @@ export interface NetworkStats {
  */
 export class PeerNetwork {
   private readonly peers = new Map<number, PeerEntry>();
+  /** The host the sessions were made for: who initiates direct attempts depends on it. */
+  private hostId: number | undefined;
   private readonly off: Unsubscribe[];
   private readonly added = new Emitter<[number, Session]>();
   private readonly removed = new Emitter<[number]>();
@@ -129,6 +131,12 @@ export class PeerNetwork {
   private sync(lobby: LobbyView): void {
     const me = this.options.client.you;
     if (me === undefined) return;
+    if (this.hostId !== undefined && this.hostId !== lobby.hostId) {
+      // Host migration: every link is to the wrong peer or in the wrong role. Start them all
+      // over, relay first, as at a join.
+      for (const id of [...this.peers.keys()]) this.remove(id);
+    }
+    this.hostId = lobby.hostId;
     const wanted = lobby.players.filter(
       (p) => p.id !== me && (me === lobby.hostId || p.id === lobby.hostId),
     );

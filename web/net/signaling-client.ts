@@ -72,6 +72,9 @@ export interface SavedSeat {
   readonly you: number;
   readonly token: string;
   readonly hostKey?: string | undefined;
+  /** For a host that took over (host migration): its generation and server-signed owner token. */
+  readonly generation?: number | undefined;
+  readonly owner?: string | undefined;
 }
 
 export interface SignalingClientOptions {
@@ -103,6 +106,8 @@ export class SignalingClient {
   private socket: SocketLike | undefined;
   private token: string | undefined;
   private hostKey: string | undefined;
+  private generation: number | undefined;
+  private owner: string | undefined;
   private failures = 0;
   private resumeRefusedSince: number | undefined;
   private retryTimer: ReturnType<typeof setTimeout> | undefined;
@@ -122,6 +127,8 @@ export class SignalingClient {
       this.lobby = options.saved.lobby;
       this.token = options.saved.token;
       this.hostKey = options.saved.hostKey;
+      this.generation = options.saved.generation;
+      this.owner = options.saved.owner;
       this.you = options.saved.you;
     }
     this.socketFactory = options.socket ?? ((url) => new WebSocket(url) as unknown as SocketLike);
@@ -136,7 +143,14 @@ export class SignalingClient {
   /** What to keep to take this seat back after a reload; undefined until seated. */
   get seat(): SavedSeat | undefined {
     return this.lobby && this.token && this.you !== undefined
-      ? { lobby: this.lobby, you: this.you, token: this.token, hostKey: this.hostKey }
+      ? {
+          lobby: this.lobby,
+          you: this.you,
+          token: this.token,
+          hostKey: this.hostKey,
+          generation: this.generation,
+          owner: this.owner,
+        }
       : undefined;
   }
   get isHost(): boolean {
@@ -260,6 +274,9 @@ export class SignalingClient {
         type: 'reclaim',
         code: lobby.code,
         hostKey: this.hostKey,
+        ...(this.generation === undefined
+          ? {}
+          : { generation: this.generation, owner: this.owner }),
         hostId: lobby.hostId,
         name: me?.name ?? 'Host',
         capacity: lobby.capacity,
@@ -293,7 +310,10 @@ export class SignalingClient {
       case 'welcome':
         this.you = msg.you;
         this.token = msg.token;
-        if (msg.hostKey !== undefined) this.hostKey = msg.hostKey;
+        // A guest's welcome has no key: a host replaced while away comes back as a guest.
+        this.hostKey = msg.hostKey;
+        this.generation = msg.generation;
+        this.owner = msg.owner;
         this.setIceServers(msg.iceServers);
         this.failures = 0;
         this.resumeRefusedSince = undefined;
@@ -302,6 +322,12 @@ export class SignalingClient {
         return;
       case 'lobby':
         this.setLobby(msg.lobby);
+        return;
+      case 'promoted':
+        // The server made this guest the host (host migration); the lobby update follows.
+        this.hostKey = msg.hostKey;
+        this.generation = msg.generation;
+        this.owner = msg.owner;
         return;
       case 'signal':
         this.signals.emit(msg.from, msg.data, msg.attempt);
@@ -316,6 +342,18 @@ export class SignalingClient {
   }
 
   private onServerError(error: ErrorReply): void {
+    if (
+      error.code === 'reclaim_refused' &&
+      this.hostKey !== undefined &&
+      this.token !== undefined &&
+      this.stateValue.kind !== 'open'
+    ) {
+      // Another player hosts this lobby now (a migration while we were away): our key is void,
+      // and our seat, if still held, is a guest's. Take it back with the resume token.
+      this.dropHostKey();
+      this.socket?.send(JSON.stringify(this.hello()));
+      return;
+    }
     // A resume or re-claim over the address's rate is refused for now, not for good: retried.
     const limited =
       error.code === 'rate_limited' && (error.ref === 'resume' || error.ref === 'reclaim');
@@ -374,7 +412,16 @@ export class SignalingClient {
     this.iceTimer = setTimeout(() => this.sendJson({ type: 'ice' }), delay);
   }
 
+  private dropHostKey(): void {
+    this.hostKey = undefined;
+    this.generation = undefined;
+    this.owner = undefined;
+  }
+
   private setLobby(lobby: LobbyView): void {
+    // Replaced as host (a newer owner re-claimed after a restart): the old key is void.
+    if (this.you !== undefined && lobby.hostId !== this.you && this.hostKey !== undefined)
+      this.dropHostKey();
     this.lobby = lobby;
     this.lobbies.emit(lobby);
   }
