@@ -11,6 +11,21 @@ import type { E2eServer } from './support.ts';
  * a client, and a second client on the first LAN. Real Chromium runs inside the clients'
  * namespaces; plain RTCPeerConnection pairs prove what connects directly and what cannot.
  */
+/**
+ * The text of `url` as a new tab of this player's browser opens it: through the player's own
+ * network (its namespace and NAT). Not a `fetch` from the lanparty page, whose CSP allows it to
+ * talk to its own server only.
+ */
+async function openedBy(page: Page, url: string): Promise<string> {
+  const tab = await page.context().newPage();
+  try {
+    await tab.goto(url);
+    return (await tab.textContent('body')) ?? '';
+  } finally {
+    await tab.close();
+  }
+}
+
 const missing = netBedMissing();
 if (missing) console.warn(`NAT test bed skipped: ${missing}`);
 
@@ -193,10 +208,7 @@ describe.skipIf(missing !== '')(
       // The probe's HTTP page answers with the source address it saw: alice's router's WAN
       // address, so the browser's traffic left through the namespace's NAT.
       await net.stunServer('server');
-      const seen = await page('alice').evaluate(
-        (url) => fetch(url).then((r) => r.text()),
-        'http://10.77.0.11:19302/',
-      );
+      const seen = await openedBy(page('alice'), 'http://10.77.0.11:19302/');
       expect(seen.split(':')[0]).toBe(clients.alice.router.address);
       expect(await page('alice').title()).not.toBe('');
     });
@@ -255,10 +267,7 @@ describe.skipIf(missing !== '')(
       await net.cutUdp('home2');
       try {
         expect(await net.stunMapping('bob', address, port)).toBeNull();
-        const seen = await page('bob').evaluate(
-          (url) => fetch(url).then((r) => r.text()),
-          `http://${address}:${port}/`,
-        );
+        const seen = await openedBy(page('bob'), `http://${address}:${port}/`);
         expect(seen.split(':')[0]).toBe(clients.bob.router.address);
       } finally {
         await net.restoreUdp('home2');
