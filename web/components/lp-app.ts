@@ -51,15 +51,21 @@ export class LpApp extends LitElement {
       .banner {
         border-left: 4px solid var(--warn);
       }
+      /* At the foot of the screen: the HUD wraps to two rows on a phone, and a notice at the
+         top covered its Leave button. Touches go through to the game except on buttons. */
       .over-game {
         position: fixed;
         z-index: 1;
-        top: 3.75rem;
+        bottom: 1rem;
         left: 50%;
         transform: translateX(-50%);
         width: min(36rem, calc(100vw - 2rem));
         display: grid;
         gap: 0.5rem;
+        pointer-events: none;
+      }
+      .over-game button {
+        pointer-events: auto;
       }
       .host-left {
         display: flex;
