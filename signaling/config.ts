@@ -429,14 +429,14 @@ export const SETTINGS = {
     'HOST_MIGRATION_MS',
     '1500',
     int(0, 600_000),
-    'A host whose connection closed or was lost hands its lobby to a guest after this long, unless it is back (a reload keeps the host role); leaving hands it over at once.',
+    'A host whose connection closed or was lost hands its lobby to a guest after this long unless it is back (a reload keeps the host role); a host that presses Leave hands it over at once. Above `--grace-ms`, migration is off: the lobby ends as before.',
   ),
   lobbySecret: setting(
     'lobby-secret',
     'LOBBY_SECRET',
     '',
     text,
-    'Secret (16+ characters) that signs the ownership of lobbies whose host changed, so the new host can re-claim after a restart; default: a random one per start (such lobbies are then lost on restart).',
+    '16+ characters: signs the ownership of lobbies whose host changed, so their new host can re-claim them after a restart. Default: a random one per start, so such lobbies are lost on a restart (lobbies that never changed host are not affected).',
   ),
 } as const;
 

@@ -722,6 +722,7 @@ export class Hub {
     const target = next === undefined ? undefined : entry.members.get(next.id);
     if (next === undefined || target === undefined) return;
     const from = lobby.hostId;
+    this.stats.hostMigrations++;
     entry.generation++;
     entry.hostKey = newHostKey();
     entry.owner = ownerToken(this.lobbySecret, lobby.code, entry.generation, entry.hostKey);

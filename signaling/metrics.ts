@@ -65,6 +65,11 @@ export function createMetrics(
     },
   });
   counter(
+    'lanparty_host_migrations_total',
+    'Lobbies handed to a guest because their host left or stayed away.',
+    () => s.hostMigrations,
+  );
+  counter(
     'lanparty_relay_dropped_total',
     'Droppable relay frames dropped for a lagging receiver.',
     () => s.relayDropped,

@@ -10,6 +10,8 @@ export class Stats {
   relayGameBytes = 0;
   relayControlBytes = 0;
   relayDropped = 0;
+  /** Lobbies handed to a guest because their host left or stayed away. */
+  hostMigrations = 0;
   readonly rejected = new Map<string, number>();
   readonly closeCodes = new Map<number, number>();
 

@@ -109,6 +109,9 @@ describe('host migration', () => {
     const w = await late.next('welcome');
     expect(w.lobby.hostId).toBe(g3.id);
     expect(w.hostKey).toBeUndefined();
+    // Operators see it.
+    const metrics = await (await fetch(`${server.baseUrl}/metrics`)).text();
+    expect(metrics).toContain('lanparty_host_migrations_total 1');
   });
 
   it('a host alone that leaves ends the lobby, as before', async () => {

@@ -28,7 +28,10 @@ interface Sim {
   read: number;
   code?: string;
   token?: string;
-  hostKey?: string;
+  hostKey?: string | undefined;
+  /** A host that took over (host migration): its generation and owner token. */
+  generation?: number | undefined;
+  owner?: string | undefined;
   you?: number;
   view?: LobbyView;
 }
@@ -38,6 +41,10 @@ class Fuzz {
   readonly sims: Sim[];
   private readonly random: () => number;
   readonly codes: string[] = [];
+  /** Host migrations seen by the clients (`promoted` read). */
+  promotions = 0;
+  /** The last step moved time on (the hub's periodic work ran at the current time). */
+  ticked = false;
   step = 0;
   /**
    * Lobbies the last step could have changed (the acting client's, before and after); undefined
@@ -53,6 +60,9 @@ class Fuzz {
       lobbyCapacity: 4,
       connectionsPerAddress: 8,
       graceMs: 5_000,
+      hostMigrationMs: 1_500,
+      // The same across restarts, so a host that took over can re-claim.
+      lobbySecret: 'fuzz lobby secret, long enough',
       joinsPerMinute: 600,
       // Limits that cut a connection off are exercised elsewhere; here they would only end
       // the run early for the address that earned them.
@@ -93,11 +103,19 @@ class Fuzz {
         s.token = m.token;
         s.code = m.lobby.code;
         s.view = m.lobby;
-        if (m.hostKey !== undefined) s.hostKey = m.hostKey;
+        // As the browser: a guest's welcome has no key (a replaced host comes back a guest).
+        s.hostKey = m.hostKey;
+        s.generation = m.generation;
+        s.owner = m.owner;
         if (!this.codes.includes(m.lobby.code)) this.codes.push(m.lobby.code);
         if (this.codes.length > 32) this.codes.shift();
       } else if (m.type === 'lobby') {
         s.view = m.lobby;
+      } else if (m.type === 'promoted') {
+        this.promotions++;
+        s.hostKey = m.hostKey;
+        s.generation = m.generation;
+        s.owner = m.owner;
       }
     }
   }
@@ -105,10 +123,12 @@ class Fuzz {
   /** One random action by one random client, or by time. */
   act(): string {
     this.touched = undefined;
+    this.ticked = false;
     const r = this.random();
     if (r < 0.04) {
       const ms = this.chance(0.1) ? 2_000 + this.int(6_000) : this.int(400);
       this.h.advance(ms);
+      this.ticked = ms > 0;
       return `advance ${ms}`;
     }
     if (r < 0.045) return this.restart();
@@ -227,6 +247,7 @@ class Fuzz {
       type: 'reclaim',
       code: s.code as string,
       hostKey: s.hostKey as string,
+      ...(s.generation === undefined ? {} : { generation: s.generation, owner: s.owner }),
       hostId: view.hostId,
       name: view.players.find((p) => p.id === view.hostId)?.name ?? 'Host',
       capacity: view.capacity,
@@ -332,6 +353,29 @@ class Fuzz {
       if (lobby.seats.size > lobby.capacity || lobby.capacity > config.maxLobbyCapacity)
         throw new Error(`lobby over capacity: ${lobby.seats.size}/${lobby.capacity}`);
       if (!lobby.seats.has(lobby.hostId)) throw new Error('a lobby without its host seat');
+      // Host migration: once the hub's periodic work ran, a host away longer than the wait with
+      // a guest connected to take over has been replaced; no one but the host holds its key.
+      const host = lobby.seats.get(lobby.hostId);
+      if (
+        this.ticked &&
+        host !== undefined &&
+        !host.connected &&
+        this.h.time - host.droppedAt >= config.hostMigrationMs &&
+        lobby.successor() !== undefined
+      )
+        throw new Error(`lobby ${lobby.code} kept an absent host with a guest to take over`);
+      if (everything) {
+        for (const [id, member] of entry.members) {
+          if (id === lobby.hostId) continue;
+          const conn = this.sims.find((x) => x.conn?.peer === member)?.conn;
+          for (const m of conn?.port.received ?? []) {
+            if (m instanceof Uint8Array) continue;
+            const key = m.type === 'promoted' || m.type === 'welcome' ? m.hostKey : undefined;
+            if (key !== undefined && key === entry.hostKey)
+              throw new Error(`guest ${id} holds the host's current key`);
+          }
+        }
+      }
       for (const [id, member] of entry.members) {
         if (member.entry !== entry || member.closed)
           throw new Error(`member ${id} is not in the lobby it is listed in`);
@@ -371,6 +415,7 @@ describe('the Hub under a seeded in-process fuzz', () => {
       // The run did reach the interesting states, not only refusals.
       expect(fuzz.codes.length).toBeGreaterThan(5);
       expect(welcomes).toBeGreaterThan(0);
+      expect(fuzz.promotions, 'host migrations').toBeGreaterThan(0);
       // ~1.5 s a seed on a quiet machine; room for a loaded one.
     }, 60_000);
   }

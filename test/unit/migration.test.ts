@@ -154,6 +154,21 @@ describe('host migration: the game state hand-over (fake time, in-memory links)'
     },
   );
 
+  it('hands over at any tick: 12 seeded random moments over two rounds lose ≤ 0.5 s and hash equal', () => {
+    const pick = rng(0x6d16);
+    for (let i = 0; i < 12; i++) {
+      const killAt = 200 + Math.floor(pick() * 13_000);
+      const r = handOver(100 + i, killAt, pick() < 0.5);
+      const from = r.handedOver;
+      expect(game.hash(from), `kill at ${killAt}`).toBe(
+        game.hash(r.oldStates.get(from.tick) as TagState),
+      );
+      expect(r.diedAt - from.tick, `kill at ${killAt}`).toBeLessThanOrEqual(MAX_LOST_TICKS);
+      expect(r.newHost.state.tick).toBeGreaterThan(from.tick + 150);
+      expect(r.c.authoritative?.tick ?? 0).toBeGreaterThan(r.newHost.state.tick - 10);
+    }
+  });
+
   it('covers both phases: a hand-over on the scoreboard goes on to the next round', () => {
     const r = handOver(7, 5_500, false);
     expect(r.handedOver.phase).toBe('scoreboard');
@@ -183,5 +198,42 @@ describe('host migration: the game state hand-over (fake time, in-memory links)'
         expect(game.hash(fresh.state)).toBe(game.hash(wouldHave.state));
       }
     }
+  });
+
+  it('while the host is silent, a guest stops predicting ahead after 0.5 s (no pull-back of seconds)', () => {
+    const clock = new FakeClock();
+    const [a, b] = MemoryTransport.pair('relay', { schedule: (fn) => clock.later(fn, 20) });
+    const host = new HostLoop({ game, seed: 3, hostId: 1 });
+    host.addGuest(2, new Session({ relay: a, clock }));
+    const guest = new GuestLoop({
+      game,
+      me: 2,
+      link: new Session({ relay: b, clock }),
+      now: () => clock.now(),
+    });
+    let alive = true;
+    clock.setInterval(() => alive && host.advance(clock.now()), 4);
+    clock.setInterval(() => guest.advance(clock.now(), script(2, clock.now())), 4);
+    clock.advance(3_000);
+    alive = false;
+    a.blackhole = true;
+    /** How far the guest's own player is drawn moving over the next `ms`. */
+    const path = (ms: number) => {
+      let length = 0;
+      let last = game.position(guest.view(clock.now()) as TagState, 2);
+      for (let t = 0; t < ms; t += 16) {
+        clock.advance(16);
+        const p = game.position(guest.view(clock.now()) as TagState, 2);
+        if (p && last) length += Math.hypot(p.x - last.x, p.y - last.y);
+        last = p;
+      }
+      return length;
+    };
+    const first = path(450);
+    path(150);
+    const later = path(1_000);
+    // It ran on for the first half second, then held (the new host's state would pull it back).
+    expect(first).toBeGreaterThan(0);
+    expect(later).toBeLessThan(first * 0.3);
   });
 });

@@ -81,6 +81,7 @@ export class PlaySession {
   /** The lobby as last seen, to name the host that went when another takes over. */
   private lastLobby: LobbyView | undefined;
   private savedGame: SavedGame | undefined;
+  private awaySince: number | undefined;
 
   constructor(options: PlaySessionOptions) {
     this.webrtcMissing = typeof RTCPeerConnection === 'undefined';
@@ -193,6 +194,12 @@ export class PlaySession {
       !this.isHost &&
       lobby.players.find((p) => p.id === lobby.hostId)?.connected === false
     );
+  }
+  /** Since when (`Date.now()`) the host has been away; undefined while it is not. */
+  get hostAwaySince(): number | undefined {
+    if (!this.hostAway) this.awaySince = undefined;
+    else this.awaySince ??= Date.now();
+    return this.awaySince;
   }
 
   onChange(handler: () => void): Unsubscribe {

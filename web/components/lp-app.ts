@@ -182,14 +182,20 @@ export class LpApp extends LitElement {
       const text = describeProblem(problem);
       items.push(html`<p class="panel banner" role="status">${text.title}. ${text.body}</p>`);
     }
-    // A closed tab and a dropped connection look the same here: say the host left, offer a way
-    // out, and carry on if they come back within the grace period (the server ends the lobby
-    // otherwise, and the final "The host left" notice replaces this).
     // Host migration: said once in the live region, shown for a few seconds.
     const change = s?.hostChange;
     if (change && Date.now() - change.at < HOST_CHANGE_NOTICE_MS && !isFinal(problem))
       items.push(html`<p class="panel banner" data-testid="host-change">${change.text}</p>`);
-    if (s?.hostAway && !isFinal(problem))
+    // A host away for a moment is a reload or a blip, or another player takes over (the server
+    // waits 1.5 s): nothing to say. Still away after that (migration turned off on this server):
+    // say the host left, offer a way out, and carry on if they come back within the grace period
+    // (the server ends the lobby otherwise, and the final "The host left" notice replaces this).
+    const awaySince = s?.hostAwaySince;
+    if (
+      awaySince !== undefined &&
+      Date.now() - awaySince > HOST_AWAY_NOTICE_MS &&
+      !isFinal(problem)
+    )
       items.push(
         html`<div class="panel banner host-left"><p role="status">The host left (or lost their connection). The game carries on if they come back soon.</p>
           <button @click=${this.leave}>Back to start</button></div>`,
@@ -354,6 +360,8 @@ export class LpApp extends LitElement {
 
 /** How long the "Ada left — Bea is hosting now" notice stays on screen. */
 const HOST_CHANGE_NOTICE_MS = 6000;
+/** A host away longer than this has not reloaded, and no one took over: the page says so. */
+const HOST_AWAY_NOTICE_MS = 4000;
 
 customElements.define('lp-app', LpApp);
 

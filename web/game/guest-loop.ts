@@ -28,6 +28,12 @@ export const GUEST_LIMITS = {
   MAX_PENDING_INPUTS: 240,
   /** At most one full-snapshot request per this many milliseconds. */
   RESYNC_INTERVAL_MS: 500,
+  /**
+   * With no snapshot for this long the host is gone or stalled (a host migration takes 1.5–2 s):
+   * this player's prediction stops running ahead, so the new host's state does not pull it back
+   * by seconds of movement. Inputs are still sent; a late snapshot replays them all.
+   */
+  PREDICT_AHEAD_MS: 500,
 } as const;
 
 export interface GuestStats {
@@ -87,6 +93,8 @@ export class GuestLoop<S, I> {
   private correction = { x: 0, y: 0 };
   private lastView: number | undefined;
   private lastResync = -Infinity;
+  /** When the newest snapshot arrived (the `now` of `receive`). */
+  private lastSnapshotAt: number | undefined;
   private readonly unsubscribe: Unsubscribe;
   private readonly events = new Emitter<[GameEvent, number]>();
 
@@ -123,10 +131,13 @@ export class GuestLoop<S, I> {
     this.accumulator += now - this.lastTime;
     this.lastTime = now;
     const clean = this.game.sanitize(input);
+    const hostSilent =
+      this.lastSnapshotAt !== undefined &&
+      now - this.lastSnapshotAt > GUEST_LIMITS.PREDICT_AHEAD_MS;
     let steps = 0;
     while (this.accumulator >= this.stepMs && steps < 10) {
       this.accumulator -= this.stepMs;
-      this.stepOnce(clean);
+      this.stepOnce(clean, !hostSilent);
       steps++;
     }
     if (steps === 10) this.accumulator = 0;
@@ -169,12 +180,13 @@ export class GuestLoop<S, I> {
     this.correction = { x: 0, y: 0 };
   }
 
-  private stepOnce(input: I): void {
+  private stepOnce(input: I, predict = true): void {
     const seq = ++this.seq;
     const bytes = this.game.encodeInput(input);
     this.pending.push({ seq, input, bytes });
     if (this.pending.length > GUEST_LIMITS.MAX_PENDING_INPUTS) this.pending.shift();
-    if (this.predicted !== undefined) this.predicted = this.stepWith(this.predicted, input);
+    if (this.predicted !== undefined && predict)
+      this.predicted = this.stepWith(this.predicted, input);
     const recent = this.pending.slice(
       -Math.min(GUEST_LIMITS.INPUT_REDUNDANCY, MAX_INPUTS_PER_FRAME),
     );
@@ -245,6 +257,7 @@ export class GuestLoop<S, I> {
   private accept(tick: number, inputSeq: number, state: S, now: number): void {
     this.stats.snapshots++;
     this.authoritative = state;
+    this.lastSnapshotAt = now;
     this.ackTick = tick;
     this.bases.set(tick, state);
     if (this.bases.size > GUEST_LIMITS.BASES)
