@@ -5,7 +5,7 @@ import { err, ok, type Result } from '../shared/result.ts';
 
 /**
  * Every setting of the server, its flag, its environment variable, its default and what it is
- * for. `--help` prints this table and the README documents it; one place, so they cannot drift.
+ * for. `--help` prints this table, and the README's copy is checked against `--help-markdown` by a test.
  */
 type Parse<T> = (raw: string) => Result<T, string>;
 
@@ -124,7 +124,7 @@ export const SETTINGS = {
     'HOST',
     '0.0.0.0',
     text,
-    'Interface to listen on (0.0.0.0: every interface, so LAN friends can join).',
+    'Interface to listen on (every interface, so LAN friends can join).',
   ),
   port: setting('port', 'PORT', '8080', int(0, 65535), 'TCP port (0 picks a free one).'),
   publicUrl: setting(
@@ -139,21 +139,21 @@ export const SETTINGS = {
     'ALLOWED_ORIGINS',
     '',
     origins,
-    "Comma-separated origins allowed to open /ws (default: the server's own origin only).",
+    "Comma-separated extra origins allowed to open `/ws` (the server's own origin and the public URL's are always allowed).",
   ),
   iceServers: setting(
     'ice-servers',
     'ICE_SERVERS',
     '[]',
     iceServers,
-    'JSON array of STUN/TURN servers handed to browsers.',
+    'JSON array of more STUN/TURN servers handed to browsers after ours, e.g. `[{"urls":"stun:stun.example.com:3478"}]` (with our STUN and TURN, 8 entries at most in all).',
   ),
   stunPort: setting(
     'stun-port',
     'STUN_PORT',
     '',
     optionalPort,
-    'UDP port of the built-in STUN server (default: the same number as the HTTP port; 0: off).',
+    'UDP port of the built-in STUN server (default: the same number as the TCP port, also the one `--port 0` picked); `0` turns it off.',
   ),
   stunRate: setting(
     'stun-rate',
@@ -167,37 +167,43 @@ export const SETTINGS = {
     'STUN_BURST',
     '100',
     int(1, 1_000_000),
-    'Burst allowance for the STUN rate (a household starting several games at once).',
+    'Burst allowance for the STUN rate.',
   ),
   turnUrls: setting(
     'turn-urls',
     'TURN_URLS',
     '',
     turnUrls,
-    'Comma-separated turn:/turns: URLs of a TURN server sharing --turn-secret (e.g. coturn).',
+    'Comma-separated `turn:`/`turns:` URLs of a TURN server that shares `--turn-secret` (e.g. coturn).',
   ),
   turnSecret: setting(
     'turn-secret',
     'TURN_SECRET',
     '',
     text,
-    "The TURN server's static-auth-secret: each welcome gets credentials made from it (never sent).",
+    "The TURN server's `static-auth-secret` (16 characters at least): every welcome gets a credential made from it; the secret itself is never sent or logged. Give both TURN settings or neither.",
   ),
   turnTtl: setting(
     'turn-ttl',
     'TURN_TTL',
     '3600',
     int(60, 7 * 24 * 3600),
-    'Seconds a minted TURN credential stays valid (a reconnect gets a fresh one).',
+    'Seconds a minted TURN credential stays valid (a reconnect or resume gets a fresh one).',
   ),
-  cert: setting('cert', 'TLS_CERT', '', text, 'PEM certificate file: serve HTTPS/WSS directly.'),
-  key: setting('key', 'TLS_KEY', '', text, 'PEM private key file for --cert.'),
+  cert: setting(
+    'cert',
+    'TLS_CERT',
+    '',
+    text,
+    'PEM certificate file: serve HTTPS/WSS directly (with `--key`).',
+  ),
+  key: setting('key', 'TLS_KEY', '', text, 'PEM private key file for `--cert`.'),
   trustProxy: setting(
     'trust-proxy',
     'TRUST_PROXY',
     'false',
     bool,
-    'Take the client address from X-Forwarded-For (only behind your own proxy).',
+    'Take the client address from `X-Forwarded-For` and scheme from `X-Forwarded-Proto` (only behind your own proxy).',
   ),
   webRoot: setting('web-root', 'WEB_ROOT', 'dist/web', text, 'Folder of the built web app.'),
   logLevel: setting(
@@ -205,7 +211,7 @@ export const SETTINGS = {
     'LOG_LEVEL',
     'info',
     logLevel,
-    'Log level (fatal, error, warn, info, debug, trace, silent).',
+    'fatal, error, warn, info, debug, trace, silent.',
   ),
   lobbyCapacity: setting(
     'lobby-capacity',
@@ -219,21 +225,21 @@ export const SETTINGS = {
     'MAX_LOBBY_CAPACITY',
     '32',
     int(2, WIRE_LIMITS.PLAYERS),
-    'Most seats a host may ask for.',
+    'Most seats a host may ask for (at most 32).',
   ),
   maxLobbies: setting(
     'max-lobbies',
     'MAX_LOBBIES',
     '10000',
     int(1, 1_000_000),
-    'Most lobbies open at once.',
+    'Most lobbies open at once (`server_full` beyond).',
   ),
   nameMaxLength: setting(
     'name-max-length',
     'NAME_MAX_LENGTH',
     '24',
     int(1, WIRE_LIMITS.NAME),
-    'Display names are trimmed and cut to this many characters.',
+    'Display names are cleaned, trimmed and cut to this many characters.',
   ),
   graceMs: setting(
     'grace-ms',
@@ -247,7 +253,7 @@ export const SETTINGS = {
     'MAX_FRAME_BYTES',
     '65536',
     int(1024, 16 * 1024 * 1024),
-    'Largest WebSocket message accepted (1009 beyond; over twice this, the connection is cut).',
+    'Largest WebSocket message accepted (close 1009 beyond; over twice this, the connection is cut).',
   ),
   maxStrikes: setting(
     'max-strikes',
@@ -296,7 +302,7 @@ export const SETTINGS = {
     'ABUSE_COOLDOWN_MS',
     '10000',
     int(0, 3_600_000),
-    'After a connection is cut off for flooding or bad messages, its address may not reconnect for this long (HTTP 429).',
+    'After a connection is cut off for flooding or bad messages (4002/4003/4004), its address may not reconnect for this long (HTTP 429).',
   ),
   lobbiesPerAddress: setting(
     'lobbies-per-address',
@@ -338,21 +344,21 @@ export const SETTINGS = {
     'JOINS_PER_MINUTE',
     '30',
     int(1, 1_000_000),
-    'Join attempts per address per minute (also the burst).',
+    'Join attempts per address per minute, also the burst (`join_rate_limited` beyond).',
   ),
   heartbeatIntervalMs: setting(
     'heartbeat-interval-ms',
     'HEARTBEAT_INTERVAL_MS',
     '1000',
     int(100, 60_000),
-    'A socket silent this long is pinged.',
+    'A socket silent this long is pinged (busy sockets never are).',
   ),
   heartbeatTimeoutMs: setting(
     'heartbeat-timeout-ms',
     'HEARTBEAT_TIMEOUT_MS',
     '1750',
     int(200, 400_000),
-    'Silence after which a socket is dropped as half-open (4006).',
+    'Silence after which a socket is dropped as half-open (4006): the lobby hears of it within 2 s.',
   ),
   helloTimeoutMs: setting(
     'hello-timeout-ms',
@@ -515,6 +521,17 @@ export function parseConfig(
 }
 
 /** The `--help` text. */
+/** The settings as the README's Markdown table (`--help-markdown`); a test keeps them equal. */
+export function settingsMarkdown(): string {
+  const rows = Object.values(SETTINGS).map(
+    (s) =>
+      `| \`--${s.flag}\` | \`${s.env}\` | ${s.default === '' ? '' : `\`${s.default}\``} | ${s.doc} |`,
+  );
+  return ['| flag | environment | default | meaning |', '| --- | --- | --- | --- |', ...rows].join(
+    '\n',
+  );
+}
+
 export function helpText(): string {
   const rows = Object.values(SETTINGS).map(
     (s) =>

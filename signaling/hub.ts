@@ -20,7 +20,7 @@ import { lobbyCodeFor, newHostKey, newResumeToken, tokenTag } from './secrets.ts
 import { Stats } from './stats.ts';
 
 /**
- * The three things the hub needs from a socket. The uWS edge implements it; every method is a
+ * What the hub needs from a socket. The uWS edge implements it (tests use a fake); every method is a
  * no-op once the socket has closed (uWS aborts the process on use of a closed socket).
  */
 export interface SocketPort {
@@ -335,6 +335,8 @@ export class Hub {
         return this.lock(peer, msg);
       case 'links':
         return this.links(peer, msg);
+      case 'ice':
+        return this.ice(peer);
       case 'signal':
         return this.signal(peer, msg);
       default:
@@ -527,6 +529,12 @@ export class Hub {
     this.broadcast(entry);
   }
 
+  /** Fresh ICE servers for a seated player (new TURN credentials for its next attempts). */
+  private ice(peer: Peer): void {
+    if (peer.entry === undefined) return this.fail(peer, 'not_in_lobby', 'not in a lobby', 'ice');
+    this.send(peer, { type: 'ice', iceServers: this.iceServersFor(peer, peer.seatId) });
+  }
+
   /** The host reports how its guests are linked to it; changes go to everyone and the log. */
   private links(peer: Peer, msg: Extract<ClientMessage, { type: 'links' }>): void {
     const entry = this.hostEntry(peer, msg.type);
@@ -619,11 +627,7 @@ export class Hub {
       you: seat.id,
       token,
       ...(isHost ? { hostKey: entry.hostKey } : {}),
-      iceServers: iceServersFor(
-        iceSetup(this.config, this.stunPort),
-        { baseUrl: peer.baseUrl, id: seat.id },
-        this.now(),
-      ),
+      iceServers: this.iceServersFor(peer, seat.id),
       lobby: entry.lobby.view(this.link(entry), isHost),
     });
     this.broadcast(entry, peer);
@@ -682,6 +686,11 @@ export class Hub {
 
   private left(entry: LobbyEntry<Peer>, seat: number, reason: string): void {
     this.events({ event: 'player_left', lobby: shortCode(entry.lobby.code), seat, reason });
+  }
+
+  private iceServersFor(peer: Peer, seatId: number) {
+    const setup = iceSetup(this.config, this.stunPort);
+    return iceServersFor(setup, { baseUrl: peer.baseUrl, id: seatId }, this.now());
   }
 
   private hostEntry(peer: Peer, ref: string): LobbyEntry<Peer> | undefined {

@@ -1,11 +1,15 @@
 import { networkInterfaces } from 'node:os';
 import { startServer } from './app.ts';
-import { helpText, parseConfig } from './config.ts';
+import { helpText, parseConfig, settingsMarkdown } from './config.ts';
 import { createLogger } from './log.ts';
 
 /** `npm start`: read the configuration, serve, print where to go, shut down cleanly. */
 async function main(): Promise<void> {
   const argv = process.argv.slice(2);
+  if (argv.includes('--help-markdown')) {
+    console.log(settingsMarkdown());
+    return;
+  }
   if (argv.includes('--help') || argv.includes('-h')) {
     console.log(helpText());
     return;

@@ -121,6 +121,12 @@ export const SignalMessage = v.object({
   data: SignalData,
 });
 
+/**
+ * Asks for fresh ICE servers: TURN credentials are short-lived, and a page that plays longer
+ * than they last needs new ones for its next WebRTC attempts.
+ */
+export const IceRequestMessage = v.object({ type: v.literal('ice') });
+
 const CLIENT_SCHEMAS = {
   create: CreateMessage,
   join: JoinMessage,
@@ -130,6 +136,7 @@ const CLIENT_SCHEMAS = {
   kick: KickMessage,
   lock: LockMessage,
   links: LinksMessage,
+  ice: IceRequestMessage,
   signal: SignalMessage,
 } as const;
 
@@ -180,6 +187,11 @@ export const WelcomeMessage = v.object({
   iceServers: v.pipe(v.array(IceServer), v.maxLength(WIRE_LIMITS.ICE_SERVERS)),
   lobby: LobbyView,
 });
+/** Fresh ICE servers (new TURN credentials), in answer to `ice`. */
+export const IceServersMessage = v.object({
+  type: v.literal('ice'),
+  iceServers: v.pipe(v.array(IceServer), v.maxLength(WIRE_LIMITS.ICE_SERVERS)),
+});
 /** The lobby after any change (join, leave, drop, return, kick, lock). */
 export const LobbyMessage = v.object({ type: v.literal('lobby'), lobby: LobbyView });
 export const SignalFromMessage = v.object({
@@ -228,6 +240,7 @@ const SERVER_SCHEMAS = {
   welcome: WelcomeMessage,
   lobby: LobbyMessage,
   signal: SignalFromMessage,
+  ice: IceServersMessage,
   error: ErrorMessage,
 } as const;
 export type ServerMessageType = keyof typeof SERVER_SCHEMAS;

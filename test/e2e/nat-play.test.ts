@@ -3,6 +3,7 @@ import { coturnMissing } from '../support/coturn.ts';
 import { NetBed, type NetPlayer, netBedMissing } from '../support/netns.ts';
 import {
   chipKind,
+  closeAll,
   entry,
   hostLobby,
   joinGuest,
@@ -105,12 +106,14 @@ describe.skipIf(missing !== '')('internet play across real NATs, through the UI'
     await poll(() => kindOf(host.page, 'Otto'), 20_000).toMatch(/^(direct|relay)$/);
     await startGame(host, guests);
     for (const p of [host, ...guests]) await waitForGame(p.page);
+    // 30 snapshots a second are sent; five software-rendered games on two cores show fewer,
+    // a stalled game none.
     const [ottoPlay, samPlay] = await Promise.all([
-      snapshotGaps(otto.page, 2000),
-      snapshotGaps(sam.page, 2000),
+      snapshotGaps(otto.page, 4000),
+      snapshotGaps(sam.page, 4000),
     ]);
-    expect(ottoPlay.snapshots).toBeGreaterThan(10);
-    expect(samPlay.snapshots).toBeGreaterThan(10);
+    expect(ottoPlay.snapshots).toBeGreaterThanOrEqual(10);
+    expect(samPlay.snapshots).toBeGreaterThanOrEqual(10);
     expect(await chipKind(sam.page)).toBe('relay');
     expect(await chipKind(gus.page)).toBe('direct');
     for (const p of [host, ...guests]) {
@@ -122,7 +125,10 @@ describe.skipIf(missing !== '')('internet play across real NATs, through the UI'
   it(`UDP cut on a home router for ${CUT_MS / 1000} s mid-game: the guest keeps getting snapshots (longest gap ≤ ${MAX_SNAPSHOT_GAP_MS} ms) and is back on the direct path after`, async () => {
     const gus = lobby.guests.find((g) => g.name === 'Gus');
     if (!gus) throw new Error('no Gus');
-    expect(await chipKind(gus.page)).toBe('direct');
+    // Just the host and Gus play on: five software-rendered games on two cores stall pages for
+    // hundreds of ms (measured), which would hide what the network does.
+    await closeAll(lobby.guests.filter((g) => g !== gus));
+    await poll(() => chipKind(gus.page), 10_000).toBe('direct');
     const watching = snapshotGaps(gus.page, CUT_MS + 2000);
     await new Promise((r) => setTimeout(r, 500));
     await net.cutUdp('home2');
@@ -156,8 +162,8 @@ describe.skipIf(missing !== '')('internet play across real NATs, through the UI'
     await poll(() => entry(sam.page, 'Gwen').textContent(), 10_000).toContain('turn');
     expect(await sam.page.getByRole('note').count()).toBe(0);
     await startGame(host, [sam]);
-    const play = await snapshotGaps(sam.page, 2000);
-    expect(play.snapshots).toBeGreaterThan(10);
+    const play = await snapshotGaps(sam.page, 4000);
+    expect(play.snapshots).toBeGreaterThanOrEqual(10);
     expect(await chipKind(sam.page)).toBe('turn');
     expect(sam.problems).toEqual([]);
     expect(host.problems).toEqual([]);

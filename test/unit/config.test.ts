@@ -1,5 +1,13 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { defaultConfig, helpText, parseConfig, SETTINGS } from '../../signaling/config.ts';
+import {
+  defaultConfig,
+  helpText,
+  parseConfig,
+  SETTINGS,
+  settingsMarkdown,
+} from '../../signaling/config.ts';
 import { createBucket, isFull, take } from '../../signaling/rate-limit.ts';
 
 describe('configuration', () => {
@@ -82,5 +90,12 @@ describe('token bucket', () => {
     expect(take(b, 100)).toBe(true);
     expect(isFull(b, 100)).toBe(false);
     expect(isFull(b, 1000)).toBe(true);
+  });
+});
+
+describe('the README', () => {
+  it('lists every setting exactly as --help-markdown prints it', () => {
+    const readme = readFileSync(join(import.meta.dirname, '../../README.md'), 'utf8');
+    expect(readme).toContain(settingsMarkdown());
   });
 });

@@ -106,6 +106,7 @@ export class SignalingClient {
   private failures = 0;
   private resumeRefusedSince: number | undefined;
   private retryTimer: ReturnType<typeof setTimeout> | undefined;
+  private iceTimer: ReturnType<typeof setTimeout> | undefined;
   private closedByUser = false;
   private readonly socketFactory: SocketFactory;
   private readonly random: () => number;
@@ -201,6 +202,7 @@ export class SignalingClient {
   close(): void {
     this.closedByUser = true;
     clearTimeout(this.retryTimer);
+    clearTimeout(this.iceTimer);
     const socket = this.socket;
     this.socket = undefined;
     if (socket) {
@@ -292,7 +294,7 @@ export class SignalingClient {
         this.you = msg.you;
         this.token = msg.token;
         if (msg.hostKey !== undefined) this.hostKey = msg.hostKey;
-        this.iceServers = msg.iceServers;
+        this.setIceServers(msg.iceServers);
         this.failures = 0;
         this.resumeRefusedSince = undefined;
         this.setLobby(msg.lobby);
@@ -303,6 +305,9 @@ export class SignalingClient {
         return;
       case 'signal':
         this.signals.emit(msg.from, msg.data, msg.attempt);
+        return;
+      case 'ice':
+        this.setIceServers(msg.iceServers);
         return;
       case 'error':
         this.onServerError(msg);
@@ -360,6 +365,15 @@ export class SignalingClient {
     );
   }
 
+  /** Keeps the ICE servers, and asks for fresh ones before their TURN credentials expire. */
+  private setIceServers(servers: IceServer[]): void {
+    this.iceServers = servers;
+    clearTimeout(this.iceTimer);
+    const delay = iceRefreshDelayMs(servers, this.now());
+    if (delay === undefined) return;
+    this.iceTimer = setTimeout(() => this.sendJson({ type: 'ice' }), delay);
+  }
+
   private setLobby(lobby: LobbyView): void {
     this.lobby = lobby;
     this.lobbies.emit(lobby);
@@ -375,4 +389,25 @@ export class SignalingClient {
     this.stateValue = state;
     this.states.emit(state);
   }
+}
+
+/** Never ask for fresh ICE servers more often than this, whatever a credential says. */
+const ICE_REFRESH_MIN_MS = 30_000;
+
+/**
+ * When to ask for fresh ICE servers: at 80% of the life left in the earliest TURN credential
+ * (TURN REST API user names start with their expiry in Unix seconds), or undefined when no
+ * credential expires.
+ */
+export function iceRefreshDelayMs(
+  servers: readonly IceServer[],
+  nowMs: number,
+): number | undefined {
+  let earliest: number | undefined;
+  for (const server of servers) {
+    const expiry = Number(/^(\d{9,12}):/.exec(server.username ?? '')?.[1]);
+    if (Number.isFinite(expiry) && (earliest === undefined || expiry < earliest)) earliest = expiry;
+  }
+  if (earliest === undefined) return undefined;
+  return Math.max(ICE_REFRESH_MIN_MS, Math.floor((earliest * 1000 - nowMs) * 0.8));
 }

@@ -1,5 +1,6 @@
 import { err, ok, type Result } from '../../result.ts';
-import { ByteReader, ByteWriter } from '../bytes.ts';
+import { type ByteReader, ByteWriter } from '../bytes.ts';
+import { decodeSnapshot, fnv1a, perState, SnapshotKind } from '../snapshot.ts';
 import { buildBoard } from './rules.ts';
 import {
   COUNTDOWN_TICKS,
@@ -30,7 +31,7 @@ import {
  * Input (1 byte): 0 = no turn, 1–4 = heading + 1.
  *
  * Full snapshot:
- *   u8 KIND_FULL, varint tick, u8 phase, varint tick − since, varint round, u32 rng,
+ *   u8 FULL (SnapshotKind), varint tick, u8 phase, varint tick − since, varint round, u32 rng,
  *   varint cols, u8 ticksPerCell, varint winner + 1, varint n, n × cycle
  *   cycle: varint id gap (the first id, then id − previous − 1), u8 status, varint wins,
  *     unless waiting: varint first cell, varint k, k × leg (varint length × 4 + heading).
@@ -38,7 +39,7 @@ import {
  *     0 long, and its heading is the cycle's. (rows = cols × 5 / 8)
  *
  * Delta against a base the receiver holds:
- *   u8 KIND_DELTA, u8 base tick & 0xff, u16 low bits of hash(base), zigzag tick − base tick,
+ *   u8 DELTA (SnapshotKind), u8 base tick & 0xff, u16 low bits of hash(base), zigzag tick − base tick,
  *   u8 header mask: PHASE (u8 phase, varint tick − since), WINNER (varint winner + 1),
  *   ROUND (a new round: varint round, u32 rng, varint cols, then every cycle as in the full
  *   snapshot — nothing of the old round's trails is kept)
@@ -51,8 +52,6 @@ import {
  *   not change costs nothing.
  */
 
-const KIND_FULL = 1;
-const KIND_DELTA = 2;
 const PHASES: readonly Phase[] = ['countdown', 'riding', 'scoreboard'];
 const STATUSES: readonly CycleStatus[] = ['riding', 'crashed', 'waiting'];
 const Header = { PHASE: 1, WINNER: 2, ROUND: 4 } as const;
@@ -75,7 +74,7 @@ export function decodeInput(bytes: Uint8Array): Result<LightInput, string> {
 
 export function encodeFull(s: LightState): Uint8Array {
   const w = new ByteWriter();
-  w.u8(KIND_FULL);
+  w.u8(SnapshotKind.FULL);
   w.varint(s.tick);
   w.u8(PHASES.indexOf(s.phase));
   w.varint(s.tick - s.since);
@@ -117,7 +116,7 @@ function decodeFull(r: ByteReader): Result<LightState, string> {
 
 export function encodeDelta(base: LightState, s: LightState, baseHash: number): Uint8Array {
   const w = new ByteWriter();
-  w.u8(KIND_DELTA);
+  w.u8(SnapshotKind.DELTA);
   w.u8(base.tick & 0xff);
   w.u16(baseHash & 0xffff);
   w.zigzag(s.tick - base.tick);
@@ -332,42 +331,19 @@ function movedCells(c: Cycle, moves: readonly number[], cols: number): number[] 
 // ---- both ------------------------------------------------------------------------------------
 
 /** Decodes a full snapshot, or a delta against `base` (whose hash the caller passes). */
-export function decodeState(
+export const decodeState = (
   base: LightState | undefined,
   baseHash: () => number,
   bytes: Uint8Array,
-): Result<LightState, string> {
-  const r = new ByteReader(bytes);
-  const kind = r.u8();
-  if (r.error !== undefined) return err(r.error);
-  if (kind === KIND_FULL) return decodeFull(r);
-  if (kind !== KIND_DELTA) return err(`unknown snapshot kind ${kind}`);
-  if (base === undefined) return err('a delta needs a base');
-  return decodeDelta(r, base, baseHash());
-}
+): Result<LightState, string> => decodeSnapshot(bytes, base, baseHash, decodeFull, decodeDelta);
 
-const maps = new WeakMap<LightState, ReadonlyMap<number, Cycle>>();
-function byId(s: LightState): ReadonlyMap<number, Cycle> {
-  let map = maps.get(s);
-  if (map === undefined) {
-    map = new Map(s.cycles.map((c) => [c.id, c]));
-    maps.set(s, map);
-  }
-  return map;
-}
+/** Cycles by id, once per state. */
+const byId = perState(
+  (s: LightState): ReadonlyMap<number, Cycle> => new Map(s.cycles.map((c) => [c.id, c])),
+);
 
-const hashes = new WeakMap<LightState, number>();
-
-/** FNV-1a (32-bit) over the full snapshot (the board is derived from it). */
-export function hashState(s: LightState): number {
-  const known = hashes.get(s);
-  if (known !== undefined) return known;
-  let h = 0x811c9dc5;
-  for (const b of encodeFull(s)) h = Math.imul(h ^ b, 0x01000193);
-  const hash = h >>> 0;
-  hashes.set(s, hash);
-  return hash;
-}
+/** FNV-1a (32-bit) over the full snapshot (the board is derived from it), once per state. */
+export const hashState = perState((s: LightState) => fnv1a(encodeFull(s)));
 
 /**
  * Ends a decode: all bytes read, the state valid, its board built (or `board`, already built

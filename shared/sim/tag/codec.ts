@@ -1,5 +1,6 @@
 import { err, ok, type Result } from '../../result.ts';
-import { ByteReader, ByteWriter } from '../bytes.ts';
+import { type ByteReader, ByteWriter } from '../bytes.ts';
+import { decodeSnapshot, fnv1a, perState, SnapshotKind } from '../snapshot.ts';
 import { arenaFor, isFree } from './arena.ts';
 import {
   IMMUNE_TICKS,
@@ -24,7 +25,7 @@ import {
  * Input (2 bytes): int8 dx, int8 dy, each in −127..127.
  *
  * Full snapshot:
- *   u8 KIND_FULL, varint tick, u8 phase, varint phaseEnd−tick, varint round, u32 rng,
+ *   u8 FULL (SnapshotKind), varint tick, u8 phase, varint phaseEnd−tick, varint round, u32 rng,
  *   u32 arena, varint roundTicks, varint scoreboardTicks, varint it+1, u8 itFrozen,
  *   varint immune+1, u8 immuneTicks,
  *   varint n, n × player, varint m, m × result
@@ -33,7 +34,7 @@ import {
  *   result: varint id, varint score (best first)
  *
  * Delta against a base the receiver holds:
- *   u8 KIND_DELTA, varint base tick, u16 low bits of hash(base), zigzag tick − base tick,
+ *   u8 DELTA (SnapshotKind), varint base tick, u16 low bits of hash(base), zigzag tick − base tick,
  *   u8 header mask, then each header field whose bit is set (as in the full snapshot):
  *     PHASE: u8 phase, varint phaseEnd−tick; ROUND; RNG; IT: varint it+1; FROZEN: u8;
  *     IMMUNE: varint immune+1; IMMUNE_TICKS: u8; LAST_ROUND: varint m, m × result
@@ -44,8 +45,6 @@ import {
  *   A player that did not change costs nothing.
  */
 
-const KIND_FULL = 1;
-const KIND_DELTA = 2;
 const PHASES: readonly Phase[] = ['playing', 'scoreboard'];
 
 const Header = {
@@ -85,7 +84,7 @@ export function decodeInput(bytes: Uint8Array): Result<TagInput, string> {
 
 export function encodeFull(state: TagState): Uint8Array {
   const w = new ByteWriter();
-  w.u8(KIND_FULL);
+  w.u8(SnapshotKind.FULL);
   w.varint(state.tick);
   w.u8(PHASES.indexOf(state.phase));
   w.varint(state.phaseEnd - state.tick);
@@ -130,7 +129,7 @@ function decodeFull(r: ByteReader): Result<TagState, string> {
 
 export function encodeDelta(base: TagState, state: TagState, baseHash: number): Uint8Array {
   const w = new ByteWriter();
-  w.u8(KIND_DELTA);
+  w.u8(SnapshotKind.DELTA);
   // The engine's envelope names the base; its low tick byte and 16 bits of its hash check it.
   w.u8(base.tick & 0xff);
   w.u16(baseHash & 0xffff);
@@ -288,50 +287,19 @@ function expectedScore(
 // ---- both ------------------------------------------------------------------------------------
 
 /** Decodes a full snapshot, or a delta against `base` (whose hash the caller passes). */
-export function decodeState(
+export const decodeState = (
   base: TagState | undefined,
   baseHash: () => number,
   bytes: Uint8Array,
-): Result<TagState, string> {
-  const r = new ByteReader(bytes);
-  const kind = r.u8();
-  if (r.error !== undefined) return err(r.error);
-  if (kind === KIND_FULL) return decodeFull(r);
-  if (kind !== KIND_DELTA) return err(`unknown snapshot kind ${kind}`);
-  if (base === undefined) return err('a delta needs a base');
-  return decodeDelta(r, base, baseHash());
-}
+): Result<TagState, string> => decodeSnapshot(bytes, base, baseHash, decodeFull, decodeDelta);
 
-/**
- * Players by id, built once per state: the host encodes the same state (and usually the same
- * base) once per guest and snapshot.
- */
-const byId = new WeakMap<TagState, ReadonlyMap<number, TagPlayer>>();
-function playersById(state: TagState): ReadonlyMap<number, TagPlayer> {
-  let map = byId.get(state);
-  if (map === undefined) {
-    map = new Map(state.players.map((p) => [p.id, p]));
-    byId.set(state, map);
-  }
-  return map;
-}
+/** Players by id: the host encodes the same state (and usually the same base) for every guest. */
+const playersById = perState(
+  (state: TagState): ReadonlyMap<number, TagPlayer> => new Map(state.players.map((p) => [p.id, p])),
+);
 
-/**
- * Hashes already computed: states are immutable, and the host hashes the same delta base once
- * per guest and snapshot.
- */
-const hashes = new WeakMap<TagState, number>();
-
-/** FNV-1a (32-bit) over the full snapshot. */
-export function hashState(state: TagState): number {
-  const known = hashes.get(state);
-  if (known !== undefined) return known;
-  let h = 0x811c9dc5;
-  for (const b of encodeFull(state)) h = Math.imul(h ^ b, 0x01000193);
-  const hash = h >>> 0;
-  hashes.set(state, hash);
-  return hash;
-}
+/** FNV-1a (32-bit) over the full snapshot, once per state. */
+export const hashState = perState((state: TagState) => fnv1a(encodeFull(state)));
 
 function finish(r: ByteReader, state: TagState): Result<TagState, string> {
   r.end();
