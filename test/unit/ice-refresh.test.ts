@@ -38,7 +38,7 @@ describe('fresh TURN credentials for long games', () => {
     // 500 s later, the page having answered every ping.
     for (let i = 0; i < 500; i++) {
       h.advance(1000);
-      h.hub.alive(conn.peer);
+      h.hub.control(conn.peer);
     }
     h.send(conn, { type: 'ice' });
     const fresh = HubHarness.messages(conn, 'ice')[0]?.iceServers.find(
