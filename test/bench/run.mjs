@@ -133,7 +133,7 @@ async function loadGenerator() {
     '--signal-rate',
     '1000000',
     '--signal-burst',
-    '10000000',
+    '1000000',
     // Pings stay at the default (a socket silent for 1 s); only the verdict waits longer, so that a scheduling
     // hiccup on this shared 2-core machine does not drop thousands of sockets.
     '--heartbeat-timeout-ms',

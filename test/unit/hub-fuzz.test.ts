@@ -156,6 +156,13 @@ class Fuzz {
       conn.port.buffered = this.chance(0.5) ? 0 : this.int(8_000_000);
       return `${s.name} buffers ${conn.port.buffered}`;
     }
+    if (r < 0.26) {
+      // WebSocket pings or pongs, now and then a burst of them (past the control rate: 4003).
+      const n = this.chance(0.9) ? 1 : 40;
+      this.touched = new Set([conn.peer.entry]);
+      for (let i = 0; i < n; i++) this.h.hub.control(conn.peer);
+      return `${s.name} pings ×${n}`;
+    }
     const before = this.snapshot();
     const entryBefore = conn.peer.entry;
     const what = this.sendSomething(s, conn);
@@ -168,7 +175,20 @@ class Fuzz {
     const id = () =>
       this.chance(0.8) ? (this.pick(s.view?.players ?? [])?.id ?? 1) : 1 + this.int(40);
     const code = () => (this.chance(0.85) ? (this.pick(this.codes) ?? 'X') : 'NOPE0000000000');
-    const name = this.pick(['Ada', 'ada', ' Bea ', 'Cy', '\u200b', 'Zoë', 'x'.repeat(40)]) ?? 'A';
+    // Look-alikes too ("Аda" with a Cyrillic А, "Ｂea" in full width): refused or normalised.
+    const name =
+      this.pick([
+        'Ada',
+        'ada',
+        ' Bea ',
+        'Cy',
+        '\u200b',
+        'Zoë',
+        'x'.repeat(40),
+        '\u0410da',
+        '\uff22ea',
+        'C\u3164y',
+      ]) ?? 'A';
     let msg: ClientMessage | string;
     switch (this.int(14)) {
       case 0:
