@@ -149,3 +149,23 @@ export function drawNameTag(
   ctx.strokeText(connection, x + 2 * k, y + 20 * k);
   ctx.fillText(connection, x + 2 * k, y + 20 * k);
 }
+
+/**
+ * What every game's canvas renderer shares: its 2D context, and whether the last frame was
+ * drawn turned (input mapping follows the screen).
+ */
+export abstract class CanvasRenderer {
+  protected readonly ctx: CanvasRenderingContext2D;
+  protected turned = false;
+
+  constructor(protected readonly canvas: HTMLCanvasElement) {
+    const ctx = canvas.getContext('2d');
+    if (!ctx) throw new Error('canvas 2D is not available');
+    this.ctx = ctx;
+  }
+
+  /** Whether the last frame was drawn turned a quarter clockwise (world +x points down). */
+  get rotated(): boolean {
+    return this.turned;
+  }
+}

@@ -8,6 +8,7 @@ import {
   TICK_RATE,
 } from '../../../shared/sim/light-cycles/index.ts';
 import {
+  CanvasRenderer,
   drawNameTag,
   fitWorld,
   type PlayerLabel,
@@ -21,20 +22,7 @@ import {
  * next cell (so motion is smooth at 60 fps although cycles move cell by cell), names with the
  * connection, and the countdown. Turned a quarter on a tall screen, like every arena.
  */
-export class LightCyclesRenderer {
-  private readonly ctx: CanvasRenderingContext2D;
-  private turned = false;
-
-  constructor(private readonly canvas: HTMLCanvasElement) {
-    const ctx = canvas.getContext('2d');
-    if (!ctx) throw new Error('canvas 2D is not available');
-    this.ctx = ctx;
-  }
-
-  get rotated(): boolean {
-    return this.turned;
-  }
-
+export class LightCyclesRenderer extends CanvasRenderer {
   draw(
     s: LightState,
     me: number | undefined,

@@ -8,6 +8,7 @@ import {
   type TagState,
 } from '../../../shared/sim/tag/index.ts';
 import {
+  CanvasRenderer,
   drawNameTag,
   fitWorld,
   type PlayerLabel,
@@ -26,23 +27,10 @@ const R = PLAYER_RADIUS / SUB;
  * turned a quarter (a phone held upright), it is drawn turned: the world's x axis runs down the
  * screen. Text stays upright; `rotated` tells the page to turn the player's input the same way.
  */
-export class TagRenderer {
-  private readonly ctx: CanvasRenderingContext2D;
+export class TagRenderer extends CanvasRenderer {
   private arena: { seed: number; layout: Arena } | undefined;
   /** Text is drawn at least this readable on small screens (a multiple of its world size). */
   private textScale = 1;
-  private turned = false;
-
-  constructor(private readonly canvas: HTMLCanvasElement) {
-    const ctx = canvas.getContext('2d');
-    if (!ctx) throw new Error('canvas 2D is not available');
-    this.ctx = ctx;
-  }
-
-  /** Whether the last frame was drawn turned a quarter clockwise (world +x points down). */
-  get rotated(): boolean {
-    return this.turned;
-  }
 
   draw(
     state: TagState,
