@@ -150,6 +150,43 @@ export function drawNameTag(
   ctx.fillText(connection, x + 2 * k, y + 20 * k);
 }
 
+/** How an arena's floor is drawn: fill, a square grid and a border, in view units. */
+export interface FloorStyle {
+  readonly fill: string;
+  readonly grid: string;
+  readonly gridStep: number;
+  readonly gridWidth: number;
+  readonly border: string;
+  readonly borderWidth: number;
+}
+
+/** Fills a `viewW × viewH` arena, draws its grid lines and the border just inside its edge. */
+export function drawFloor(
+  ctx: CanvasRenderingContext2D,
+  viewW: number,
+  viewH: number,
+  style: FloorStyle,
+): void {
+  ctx.fillStyle = style.fill;
+  ctx.fillRect(0, 0, viewW, viewH);
+  ctx.strokeStyle = style.grid;
+  ctx.lineWidth = style.gridWidth;
+  ctx.beginPath();
+  for (let x = style.gridStep; x < viewW; x += style.gridStep) {
+    ctx.moveTo(x, 0);
+    ctx.lineTo(x, viewH);
+  }
+  for (let y = style.gridStep; y < viewH; y += style.gridStep) {
+    ctx.moveTo(0, y);
+    ctx.lineTo(viewW, y);
+  }
+  ctx.stroke();
+  ctx.strokeStyle = style.border;
+  ctx.lineWidth = style.borderWidth;
+  const inset = style.borderWidth / 2;
+  ctx.strokeRect(inset, inset, viewW - style.borderWidth, viewH - style.borderWidth);
+}
+
 /**
  * What every game's canvas renderer shares: its 2D context, and whether the last frame was
  * drawn turned (input mapping follows the screen).

@@ -9,12 +9,23 @@ import {
 } from '../../../shared/sim/light-cycles/index.ts';
 import {
   CanvasRenderer,
+  drawFloor,
   drawNameTag,
+  type FloorStyle,
   fitWorld,
   type PlayerLabel,
   playerColor,
   resizeCanvas,
 } from '../../render/canvas.ts';
+
+const FLOOR: FloorStyle = {
+  fill: '#121733',
+  grid: 'rgba(120,140,255,0.08)',
+  gridStep: 4,
+  gridWidth: 0.08,
+  border: '#5b6cff',
+  borderWidth: 0.4,
+};
 
 /**
  * Draws Light cycles on a 2D canvas: the grid, every trail as a glowing line in its rider's
@@ -38,23 +49,7 @@ export class LightCyclesRenderer extends CanvasRenderer {
     // Names about 13 CSS pixels high, whatever the grid's scale.
     const k = (13 * dpr) / (20 * fit.scale);
 
-    ctx.fillStyle = '#121733';
-    ctx.fillRect(0, 0, viewW, viewH);
-    ctx.strokeStyle = 'rgba(120,140,255,0.08)';
-    ctx.lineWidth = 0.08;
-    ctx.beginPath();
-    for (let x = 4; x < viewW; x += 4) {
-      ctx.moveTo(x, 0);
-      ctx.lineTo(x, viewH);
-    }
-    for (let y = 4; y < viewH; y += 4) {
-      ctx.moveTo(0, y);
-      ctx.lineTo(viewW, y);
-    }
-    ctx.stroke();
-    ctx.strokeStyle = '#5b6cff';
-    ctx.lineWidth = 0.4;
-    ctx.strokeRect(0.2, 0.2, viewW - 0.4, viewH - 0.4);
+    drawFloor(ctx, viewW, viewH, FLOOR);
 
     // Cell centres in view units.
     const centre = (cell: number): [number, number] =>

@@ -9,12 +9,23 @@ import {
 } from '../../../shared/sim/tag/index.ts';
 import {
   CanvasRenderer,
+  drawFloor,
   drawNameTag,
+  type FloorStyle,
   fitWorld,
   type PlayerLabel,
   playerColor,
   resizeCanvas,
 } from '../../render/canvas.ts';
+
+const FLOOR: FloorStyle = {
+  fill: '#1b2040',
+  grid: 'rgba(255,255,255,0.05)',
+  gridStep: 100,
+  gridWidth: 1,
+  border: '#5b6cff',
+  borderWidth: 6,
+};
 
 const WORLD_W = ARENA_WIDTH / SUB;
 const WORLD_H = ARENA_HEIGHT / SUB;
@@ -46,23 +57,7 @@ export class TagRenderer extends CanvasRenderer {
     const { viewW, viewH, view } = fit;
 
     // Floor with a faint grid, then the walls.
-    ctx.fillStyle = '#1b2040';
-    ctx.fillRect(0, 0, viewW, viewH);
-    ctx.strokeStyle = 'rgba(255,255,255,0.05)';
-    ctx.lineWidth = 1;
-    ctx.beginPath();
-    for (let x = 100; x < viewW; x += 100) {
-      ctx.moveTo(x, 0);
-      ctx.lineTo(x, viewH);
-    }
-    for (let y = 100; y < viewH; y += 100) {
-      ctx.moveTo(0, y);
-      ctx.lineTo(viewW, y);
-    }
-    ctx.stroke();
-    ctx.strokeStyle = '#5b6cff';
-    ctx.lineWidth = 6;
-    ctx.strokeRect(3, 3, viewW - 6, viewH - 6);
+    drawFloor(ctx, viewW, viewH, FLOOR);
 
     ctx.fillStyle = '#39406b';
     ctx.strokeStyle = '#4d568c';
