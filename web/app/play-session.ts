@@ -284,7 +284,7 @@ export class PlaySession {
     const links = this.network
       .info()
       .filter((p) => p.present)
-      .flatMap((p) => (p.kind === 'memory' ? [] : [{ id: p.id, kind: p.kind }]));
+      .map((p) => ({ id: p.id, kind: p.kind }));
     const key = JSON.stringify(links);
     if (key === this.reportedLinks) return;
     if (this.client.reportLinks(links)) this.reportedLinks = key;
