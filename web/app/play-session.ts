@@ -6,7 +6,12 @@ import { type GameRegistry, games } from '../games/registry.ts';
 import { DirectTransport } from '../net/direct-transport.ts';
 import { Emitter, type Unsubscribe } from '../net/link.ts';
 import { type PeerInfo, PeerNetwork } from '../net/peer-network.ts';
-import { type Hello, type SavedSeat, SignalingClient } from '../net/signaling-client.ts';
+import {
+  type Hello,
+  type SavedSeat,
+  SignalingClient,
+  type SignalingState,
+} from '../net/signaling-client.ts';
 import type { SavedGame } from './storage.ts';
 
 /** Something that stops play or needs the player's attention, with what to offer next. */
@@ -118,7 +123,7 @@ export class PlaySession {
             reason: state.reason,
           };
         } else if (state.kind === 'closed') {
-          this.problem ??= problemForClose(state.code, state.reason);
+          this.problem ??= problemForClose(state);
         }
         this.changed();
       }),
@@ -335,12 +340,17 @@ export class PlaySession {
   }
 }
 
-function problemForClose(code: number, reason: string): Problem | undefined {
+function problemForClose({
+  code,
+  reason,
+  cause,
+}: Extract<SignalingState, { kind: 'closed' }>): Problem | undefined {
+  if (cause === 'lobby-gone') return { kind: 'lobby-gone' };
   switch (code) {
     case CloseCode.KICKED:
       return { kind: 'kicked' };
     case CloseCode.LOBBY_CLOSED:
-      return reason === 'the lobby is gone' ? { kind: 'lobby-gone' } : { kind: 'host-left' };
+      return { kind: 'host-left' };
     case CloseCode.PROTOCOL_MISMATCH:
       return { kind: 'version' };
     case CloseCode.NORMAL:
