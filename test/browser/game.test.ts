@@ -1,9 +1,9 @@
 /// <reference types="mocha" />
 import { executeServerCommand } from '@web/test-runner-commands';
 import { expect } from 'chai';
-import { createTag, type TagInput, type TagState } from '../../shared/sim/tag/index.ts';
 import { GameRunner } from '../../web/game/game-runner.ts';
 import { GameRegistry, games } from '../../web/games/registry.ts';
+import { createTag, type TagInput, type TagState } from '../../web/games/tag/sim/index.ts';
 import { DirectTransport } from '../../web/net/direct-transport.ts';
 import { PeerNetwork } from '../../web/net/peer-network.ts';
 import { type Hello, SignalingClient } from '../../web/net/signaling-client.ts';
@@ -130,15 +130,19 @@ describe('Tag over the network in Chromium', function () {
       5000,
       'sessions',
     );
-    const withDots = new GameRegistry([...games.list, dotsModule]);
+    // The current page has Dots (its module loads when the snapshot names it); the stale one not.
+    const withDots = new GameRegistry({
+      ...games.loaders,
+      dots: async () => ({ gameModule: dotsModule }),
+    });
     const hostRunner = new GameRunner({ game: dots, client: host.client, network: host.net });
     const currentRunner = new GameRunner({
-      find: (id) => withDots.rules(id),
+      find: (id) => withDots.find(id),
       client: current.client,
       network: current.net,
     });
     const staleRunner = new GameRunner({
-      find: (id) => games.rules(id),
+      find: (id) => games.find(id),
       client: stale.client,
       network: stale.net,
     });

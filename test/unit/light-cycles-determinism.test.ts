@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { nextInt } from '../../shared/sim/rng.ts';
 import {
   createLightCycles,
   DX,
@@ -6,8 +7,7 @@ import {
   type LightInput,
   type LightState,
   trailCells,
-} from '../../shared/sim/light-cycles/index.ts';
-import { nextInt } from '../../shared/sim/rng.ts';
+} from '../../web/games/light-cycles/sim/index.ts';
 import { botInput } from '../support/light-cycles-bot.ts';
 
 const TICKS = 10_000;

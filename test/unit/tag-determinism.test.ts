@@ -10,7 +10,7 @@ import {
   type TagInput,
   type TagState,
   tag,
-} from '../../shared/sim/tag/index.ts';
+} from '../../web/games/tag/sim/index.ts';
 
 const TICKS = 10_000;
 /** Pinned seeds: add the seed of any failure here so the bug stays dead. */
