@@ -588,6 +588,10 @@ describe('the UI in real Chromium, through the real server', () => {
     await expect.poll(() => text(row('Bea')), { timeout: WAIT }).toMatch(/relay · \d+ ms/);
     await expect.poll(() => text(row('Cy')), { timeout: WAIT }).toMatch(/direct · \d+ ms/);
     await visible(bea.page.getByRole('note'));
+    // Guests see the host's pick (here Tag with the host's `?round=5`).
+    await expect
+      .poll(() => text(bea.page.getByRole('status', { name: 'Game' })), { timeout: WAIT })
+      .toBe('Tag · Round length 5 s');
     for (const name of ['Copy link', 'Start game', 'Leave', 'Lock lobby', 'Kick Bea', 'Kick Cy'])
       expect(await button(host.page, name).count(), name).toBe(1);
     expect(await audit(host.page)).toEqual([]);
@@ -661,6 +665,12 @@ describe('the UI in real Chromium, through the real server', () => {
       .toMatch(/relay · \d+ ms/);
     expect(await audit(host.page)).toEqual([]);
     await shot(host.page, 'picker-desktop');
+    // The guest on the phone was told the pick in its lobby, before the start.
+    await expect
+      .poll(() => text(bea.page.getByRole('status', { name: 'Game' })), { timeout: WAIT })
+      .toBe('Light cycles · Speed 10 cells/s');
+    expect(await audit(bea.page)).toEqual([]);
+    await shot(bea.page, 'picked-guest-phone');
 
     await button(host.page, 'Start game').click();
     for (const p of [host, bea, cy]) await visible(p.page.getByTestId('riders'));

@@ -186,6 +186,8 @@ export class PlaySession {
         this.maybeJoinGame(this.client.lobby);
       }),
     );
+    // Creating a lobby makes this player its host: the picker's games load while it connects.
+    if (options.hello.type === 'create') this.loadPicker();
     // Pings move, and a guest's game appears with the host's first snapshot: the UI looks often.
     this.ticker = setInterval(() => this.changed(), 250);
   }
