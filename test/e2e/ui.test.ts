@@ -356,6 +356,11 @@ describe('the UI in real Chromium, through the real server', () => {
       const cy = await player({ name: 'Cy' });
       await cy.page.goto(link);
       await playersAre(host.page, ['Ada', 'Bea', 'Cy']);
+      // Ada picks Light cycles; both guests are told.
+      await host.page.getByRole('radio', { name: 'Light cycles' }).check();
+      const pick = (p: Player) => text(p.page.getByRole('status', { name: 'Game' }));
+      for (const p of [bea, cy])
+        await expect.poll(() => pick(p), { timeout: WAIT }).toBe('Light cycles · Speed 15 cells/s');
       const t0 = Date.now();
       await button(host.page, 'Leave').click();
       await visible(button(bea.page, 'Lock lobby'), 3000);
@@ -386,6 +391,9 @@ describe('the UI in real Chromium, through the real server', () => {
         )
         .toBe('host');
       expect(await button(cy.page, 'Lock lobby').count()).toBe(0);
+      // The new host carries on with the pick it was told, and tells the guest so.
+      expect(await bea.page.getByRole('radio', { name: 'Light cycles' }).isChecked()).toBe(true);
+      await expect.poll(() => pick(cy), { timeout: WAIT }).toBe('Light cycles · Speed 15 cells/s');
       // The notice goes after a few seconds; nothing else changed.
       await expect
         .poll(() => bea.page.getByTestId('host-change').count(), { timeout: 10_000 })
