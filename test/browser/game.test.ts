@@ -124,9 +124,10 @@ describe('Tag over the network in Chromium', function () {
     const code = host.client.lobby?.code ?? '';
     const current = player({ type: 'join', code, name: 'Current' });
     const stale = player({ type: 'join', code, name: 'Stale' }, true);
-    players.push(current, stale);
+    const cut = player({ type: 'join', code, name: 'Cut' }, true);
+    players.push(current, stale, cut);
     await until(
-      () => current.net.session(1) !== undefined && stale.net.session(1) !== undefined,
+      () => [current, stale, cut].every((p) => p.net.session(1) !== undefined),
       5000,
       'sessions',
     );
@@ -146,7 +147,16 @@ describe('Tag over the network in Chromium', function () {
       client: stale.client,
       network: stale.net,
     });
-    others.push(hostRunner, currentRunner, staleRunner);
+    // A page whose chunk for the game cannot be fetched (the server was updated under it).
+    const gone = new GameRegistry({
+      dots: () => Promise.reject(new TypeError('Failed to fetch dynamically imported module')),
+    });
+    const cutRunner = new GameRunner({
+      find: (id) => gone.find(id),
+      client: cut.client,
+      network: cut.net,
+    });
+    others.push(hostRunner, currentRunner, staleRunner, cutRunner);
     let told = 0;
     staleRunner.onChange(() => told++);
     await until(() => currentRunner.guest?.authoritative !== undefined, 10_000, 'the dots state');
@@ -156,5 +166,8 @@ describe('Tag over the network in Chromium', function () {
     expect(staleRunner.guest).to.equal(undefined);
     expect(staleRunner.view(performance.now())).to.equal(undefined);
     expect(told).to.be.at.least(1);
+    await until(() => cutRunner.unknownGame !== undefined, 10_000, 'the missing chunk');
+    expect(cutRunner.unknownGame).to.equal('dots');
+    expect(cutRunner.guest).to.equal(undefined);
   });
 });

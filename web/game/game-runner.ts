@@ -215,6 +215,9 @@ export class GameRunner<S, I> {
     if (!frame.ok || frame.value.kind !== EngineFrame.FULL) return;
     const id = frame.value.game;
     if (this.game?.id === id && this.guest && this.guestLink === link) return;
+    // Known to be missing (the page needs a reload): not looked for again on every full
+    // snapshot the host sends meanwhile (that could fetch a missing chunk 30 times a second).
+    if (this.unknownGame === id) return;
     const found = this.find(id);
     if (found instanceof Promise) {
       // Its module is on the way: keep the newest full snapshot to start from.
