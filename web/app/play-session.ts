@@ -12,7 +12,7 @@ import { type Hello, type SavedSeat, SignalingClient } from '../net/signaling-cl
 import type { SavedGame } from './storage.ts';
 
 /** A game and its settings, as picked by a host. */
-export interface GameChoice {
+export interface GamePick {
   readonly game: string;
   readonly settings: GameSettings;
 }
@@ -73,13 +73,13 @@ export class PlaySession {
   problem: Problem | undefined;
   readonly games: GameRegistry;
   /** This player's pick as host: the game and settings it starts (a guest's is unused). */
-  choice: GameChoice;
+  choice: GamePick;
   /**
    * A guest's view of the host's pick, told by the host over the link (a CHOICE frame) as soon
    * as the link opens and on every change; set once that game's module has loaded (or turned
    * out to be missing from this page: then `module` of it stays undefined).
    */
-  hostChoice: GameChoice | undefined;
+  hostChoice: GamePick | undefined;
   /** The last change of host (host migration), for a short notice; `at` is `Date.now()`. */
   hostChange: { readonly text: string; readonly at: number; readonly from: number } | undefined;
   /** WebRTC is missing in this browser: everything goes through the relay. */
@@ -98,7 +98,7 @@ export class PlaySession {
   private awaySince: number | undefined;
   private pickerLoading = false;
   /** The host's pick heard last, while its module loads. */
-  private heard: GameChoice | undefined;
+  private heard: GamePick | undefined;
   private disposed = false;
 
   constructor(options: PlaySessionOptions) {
@@ -107,7 +107,7 @@ export class PlaySession {
     this.games = options.games ?? games;
     this.presets = options.presets ?? {};
     this.savedGame = options.savedGame;
-    // The settings are put in range once the game's module has loaded (see `pickerReady`).
+    // The settings are put in range once the game's module has loaded (see `loadPicker`).
     this.choice = { game: this.games.first, settings: this.presets };
     this.hostChoice = undefined;
     this.client = new SignalingClient({
@@ -332,7 +332,8 @@ export class PlaySession {
         this.changed();
       },
       () => {
-        // A chunk could not be fetched (offline, or the server was updated): try again later.
+        // A chunk could not be fetched (offline, or the server was updated): tried again on
+        // the next lobby update.
         this.pickerLoading = false;
       },
     );
@@ -367,7 +368,7 @@ export class PlaySession {
   }
 
   /** A guest heard the host's pick: it shows once the game's module is here (or is not). */
-  private heardChoice(choice: GameChoice): void {
+  private heardChoice(choice: GamePick): void {
     const heard = { game: choice.game, settings: { ...choice.settings } };
     this.heard = heard;
     const settle = () => {
@@ -381,7 +382,9 @@ export class PlaySession {
   /** Made host (host migration): the pick this player last heard becomes its own. */
   private tookOver(): void {
     const heard = this.hostChoice;
-    if (heard !== undefined && this.games.has(heard.game)) this.choice = heard;
+    // Only a game this page has loaded, its settings put in range (they came from a peer).
+    if (heard !== undefined && this.games.get(heard.game) !== undefined)
+      this.choice = { game: heard.game, settings: this.games.settings(heard.game, heard.settings) };
     this.hostChoice = undefined;
     this.tellChoice();
   }
