@@ -368,18 +368,21 @@ describe('lp-lobby: the game picker', () => {
       choice: choice('tag', { round: 90 }),
     });
     expect($(el, '#game-title').textContent).to.equal('Game');
-    expect(radios(el).map((r) => r.labels?.[0]?.textContent?.trim())).to.deep.equal([
-      'Tag',
-      'Light cycles',
-    ]);
+    // Every game of the registry, in its order (Tag, the default, then Light cycles: a game
+    // added later only lengthens the list).
+    const names = radios(el).map((r) => r.labels?.[0]?.textContent?.trim());
+    expect(names).to.deep.equal(games.loaded.map((g) => g.name));
+    expect(names.slice(0, 2)).to.deep.equal(['Tag', 'Light cycles']);
     // Each described by its player range and what it is about.
-    expect(
-      radios(el).map((r) => $(el, `#${r.getAttribute('aria-describedby')}`).textContent),
-    ).to.deep.equal([
+    const about = radios(el).map(
+      (r) => $(el, `#${r.getAttribute('aria-describedby')}`).textContent,
+    );
+    expect(about.length).to.equal(games.loaded.length);
+    expect(about.slice(0, 2)).to.deep.equal([
       `1–16 players. ${games.get('tag')?.summary}`,
       `2–16 players. ${games.get('light-cycles')?.summary}`,
     ]);
-    expect(radios(el).map((r) => r.checked)).to.deep.equal([true, false]);
+    expect(radios(el).map((r) => r.checked)).to.deep.equal(games.loaded.map((_, i) => i === 0));
     const round = $<HTMLSelectElement>(el, 'select');
     expect(round.labels?.[0]?.textContent).to.match(/^Round length/);
     expect(round.value).to.equal('90');

@@ -36,10 +36,11 @@ describe('game registry', () => {
   });
 
   it('an id this page does not have finds nothing (a guest shows "reload")', async () => {
-    expect(games.has('dots')).toBe(false);
-    await expect(games.load('dots')).resolves.toBeUndefined();
-    expect(games.get('dots')).toBeUndefined();
-    expect(games.rules('dots')).toBeUndefined();
+    expect(games.has('no-such-game')).toBe(false);
+    await expect(games.load('no-such-game')).resolves.toBeUndefined();
+    expect(games.get('no-such-game')).toBeUndefined();
+    expect(games.rules('no-such-game')).toBeUndefined();
+    expect(games.find('no-such-game')).toBeUndefined();
     expect(games.rules('')).toBeUndefined();
   });
 
