@@ -6,89 +6,37 @@
 // `executeServerCommand('lanparty-server')`. Because the server sends no CORS headers (its page
 // is always same-origin), the served files are also reachable through this runner's own origin
 // under /lanparty/ (and /assets/, for the page's script): a byte-for-byte pass-through.
-import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { once } from 'node:events';
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
-import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { defaultReporter } from '@web/test-runner';
 import { playwrightLauncher } from '@web/test-runner-playwright';
 import * as esbuild from 'esbuild';
 import { webOptions } from './esbuild.config.mjs';
+import {
+  buildIfNeeded,
+  SHARED_ADDRESS_FLAGS,
+  startServerProcess,
+} from './test/support/server-process.mjs';
 
 const root = dirname(fileURLToPath(import.meta.url));
-const SERVER_START_TIMEOUT_MS = 30_000;
-const SERVER_STOP_TIMEOUT_MS = 10_000;
-
-/** @type {{ url: string, child: import('node:child_process').ChildProcess } | undefined} */
+/** @type {import('./test/support/server-process.mjs').ServerProcess | undefined} */
 let lanparty;
 
-/** A port that is free now. The server gets a fixed port so a restart can take it again. */
-function freePort() {
-  return new Promise((resolve) => {
-    const probe = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = probe.address();
-      probe.close(() => resolve(port));
-    });
+/** Builds if a source changed, then starts the server, letting the test runner's origin in. */
+async function startLanparty(allowedOrigins) {
+  buildIfNeeded();
+  lanparty = await startServerProcess({
+    // Every test page shares one address: lobbies per address are not these tests' subject.
+    flags: ['--allowed-origins', allowedOrigins.join(','), ...SHARED_ADDRESS_FLAGS],
   });
-}
-
-/** Builds if a source changed, then starts the server; resolves once it prints its URL. */
-async function startLanparty(allowedOrigins, port) {
-  execFileSync(process.execPath, [join(root, 'esbuild.config.mjs'), '--if-needed'], {
-    cwd: root,
-    stdio: 'inherit',
-  });
-  const child = spawn(
-    process.execPath,
-    [
-      join(root, 'dist/server/main.js'),
-      ...['--host', '127.0.0.1', '--port', String(port), '--log-level', 'warn'],
-      ...['--allowed-origins', allowedOrigins.join(',')],
-      // Every test page shares one address: lobbies per address are not these tests' subject.
-      ...['--creates-per-minute', '1000', '--lobbies-per-address', '1000'],
-    ],
-    { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] },
-  );
-  // Never outlive the runner, even when it dies without stopping its plugins.
-  const kill = () => child.kill('SIGKILL');
-  process.once('exit', kill);
-  child.once('exit', () => process.off('exit', kill));
-
-  let stdout = '';
-  const url = await new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`lanparty did not start within ${SERVER_START_TIMEOUT_MS} ms: ${stdout}`));
-    }, SERVER_START_TIMEOUT_MS);
-    child.stdout.on('data', (chunk) => {
-      stdout += chunk;
-      const found = stdout.match(/lanparty is up: open (http:\/\/\S+)/);
-      if (found) {
-        clearTimeout(timer);
-        resolve(found[1]);
-      }
-    });
-    child.once('exit', (code, signal) => {
-      clearTimeout(timer);
-      reject(new Error(`lanparty exited (${code ?? signal}) before starting: ${stdout}`));
-    });
-  });
-  child.stdout.resume();
-  return { url, child, allowedOrigins, port };
 }
 
 async function stopLanparty() {
-  const running = lanparty;
+  await lanparty?.stop();
   lanparty = undefined;
-  if (!running || running.child.exitCode !== null || running.child.signalCode !== null) return;
-  const exited = once(running.child, 'exit');
-  running.child.kill('SIGTERM');
-  const timer = setTimeout(() => running.child.kill('SIGKILL'), SERVER_STOP_TIMEOUT_MS);
-  await exited;
-  clearTimeout(timer);
 }
 
 /** The server's address for browser code, and its lifetime bound to the test runner's. */
@@ -98,7 +46,7 @@ function lanpartyPlugin() {
     async serverStart({ config }) {
       const origins = [`http://${config.hostname}:${config.port}`];
       if (config.hostname !== '127.0.0.1') origins.push(`http://127.0.0.1:${config.port}`);
-      lanparty = await startLanparty(origins, await freePort());
+      await startLanparty(origins);
     },
     async serverStop() {
       await stopLanparty();
@@ -112,9 +60,9 @@ function lanpartyPlugin() {
         case 'lanparty-restart': {
           // Stop (SIGTERM: clients are told the server is going away) and start again on the
           // same port; the new process knows no lobby until hosts re-claim theirs.
-          const { allowedOrigins, port } = lanparty;
-          await stopLanparty();
-          lanparty = await startLanparty(allowedOrigins, port);
+          if (!lanparty) throw new Error('the lanparty server is not running');
+          await lanparty.stop();
+          await lanparty.restart();
           return { url: lanparty.url };
         }
         case 'block-udp':

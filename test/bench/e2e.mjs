@@ -19,17 +19,18 @@
 //      so that eight software-rendered canvases do not take both cores from the network.
 //
 // Writes the report to test/bench/E2E-RESULTS.md too (unless --no-write).
-import { execFileSync, spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { readFileSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import os from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { chromium } from 'playwright-core';
+import {
+  buildIfNeeded,
+  ROOT,
+  SHARED_ADDRESS_FLAGS,
+  startServerProcess,
+} from '../support/server-process.mjs';
 
-const ROOT = join(dirname(fileURLToPath(import.meta.url)), '../..');
 const RESULTS = join(ROOT, 'test/bench/E2E-RESULTS.md');
 const CHROME = process.env.CHROME_PATH ?? '/usr/bin/chromium';
 /** Hard bound on the whole run, whatever happens. */
@@ -81,15 +82,6 @@ const TRACK_PEER_CONNECTIONS = `(() => {
   window.RTCPeerConnection = Tracked;
 })();`;
 
-function freePort() {
-  return new Promise((resolve) => {
-    const probe = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = probe.address();
-      probe.close(() => resolve(port));
-    });
-  });
-}
-
 /** Share of all CPUs busy over `ms` (Linux /proc/stat), as a percentage; NaN elsewhere. */
 async function cpuBusy(ms) {
   const sample = () => {
@@ -106,39 +98,6 @@ async function cpuBusy(ms) {
   const b = sample();
   if (!a || !b || b.total === a.total) return Number.NaN;
   return (1 - (b.idle - a.idle) / (b.total - a.total)) * 100;
-}
-
-async function startServer() {
-  const port = await freePort();
-  const child = spawn(
-    process.execPath,
-    [
-      join(ROOT, 'dist/server/main.js'),
-      '--host',
-      '127.0.0.1',
-      '--port',
-      String(port),
-      '--log-level',
-      'warn',
-      // The benchmark joins more often than a person would: not the join limiter's business.
-      '--joins-per-minute',
-      '1000',
-      '--creates-per-minute',
-      '1000',
-      '--lobbies-per-address',
-      '1000',
-    ],
-    { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] },
-  );
-  let out = '';
-  await new Promise((resolve, reject) => {
-    child.stdout.on('data', (chunk) => {
-      out += chunk;
-      if (out.includes('lanparty is up')) resolve();
-    });
-    child.once('exit', (code) => reject(new Error(`server exited (${code}): ${out}`)));
-  });
-  return { url: `http://127.0.0.1:${port}`, child };
 }
 
 async function newPage(browser, viewport, initScripts = []) {
@@ -314,11 +273,12 @@ function machine(browserVersion) {
 }
 
 async function main() {
-  execFileSync(process.execPath, [join(ROOT, 'esbuild.config.mjs'), '--if-needed'], {
-    stdio: 'inherit',
-  });
+  buildIfNeeded();
   const busyBefore = await cpuBusy(1000);
-  const server = await startServer();
+  const server = await startServerProcess({
+    // The benchmark joins more often than a person would: not the join limiter's business.
+    flags: SHARED_ADDRESS_FLAGS,
+  });
   const browser = await chromium.launch({
     executablePath: CHROME,
     args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking'],
@@ -389,8 +349,7 @@ async function main() {
     }
   } finally {
     await browser.close();
-    server.child.kill('SIGTERM');
-    await once(server.child, 'exit');
+    await server.stop();
     clearTimeout(watchdog);
   }
 }

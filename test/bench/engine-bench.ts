@@ -17,7 +17,7 @@ import { botInput } from '../support/light-cycles-bot.ts';
 
 /** A guest link that acknowledges every snapshot and counts the bytes it would carry. */
 class CountingLink implements Link {
-  readonly kind = 'memory';
+  readonly kind = 'direct';
   readonly status: LinkStatus = 'open';
   readonly rtt = 0;
   bytes = 0;

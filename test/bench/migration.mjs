@@ -16,16 +16,13 @@
 // (a reload would then not keep the host role), and Leave.
 //
 // Writes the report to test/bench/MIGRATION-RESULTS.md too (unless --no-write).
-import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import os from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { chromium } from 'playwright-core';
+import { ROOT, SHARED_ADDRESS_FLAGS, startServerProcess } from '../support/server-process.mjs';
 
-const ROOT = join(dirname(fileURLToPath(import.meta.url)), '../..');
 const RESULTS = join(ROOT, 'test/bench/MIGRATION-RESULTS.md');
 const CHROME = process.env.CHROME_PATH ?? '/usr/bin/chromium';
 const WATCHDOG_MS = 600_000;
@@ -60,44 +57,6 @@ const PROBE = `(() => {
     } else m.lastOld = s.tick;
   }, 1);
 })();`;
-
-function freePort() {
-  return new Promise((resolve) => {
-    const probe = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = probe.address();
-      probe.close(() => resolve(port));
-    });
-  });
-}
-
-async function startServer(flags) {
-  const port = await freePort();
-  const child = spawn(
-    process.execPath,
-    [
-      join(ROOT, 'dist/server/main.js'),
-      '--host',
-      '127.0.0.1',
-      '--port',
-      String(port),
-      '--log-level',
-      'warn',
-      '--joins-per-minute',
-      '1000',
-      ...flags,
-    ],
-    { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] },
-  );
-  let out = '';
-  await new Promise((resolve, reject) => {
-    child.stdout.on('data', (chunk) => {
-      out += chunk;
-      if (out.includes('lanparty is up')) resolve();
-    });
-    child.once('exit', (code) => reject(new Error(`server exited (${code}): ${out}`)));
-  });
-  return { url: `http://127.0.0.1:${port}`, child };
-}
 
 async function newPage(browser) {
   const context = await browser.newContext({ viewport: { width: 640, height: 360 } });
@@ -192,7 +151,7 @@ async function main() {
   const rows = [];
   try {
     for (const setup of SETUPS) {
-      const server = await startServer(setup.flags);
+      const server = await startServerProcess({ flags: [...SHARED_ADDRESS_FLAGS, ...setup.flags] });
       try {
         const results = [];
         for (let i = 0; i < RUNS; i++) {
@@ -204,7 +163,7 @@ async function main() {
         }
         rows.push({ setup, results });
       } finally {
-        server.child.kill('SIGTERM');
+        await server.stop();
       }
     }
   } finally {

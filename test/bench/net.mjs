@@ -27,24 +27,21 @@
 //      the host.
 //
 // Writes the report to test/bench/NET-RESULTS.md too (unless --no-write).
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import os from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import * as esbuild from 'esbuild';
 import { chromium } from 'playwright-core';
 import WebSocket from 'ws';
 import { webOptions } from '../../esbuild.config.mjs';
+import { freePort, ROOT, startServerProcess } from '../support/server-process.mjs';
 
-const ROOT = join(dirname(fileURLToPath(import.meta.url)), '../..');
 const RESULTS = join(ROOT, 'test/bench/NET-RESULTS.md');
 /** Hard bound on the whole run, whatever happens. */
 const WATCHDOG_MS = 115_000;
-const SERVER_START_TIMEOUT_MS = 15_000;
 const JOIN_TIMEOUT_MS = 5_000;
 const PHASE_TIMEOUT_MS = 20_000;
 const MESSAGE_BYTES = 100;
@@ -78,17 +75,12 @@ const COMMAND = ['node', 'test/bench/net.mjs', ...process.argv.slice(2)].join(' 
 
 // ---- child processes ---------------------------------------------------------------------------
 
-/** @type {import('node:child_process').ChildProcess | undefined} */
+/** @type {import('../support/server-process.mjs').ServerProcess | undefined} */
 let server;
 /** @type {import('playwright-core').Browser | undefined} */
 let browser;
 /** @type {Cdp | undefined} */
 let cdp;
-
-function killServerNow() {
-  if (server && server.exitCode === null && server.signalCode === null) server.kill('SIGKILL');
-}
-process.on('exit', killServerNow);
 
 async function cleanup() {
   cdp?.close();
@@ -97,13 +89,8 @@ async function cleanup() {
   browser = undefined;
   await b?.close().catch(() => {});
   const s = server;
-  if (s && s.exitCode === null && s.signalCode === null) {
-    const exited = once(s, 'exit');
-    s.kill('SIGTERM');
-    const timer = setTimeout(() => s.kill('SIGKILL'), 3000);
-    await exited;
-    clearTimeout(timer);
-  }
+  server = undefined;
+  await s?.stop();
 }
 
 const watchdog = setTimeout(() => {
@@ -136,50 +123,27 @@ async function startServer() {
     buildNote = `build failed (${first.trim().slice(0, 160)}); ran the existing dist/server/main.js of ${statSync(main).mtime.toISOString()}`;
     console.error(`net bench: ${buildNote}`);
   }
-  server = spawn(
-    process.execPath,
-    [
-      join(ROOT, 'dist/server/main.js'),
-      ...['--host', '127.0.0.1', '--port', '0', '--log-level', 'info'],
+  server = await startServerProcess({
+    logLevel: 'info',
+    flags: [
       // Limits high enough that only the path is measured.
       ...['--conn-message-rate', '1000000', '--conn-message-burst', '10000000'],
       ...['--address-message-rate', '10000000', '--address-message-burst', '100000000'],
       ...['--joins-per-minute', '100000', '--connections-per-address', '1000'],
       ...['--creates-per-minute', '100000', '--lobbies-per-address', '100000'],
     ],
-    { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  let out = '';
-  const url = await new Promise((resolve, reject) => {
-    const timer = setTimeout(
-      () => reject(new Error(`server did not start in ${SERVER_START_TIMEOUT_MS} ms: ${out}`)),
-      SERVER_START_TIMEOUT_MS,
-    );
-    const onData = (chunk) => {
-      out += chunk;
-      const found = out.match(/open (http:\/\/127\.0\.0\.1:\d+)/);
-      if (found) {
-        clearTimeout(timer);
-        resolve(found[1]);
-      }
-    };
-    server.stdout.on('data', onData);
-    server.stderr.on('data', onData);
-    server.once('exit', (code, signal) => {
-      clearTimeout(timer);
-      reject(new Error(`server exited (${code ?? signal}) before starting: ${out}`));
-    });
   });
+  const out = server.output();
   // Keep draining its output; keep warnings and errors for the report.
   const problems = [];
-  server.stdout.on('data', (chunk) => {
+  server.child().stdout?.on('data', (chunk) => {
     for (const line of String(chunk).split('\n')) {
       if (/"level":(40|50|60)\b|\b(WARN|ERROR|FATAL)\b/.test(line)) problems.push(line.trim());
     }
   });
-  server.stderr.on('data', (chunk) => problems.push(String(chunk).trim()));
+  server.child().stderr?.on('data', (chunk) => problems.push(String(chunk).trim()));
   const engine = out.match(/"engine":"(\w+)"/)?.[1] ?? (/engine\W+(\w+)/.exec(out)?.[1] || '?');
-  return { url, engine, problems, buildNote };
+  return { url: server.url, engine, problems, buildNote };
 }
 
 /** Share of all CPUs busy over `ms` (Linux /proc/stat), as a percentage; NaN elsewhere. */
@@ -199,17 +163,6 @@ async function cpuBusy(ms) {
   const b = sample();
   if (!a || !b || b.total === a.total) return Number.NaN;
   return (1 - (b.idle - a.idle) / (b.total - a.total)) * 100;
-}
-
-/** A loopback port that is free now. */
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const probe = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = probe.address();
-      probe.close(() => resolve(port));
-    });
-    probe.on('error', reject);
-  });
 }
 
 // ---- browser -----------------------------------------------------------------------------------

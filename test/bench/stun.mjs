@@ -20,13 +20,11 @@ import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { createSocket } from 'node:dgram';
 import { once } from 'node:events';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { buildIfNeeded, freePort, ROOT, startServerProcess } from '../support/server-process.mjs';
 
-const ROOT = join(dirname(fileURLToPath(import.meta.url)), '../..');
 const SERVER_CORE = '0';
 const LOADGEN_CORE = '1';
 const TURNSERVER = process.env.TURNSERVER ?? '/usr/bin/turnserver';
@@ -63,15 +61,6 @@ watchdog.unref();
 process.on('exit', () => {
   for (const child of children) child.kill('SIGKILL');
 });
-
-function freePort() {
-  return new Promise((resolve) => {
-    const probe = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = probe.address();
-      probe.close(() => resolve(port));
-    });
-  });
-}
 
 /** utime + stime of a whole process, in seconds. */
 function cpuSeconds(pid) {
@@ -123,18 +112,13 @@ async function startChild(args, ready, what) {
 }
 
 async function startOurs(limits) {
-  execFileSync(process.execPath, [join(ROOT, 'esbuild.config.mjs'), '--if-needed'], {
-    stdio: ['ignore', 'ignore', 'inherit'],
+  buildIfNeeded();
+  const flags = limits === 'lifted' ? ['--stun-rate', '1000000', '--stun-burst', '1000000'] : [];
+  const server = await startServerProcess({
+    flags,
+    ...(hasTaskset ? { prefix: ['taskset', '-c', SERVER_CORE] } : {}),
   });
-  const port = await freePort();
-  const flags = ['--host', '127.0.0.1', '--port', String(port), '--log-level', 'warn'];
-  if (limits === 'lifted') flags.push('--stun-rate', '1000000', '--stun-burst', '1000000');
-  const child = await startChild(
-    [process.execPath, join(ROOT, 'dist/server/main.js'), ...flags],
-    (out) => out.includes('lanparty is up'),
-    'lanparty',
-  );
-  return { ...child, port, name: 'lanparty' };
+  return { ...server, pid: server.child().pid, name: 'lanparty' };
 }
 
 async function startCoturn() {

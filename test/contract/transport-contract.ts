@@ -56,7 +56,7 @@ function sharedCases<T extends Endpoint>(
   it(
     'opens both ends and names its kind',
     withPair(async ({ a, b }) => {
-      expect(['direct', 'relay', 'memory']).to.include(a.kind);
+      expect(['direct', 'turn', 'relay']).to.include(a.kind);
       expect(b.kind).to.equal(a.kind);
     }),
   );

@@ -1,30 +1,20 @@
-import { type ChildProcess, spawn } from 'node:child_process';
-import { once } from 'node:events';
-import { join } from 'node:path';
 import { type Browser, type BrowserContextOptions, chromium, type Page } from 'playwright-core';
-import { freePort } from '../support/ports.ts';
+import {
+  freePort,
+  ROOT,
+  type ServerProcess,
+  SHARED_ADDRESS_FLAGS,
+  startServerProcess,
+} from '../support/server-process.mjs';
 
 /**
  * End-to-end helpers: the production build served by the real server (a child process, as
  * `npm start` runs it) and real Chromium browsers driven by playwright-core.
  */
-export const ROOT = join(import.meta.dirname, '../..');
+export { freePort, ROOT };
 export const CHROME = process.env.CHROME_PATH ?? '/usr/bin/chromium';
 
-export { freePort };
-
-export interface E2eServer {
-  readonly url: string;
-  readonly port: number;
-  /** Everything the server printed, for diagnosing a failure. */
-  readonly output: () => string;
-  /** SIGTERM, and wait for the exit. */
-  stop(): Promise<void>;
-  /** SIGKILL, as a crash would. */
-  kill(): Promise<void>;
-  /** Starts it again on the same port (a restart after a stop or a kill). */
-  restart(): Promise<void>;
-}
+export type E2eServer = ServerProcess;
 
 /** Where the server runs: by default on 127.0.0.1 of this machine. */
 export interface ServerPlace {
@@ -41,66 +31,18 @@ export interface ServerPlace {
  * Starts `node dist/server/main.js` on a fixed free port (dist/ is built by vitest's setup), on
  * 127.0.0.1 or inside a network namespace.
  */
-export async function startServer(
+export function startServer(
   flags: readonly string[] = [],
   place: ServerPlace = {},
 ): Promise<E2eServer> {
-  const port = await freePort();
-  const address = place.address ?? '127.0.0.1';
-  const url = `http://${address}:${port}`;
-  const args = [
-    join(ROOT, 'dist/server/main.js'),
-    '--host',
-    place.netns ? '0.0.0.0' : address,
-    '--port',
-    String(port),
-    '--log-level',
-    'warn',
-    // Every player of a test suite shares one address: lobbies per address are not its subject
-    // (test/server/abuse.test.ts tests them at their defaults).
-    '--creates-per-minute',
-    '1000',
-    '--lobbies-per-address',
-    '1000',
-    ...flags,
-  ];
-  let child: ChildProcess;
-  let output = '';
-  const launch = async () => {
+  return startServerProcess({
+    flags: [...SHARED_ADDRESS_FLAGS, ...flags],
+    ...(place.address === undefined ? {} : { address: place.address }),
     // `ip netns exec` execs (same pid), so signals sent to the child reach the server itself.
-    child = place.netns
-      ? spawn('ip', ['netns', 'exec', place.netns, process.execPath, ...args], {
-          cwd: ROOT,
-          stdio: ['ignore', 'pipe', 'pipe'],
-        })
-      : spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-    const started = new Promise<void>((resolve, reject) => {
-      child.stdout?.on('data', (chunk) => {
-        output += chunk;
-        if (output.includes('lanparty is up')) resolve();
-      });
-      child.stderr?.on('data', (chunk) => {
-        output += chunk;
-      });
-      child.once('exit', (code) => reject(new Error(`server exited (${code}): ${output}`)));
-    });
-    await started;
-  };
-  const stopWith = async (signal: NodeJS.Signals) => {
-    if (child.exitCode !== null || child.signalCode !== null) return;
-    const exited = once(child, 'exit');
-    child.kill(signal);
-    await exited;
-  };
-  await launch();
-  return {
-    url,
-    port,
-    output: () => output,
-    stop: () => stopWith('SIGTERM'),
-    kill: () => stopWith('SIGKILL'),
-    restart: launch,
-  };
+    ...(place.netns === undefined
+      ? {}
+      : { host: '0.0.0.0', prefix: ['ip', 'netns', 'exec', place.netns] }),
+  });
 }
 
 /** Chromium's flags in every test (root needs `--no-sandbox`; see FACTS.md "Browsers"). */

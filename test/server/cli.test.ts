@@ -9,8 +9,8 @@ import { CloseCode } from '../../shared/protocol/close-codes.ts';
 import { SETTINGS } from '../../signaling/config.ts';
 import { TestClient, withTimeout } from '../support/client.ts';
 import { request } from '../support/http.ts';
-import { freePort } from '../support/ports.ts';
 import { ROOT } from '../support/server.ts';
+import { freePort } from '../support/server-process.mjs';
 
 const MAIN = join(ROOT, 'dist/server/main.js');
 

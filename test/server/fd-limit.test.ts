@@ -9,8 +9,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { encodeRelayFrame } from '../../shared/protocol/relay-frame.ts';
 import { SETTINGS } from '../../signaling/config.ts';
 import { TestClient, withTimeout } from '../support/client.ts';
-import { freePort } from '../support/ports.ts';
 import { ROOT } from '../support/server.ts';
+import { freePort } from '../support/server-process.mjs';
 
 /**
  * The open-file limit: plain TCP connections that never send a request reach no JavaScript

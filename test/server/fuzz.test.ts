@@ -1,6 +1,4 @@
-import { type ChildProcess, spawn } from 'node:child_process';
 import { connect as tcpConnect } from 'node:net';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { CloseCode } from '../../shared/protocol/close-codes.ts';
@@ -9,6 +7,7 @@ import type { ServerMessage } from '../../shared/protocol/signaling.ts';
 import { PROTOCOL_VERSION, WS_PATH } from '../../shared/protocol/version.ts';
 import { TestClient, withTimeout } from '../support/client.ts';
 import { Rng } from '../support/random.ts';
+import { type ServerProcess, startServerProcess } from '../support/server-process.mjs';
 
 /**
  * Seeded fuzzing of the built server, run as a child process: junk frames, mutated messages,
@@ -25,7 +24,6 @@ const FRAMES_PER_SEED = 10_000;
 const WORKERS = 6;
 const MAX_FRAME_BYTES = 65_536;
 
-const ROOT = join(import.meta.dirname, '../..');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 // ---- what the fuzzer sends ---------------------------------------------------------------
@@ -337,26 +335,15 @@ function anyFrame(r: Rng, pool: Pool): string | Uint8Array | Buffer {
 // ---- the server under test ---------------------------------------------------------------
 
 interface Server {
-  readonly child: ChildProcess;
-  readonly port: number;
+  readonly running: ServerProcess;
   readonly baseUrl: string;
-  /** Every line the server wrote (pino JSON at warn and above, plus the banner). */
-  readonly output: string[];
+  /** Set once the server exits: a crash if the test did not stop it. */
   exit: { code: number | null; signal: string | null } | undefined;
 }
 
 async function startServer(): Promise<Server> {
-  const child = spawn(
-    process.execPath,
-    [
-      'dist/server/main.js',
-      '--host',
-      '127.0.0.1',
-      '--port',
-      '0',
-      '--log-level',
-      'warn',
-      // One address sends everything: the per-address caps would end the test, not the fuzz.
+  const running = await startServerProcess({
+    flags: [
       '--connections-per-address',
       '1000000',
       '--conn-message-rate',
@@ -394,37 +381,16 @@ async function startServer(): Promise<Server> {
       '--heartbeat-timeout-ms',
       '10000',
     ],
-    { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  const output: string[] = [];
-  const server: Partial<Server> & { exit: Server['exit'] } = { child, output, exit: undefined };
-  child.on('exit', (code, signal) => {
+  });
+  const server: Server = { running, baseUrl: running.url, exit: undefined };
+  running.child().on('exit', (code, signal) => {
     server.exit = { code, signal };
   });
-  const port = await withTimeout(
-    new Promise<number>((resolve, reject) => {
-      let pending = '';
-      const take = (chunk: Buffer) => {
-        pending += chunk.toString();
-        const lines = pending.split('\n');
-        pending = lines.pop() ?? '';
-        for (const line of lines) {
-          output.push(line);
-          const m = /open http:\/\/127\.0\.0\.1:(\d+)/.exec(line);
-          if (m) resolve(Number(m[1]));
-        }
-      };
-      child.stdout?.on('data', take);
-      child.stderr?.on('data', take);
-      child.on('exit', (code) =>
-        reject(new Error(`server exited (${code}):\n${output.join('\n')}`)),
-      );
-    }),
-    15_000,
-    'the server to print its URL',
-  );
-  return Object.assign(server, { port, baseUrl: `http://127.0.0.1:${port}` }) as Server;
+  return server;
 }
+
+/** Every line the server wrote (pino JSON at warn and above, plus the banner). */
+const outputLines = (server: Server) => server.running.output().split('\n');
 
 async function health(baseUrl: string): Promise<{ status: number; body: Record<string, unknown> }> {
   const res = await fetch(`${baseUrl}/healthz`);
@@ -655,7 +621,8 @@ class Fuzzer {
 
   /** Connections that end at awkward moments. */
   private async raceSession(r: Rng): Promise<void> {
-    const { baseUrl, port } = this.server;
+    const { baseUrl } = this.server;
+    const { port } = this.server.running;
     const url = `ws://127.0.0.1:${port}${WS_PATH}?v=${PROTOCOL_VERSION}`;
     switch (r.int(6)) {
       case 4: {
@@ -731,7 +698,7 @@ class Fuzzer {
   /** Raw TCP: half-written upgrades, broken headers, and frames no WebSocket library would send. */
   private async rawTcpSession(r: Rng): Promise<void> {
     this.tally.rawConnections++;
-    const { port } = this.server;
+    const { port } = this.server.running;
     const socket = tcpConnect(port, '127.0.0.1');
     let received = '';
     socket.on('data', (d) => {
@@ -965,9 +932,7 @@ beforeAll(async () => {
 }, 30_000);
 afterAll(async () => {
   if (server.exit) return;
-  const exited = new Promise((resolve) => server.child.once('exit', resolve));
-  server.child.kill('SIGTERM');
-  await withTimeout(exited, 8000, 'the server to exit').catch(() => server.child.kill('SIGKILL'));
+  await server.running.stop();
 });
 
 describe('fuzzing the built server (child process)', () => {
@@ -991,7 +956,7 @@ describe('fuzzing the built server (child process)', () => {
           `close codes ${JSON.stringify(Object.fromEntries(tally.closeCodes))}`,
       );
 
-      expect(server.exit, server.output.join('\n')).toBeUndefined();
+      expect(server.exit, server.running.output()).toBeUndefined();
       expect(tally.frames).toBeGreaterThanOrEqual(FRAMES_PER_SEED);
       // Most frames really reached the hub (the rest died with their connection, by design).
       expect(messages).toBeGreaterThan(FRAMES_PER_SEED / 4);
@@ -1009,12 +974,12 @@ describe('fuzzing the built server (child process)', () => {
       // No input reached a code path that threw: that closes with 4000 and logs an error.
       expect(
         tally.closeCodes.get(CloseCode.INTERNAL_ERROR),
-        `connections closed with 4000 (a handler threw):\n${server.output.join('\n')}`,
+        `connections closed with 4000 (a handler threw):\n${server.running.output()}`,
       ).toBeUndefined();
       expect(await metric(server.baseUrl, 'lanparty_rejected_total{reason="internal_error"}')).toBe(
         0,
       );
-      const errors = server.output.filter((line) => /"level":(5|6)\d/.test(line));
+      const errors = outputLines(server).filter((line) => /"level":(5|6)\d/.test(line));
       expect(errors).toEqual([]);
       // Every fuzz connection is gone: the server holds only the bystanders.
       const deadline = Date.now() + 10_000;

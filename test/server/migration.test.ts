@@ -2,8 +2,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { CloseCode } from '../../shared/protocol/close-codes.ts';
 import type { LobbyView } from '../../shared/protocol/signaling.ts';
 import type { TestClient } from '../support/client.ts';
-import { freePort } from '../support/ports.ts';
 import { lobbyWith, startTestServer, type TestServer } from '../support/server.ts';
+import { freePort } from '../support/server-process.mjs';
 
 const SECRET = 'test lobby secret, long enough';
 let servers: TestServer[] = [];

@@ -3,8 +3,8 @@ import WebSocket from 'ws';
 import { PeerNetwork } from '../../web/net/peer-network.ts';
 import type { Session } from '../../web/net/session.ts';
 import { type Hello, SignalingClient, type SocketLike } from '../../web/net/signaling-client.ts';
-import { freePort } from '../support/ports.ts';
 import { startTestServer, type TestServer } from '../support/server.ts';
+import { freePort } from '../support/server-process.mjs';
 
 /** The browser client, driven in Node with the `ws` package as its WebSocket. */
 function client(server: TestServer, hello: Hello): SignalingClient {

@@ -1,8 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { CloseCode } from '../../shared/protocol/close-codes.ts';
 import type { LobbyView } from '../../shared/protocol/signaling.ts';
-import { freePort } from '../support/ports.ts';
 import { lobbyWith, startTestServer, type TestServer } from '../support/server.ts';
+import { freePort } from '../support/server-process.mjs';
 
 let servers: TestServer[] = [];
 afterEach(async () => {

@@ -6,8 +6,8 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { SETTINGS } from '../../signaling/config.ts';
 import { encodeBindingRequest, ipBytes } from '../../signaling/stun.ts';
 import { request } from '../support/http.ts';
-import { freePort } from '../support/ports.ts';
 import { ROOT, startTestServer, type TestServer } from '../support/server.ts';
+import { freePort } from '../support/server-process.mjs';
 import { ipv6LoopbackMissing, UdpClient } from '../support/udp.ts';
 
 const clients: UdpClient[] = [];

@@ -4,7 +4,7 @@ import { once } from 'node:events';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort } from './ports.ts';
+import { freePort } from './server-process.mjs';
 import { UdpClient } from './udp.ts';
 
 /** Debian's coturn (`apt-get install coturn`); `TURNSERVER` points elsewhere. */

@@ -1,11 +1,12 @@
 import type { Clock } from '../../web/net/session.ts';
+import type { Timers } from '../../web/net/signaling-client.ts';
 
 /** Time that moves only when a test says so; intervals and delayed deliveries run in order. */
-export class FakeClock implements Clock {
+export class FakeClock implements Clock, Timers {
   private t = 0;
   private nextId = 1;
   private readonly intervals = new Map<number, { fn: () => void; every: number; due: number }>();
-  private queue: { at: number; fn: () => void }[] = [];
+  private queue: { id: number; at: number; fn: () => void }[] = [];
 
   now(): number {
     return this.t;
@@ -20,7 +21,15 @@ export class FakeClock implements Clock {
   }
   /** Runs `fn` after `ms` of fake time. */
   later(fn: () => void, ms: number): void {
-    this.queue.push({ at: this.t + ms, fn });
+    this.setTimeout(fn, ms);
+  }
+  setTimeout(fn: () => void, ms: number): unknown {
+    const id = this.nextId++;
+    this.queue.push({ id, at: this.t + ms, fn });
+    return id;
+  }
+  clearTimeout(handle: unknown): void {
+    this.queue = this.queue.filter((q) => q.id !== handle);
   }
   /** Moves time forward in 1 ms steps, running whatever falls due. */
   advance(ms: number): void {

@@ -3,8 +3,9 @@ import { type RunningServer, startServer } from '../../signaling/app.ts';
 import { type Config, defaultConfig } from '../../signaling/config.ts';
 import { createLogger } from '../../signaling/log.ts';
 import { TestClient } from './client.ts';
+import { ROOT } from './server-process.mjs';
 
-export const ROOT = join(import.meta.dirname, '../..');
+export { ROOT };
 
 export interface TestServer extends RunningServer {
   readonly baseUrl: string;

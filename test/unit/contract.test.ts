@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { MemoryTransport } from '../../web/net/memory-transport.ts';
 import { Session } from '../../web/net/session.ts';
 import { linkContract, transportContract } from '../contract/transport-contract.ts';
+import { MemoryTransport } from '../support/memory-transport.ts';
 
 const api = { describe, it, expect };
 

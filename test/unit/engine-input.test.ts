@@ -13,10 +13,10 @@ import {
   NO_BASE,
 } from '../../shared/sim/engine-frames.ts';
 import { HOST_LIMITS, HostLoop } from '../../web/game/host-loop.ts';
-import { MemoryTransport } from '../../web/net/memory-transport.ts';
 import { Session } from '../../web/net/session.ts';
 import { dots } from '../support/dots-game.ts';
 import { FakeClock } from '../support/fake-clock.ts';
+import { MemoryTransport } from '../support/memory-transport.ts';
 
 describe('engine frames', () => {
   it('round-trip', () => {

@@ -35,7 +35,6 @@ describe('link labels', () => {
     expect(linkLabel(1, lobby, 2, peers)).toEqual({ kind: 'turn', rtt: 30 });
     expect(linkLabel(3, lobby, 2, peers)).toEqual({ kind: 'relay', rtt: undefined });
     expect(linkLabel(2, lobby, 2, peers)).toBeUndefined();
-    expect(linkLabel(1, lobby, 2, [peer(1, 'memory')])).toBeUndefined();
   });
 
   it('reads "kind · rtt ms"', () => {

@@ -2,9 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { GuestLoop } from '../../web/game/guest-loop.ts';
 import { HostLoop } from '../../web/game/host-loop.ts';
 import { createTag, type TagInput, type TagState } from '../../web/games/tag/sim/index.ts';
-import { MemoryTransport } from '../../web/net/memory-transport.ts';
 import { Session } from '../../web/net/session.ts';
 import { FakeClock } from '../support/fake-clock.ts';
+import { MemoryTransport } from '../support/memory-transport.ts';
 import { seededRandom as rng } from '../support/random.ts';
 
 /** Rounds of 5 s and a 2 s scoreboard: a hand-over can land in either phase. */

@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { GuestLoop } from '../../web/game/guest-loop.ts';
 import { HostLoop } from '../../web/game/host-loop.ts';
-import { MemoryTransport } from '../../web/net/memory-transport.ts';
 import { Session } from '../../web/net/session.ts';
 import { type DotsInput, type DotsState, dots } from '../support/dots-game.ts';
 import { FakeClock } from '../support/fake-clock.ts';
+import { MemoryTransport } from '../support/memory-transport.ts';
 import { seededRandom as rng } from '../support/random.ts';
 
 /** A host and guests over sessions on a simulated network: latency, jitter, loss. */

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { encodeFrame, FrameKind } from '../../web/net/frames.ts';
-import { MemoryTransport } from '../../web/net/memory-transport.ts';
 import { Session } from '../../web/net/session.ts';
 import { FakeClock } from '../support/fake-clock.ts';
+import { MemoryTransport } from '../support/memory-transport.ts';
 
 /** A guest (initiates direct) and a host session joined by a relay pair, with 5 ms latency. */
 function pairOfSessions(

@@ -24,7 +24,7 @@ export function linkLabel(
   const isHost = you === lobby.hostId;
   if (isHost || id === lobby.hostId) {
     const peer = peers.find((p) => p.id === id);
-    if (peer === undefined || peer.kind === 'memory') return undefined;
+    if (peer === undefined) return undefined;
     return { kind: peer.kind, rtt: peer.rtt };
   }
   const reported = lobby.players.find((p) => p.id === id)?.link;

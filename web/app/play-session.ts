@@ -8,7 +8,12 @@ import { DirectTransport } from '../net/direct-transport.ts';
 import { Emitter, type Unsubscribe } from '../net/link.ts';
 import { type PeerInfo, PeerNetwork } from '../net/peer-network.ts';
 import type { Session } from '../net/session.ts';
-import { type Hello, type SavedSeat, SignalingClient } from '../net/signaling-client.ts';
+import {
+  type Hello,
+  type SavedSeat,
+  SignalingClient,
+  type SignalingState,
+} from '../net/signaling-client.ts';
 import type { SavedGame } from './storage.ts';
 
 /** A game and its settings, as picked by a host. */
@@ -137,7 +142,7 @@ export class PlaySession {
             reason: state.reason,
           };
         } else if (state.kind === 'closed') {
-          this.problem ??= problemForClose(state.code, state.reason);
+          this.problem ??= problemForClose(state);
         }
         this.changed();
       }),
@@ -395,7 +400,7 @@ export class PlaySession {
     const links = this.network
       .info()
       .filter((p) => p.present)
-      .flatMap((p) => (p.kind === 'memory' ? [] : [{ id: p.id, kind: p.kind }]));
+      .map((p) => ({ id: p.id, kind: p.kind }));
     const key = JSON.stringify(links);
     if (key === this.reportedLinks) return;
     if (this.client.reportLinks(links)) this.reportedLinks = key;
@@ -446,12 +451,17 @@ export class PlaySession {
   }
 }
 
-function problemForClose(code: number, reason: string): Problem | undefined {
+function problemForClose({
+  code,
+  reason,
+  cause,
+}: Extract<SignalingState, { kind: 'closed' }>): Problem | undefined {
+  if (cause === 'lobby-gone') return { kind: 'lobby-gone' };
   switch (code) {
     case CloseCode.KICKED:
       return { kind: 'kicked' };
     case CloseCode.LOBBY_CLOSED:
-      return reason === 'the lobby is gone' ? { kind: 'lobby-gone' } : { kind: 'host-left' };
+      return { kind: 'host-left' };
     case CloseCode.PROTOCOL_MISMATCH:
       return { kind: 'version' };
     case CloseCode.NORMAL:

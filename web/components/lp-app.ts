@@ -222,7 +222,7 @@ export class LpApp extends LitElement {
       webrtcMissing: s.webrtcMissing,
       relayOnly: s.relayOnly,
       isHost: s.isHost,
-      toHost: toHost === 'memory' ? undefined : toHost,
+      toHost,
       guestsOnRelay: present.filter((p) => p.kind === 'relay').length,
       iceServers: s.client.iceServers,
     });

@@ -114,6 +114,17 @@ export class LpGame extends LitElement {
     new FrameLoop(this, (now) => this.frame(now));
   }
 
+  /**
+   * Everyone seen in this lobby, by id: a player who left (a host replaced by migration, say)
+   * keeps a name on the scoreboard instead of "Player 1".
+   */
+  private readonly names = new Map<number, string>();
+
+  override willUpdate(changed: PropertyValues<this>): void {
+    if (changed.has('lobby'))
+      for (const p of this.lobby?.players ?? []) this.names.set(p.id, p.name);
+  }
+
   /** The renderer and the input mapping belong to the module: a new module, new ones. */
   override updated(changed: PropertyValues<this>): void {
     if (!changed.has('module')) return;
@@ -207,10 +218,9 @@ export class LpGame extends LitElement {
     // The HUD is text: four updates a second are plenty.
     if (now - this.lastHud > 250) {
       this.lastHud = now;
-      const players = this.lobby?.players ?? [];
       this.hud = this.module.hud(state, {
         you: this.you,
-        name: (id) => players.find((p) => p.id === id)?.name ?? `Player ${id}`,
+        name: (id) => this.names.get(id) ?? `Player ${id}`,
       });
     }
   }

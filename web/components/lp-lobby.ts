@@ -9,13 +9,13 @@ import { playerColor } from '../render/canvas.ts';
 import { base, emit } from './styles.ts';
 
 /** An SVG path drawing the dark modules of a QR code of `text`. */
-function qrPath(text: string): { size: number; d: string } {
+function qrPath(text: string): { text: string; size: number; d: string } {
   const code = generate(text);
   let d = '';
   for (let y = 0; y < code.size; y++) {
     for (let x = 0; x < code.size; x++) if (code.get(x, y)) d += `M${x} ${y}h1v1h-1z`;
   }
-  return { size: code.size, d };
+  return { text, size: code.size, d };
 }
 
 /** Copies text; falls back to a selection copy on plain-http pages without the Clipboard API. */
@@ -265,11 +265,19 @@ export class LpLobby extends LitElement {
     this.copyStatus = '';
   }
 
+  /** The share link's QR code, drawn once per link (lobby updates come often; links don't). */
+  private qr: ReturnType<typeof qrPath> | undefined;
+
+  override willUpdate(): void {
+    const link = this.lobby?.link;
+    if (link !== undefined && this.qr?.text !== link) this.qr = qrPath(link);
+  }
+
   override render() {
     const lobby = this.lobby;
-    if (!lobby) return html``;
+    const qr = this.qr;
+    if (!lobby || !qr) return html``;
     const isHost = this.you === lobby.hostId;
-    const qr = qrPath(lobby.link);
     const canShare = typeof navigator.share === 'function';
     return html`
       <section class="panel" aria-labelledby="code-title">

@@ -10,6 +10,7 @@ import {
 } from '../../shared/sim/engine-frames.ts';
 import type { Game } from '../../shared/sim/game.ts';
 import { Emitter, type Link, type Unsubscribe } from '../net/link.ts';
+import { FixedStepper } from './fixed-step.ts';
 
 /** Every limit and tuning value of the guest loop, by name. */
 export const GUEST_LIMITS = {
@@ -84,9 +85,7 @@ export class GuestLoop<S, I> {
   private predicted: S | undefined;
   private seq = 0;
   private ackTick = NO_BASE;
-  private lastTime: number | undefined;
-  private accumulator = 0;
-  private readonly stepMs: number;
+  private readonly stepper: FixedStepper;
   /** Estimated (host tick time − local time); the best (least delayed) arrival wins. */
   private clockOffset: number | undefined;
   private lateness = 0;
@@ -100,7 +99,7 @@ export class GuestLoop<S, I> {
 
   constructor(private readonly options: GuestLoopOptions<S, I>) {
     this.game = options.game;
-    this.stepMs = 1000 / this.game.tickRate;
+    this.stepper = new FixedStepper(this.game.tickRate);
     const now = options.now ?? (() => performance.now());
     const offMessage = options.link.onMessage((bytes) => this.receive(bytes, now()));
     const offReset = options.link.onReset(() => this.forget());
@@ -127,20 +126,11 @@ export class GuestLoop<S, I> {
 
   /** Runs this guest's fixed steps due by `now` with the current `input`: predict and send. */
   advance(now: number, input: I): void {
-    if (this.lastTime === undefined) this.lastTime = now;
-    this.accumulator += now - this.lastTime;
-    this.lastTime = now;
     const clean = this.game.sanitize(input);
     const hostSilent =
       this.lastSnapshotAt !== undefined &&
       now - this.lastSnapshotAt > GUEST_LIMITS.PREDICT_AHEAD_MS;
-    let steps = 0;
-    while (this.accumulator >= this.stepMs && steps < 10) {
-      this.accumulator -= this.stepMs;
-      this.stepOnce(clean, !hostSilent);
-      steps++;
-    }
-    if (steps === 10) this.accumulator = 0;
+    this.stepper.advance(now, () => this.stepOnce(clean, !hostSilent));
   }
 
   /** What to draw at `now`: the others interpolated, this player predicted (and eased). */
@@ -303,7 +293,7 @@ export class GuestLoop<S, I> {
 
   /** Learns the host's clock from arrivals: the least delayed one sets the offset. */
   private observeArrival(tick: number, now: number): void {
-    const offset = tick * this.stepMs - now;
+    const offset = tick * this.stepper.stepMs - now;
     if (this.clockOffset === undefined || offset > this.clockOffset) this.clockOffset = offset;
     // Let the estimate drift back slowly, so a clock change or a route change is followed.
     this.clockOffset -= 0.02;
@@ -313,13 +303,13 @@ export class GuestLoop<S, I> {
 
   private snapshotInterval(): number {
     const [a, b] = [this.buffer[this.buffer.length - 2], this.buffer[this.buffer.length - 1]];
-    return a && b ? (b.tick - a.tick) * this.stepMs : 50;
+    return a && b ? (b.tick - a.tick) * this.stepper.stepMs : 50;
   }
 
   private interpolated(now: number): S | undefined {
     const newest = this.buffer[this.buffer.length - 1];
     if (newest === undefined || this.clockOffset === undefined) return this.authoritative;
-    const renderTick = (now + this.clockOffset - this.interpolationDelay) / this.stepMs;
+    const renderTick = (now + this.clockOffset - this.interpolationDelay) / this.stepper.stepMs;
     for (let i = this.buffer.length - 1; i > 0; i--) {
       const b = this.buffer[i] as Buffered<S>;
       const a = this.buffer[i - 1] as Buffered<S>;

@@ -9,13 +9,12 @@ import {
 } from '../../shared/sim/engine-frames.ts';
 import type { Game } from '../../shared/sim/game.ts';
 import type { Link, Unsubscribe } from '../net/link.ts';
+import { FixedStepper } from './fixed-step.ts';
 
 /** Every limit of the host loop, by name. */
 export const HOST_LIMITS = {
   /** Snapshots per second to each guest. */
   SNAPSHOT_RATE: 30,
-  /** Most simulation steps run to catch up in one `advance` (after a stall, time is dropped). */
-  MAX_CATCH_UP_STEPS: 10,
   /** INPUT frames a guest may send per second (it sends one per tick, 60); beyond, dropped and counted. */
   INPUT_FRAMES_PER_SECOND: 120,
   /** Snapshots kept as possible delta bases (about 2 s at 30 Hz). */
@@ -87,16 +86,14 @@ export class HostLoop<S, I> {
   private readonly guests = new Map<number, Guest<I>>();
   private readonly history = new Map<number, S>();
   private localInput: I;
-  private lastTime: number | undefined;
-  private accumulator = 0;
-  private readonly stepMs: number;
+  private readonly stepper: FixedStepper;
   private readonly snapshotEvery: number;
 
   constructor(private readonly options: HostLoopOptions<S, I>) {
     this.game = options.game;
     this.stateValue = options.initial ?? this.game.init(options.seed, [options.hostId]);
     this.localInput = this.game.noInput;
-    this.stepMs = 1000 / this.game.tickRate;
+    this.stepper = new FixedStepper(this.game.tickRate);
     this.snapshotEvery = Math.max(
       1,
       Math.round(this.game.tickRate / (options.snapshotRate ?? HOST_LIMITS.SNAPSHOT_RATE)),
@@ -162,17 +159,7 @@ export class HostLoop<S, I> {
 
   /** Runs the steps due by `now` (milliseconds), at the game's fixed rate. */
   advance(now: number): void {
-    if (this.lastTime === undefined) this.lastTime = now;
-    this.accumulator += now - this.lastTime;
-    this.lastTime = now;
-    let steps = 0;
-    while (this.accumulator >= this.stepMs && steps < HOST_LIMITS.MAX_CATCH_UP_STEPS) {
-      this.accumulator -= this.stepMs;
-      this.step(now);
-      steps++;
-    }
-    // After a long stall the simulation does not race to catch up: the lost time is dropped.
-    if (steps === HOST_LIMITS.MAX_CATCH_UP_STEPS) this.accumulator = 0;
+    this.stepper.advance(now, () => this.step(now));
   }
 
   /** One tick, now. */

@@ -2,12 +2,12 @@ import type { LinkKind } from '../../shared/protocol/signaling.ts';
 
 /**
  * Transports carry bytes between this browser and one peer: a WebRTC data channel ('direct', or
- * 'turn' when its path goes through a TURN server), the server's data relay ('relay'), or memory
- * (tests). A `Link` is what game code uses: the same, plus exactly-once in-order reliable
+ * 'turn' when its path goes through a TURN server), the server's data relay ('relay'). Tests add an
+ * in-memory pair (test/support/memory-transport.ts) that reports one of these kinds. A `Link` is what game code uses: the same, plus exactly-once in-order reliable
  * delivery across transport switches and a measured round-trip time. Game code never imports
  * simple-peer or WebSocket, only these types.
  */
-export type TransportKind = LinkKind | 'memory';
+export type TransportKind = LinkKind;
 export type LinkStatus = 'connecting' | 'open' | 'closed';
 
 export interface SendOptions {

@@ -5,6 +5,7 @@ import {
   relayPayload,
 } from '../../shared/protocol/relay-frame.ts';
 import {
+  type ClientMessage,
   decodeServerMessage,
   type ErrorReply,
   type IceServer,
@@ -25,12 +26,22 @@ export type SignalingState =
       readonly retryInMs: number;
       readonly reason: string;
     }
-  | { readonly kind: 'closed'; readonly code: number; readonly reason: string };
+  | {
+      readonly kind: 'closed';
+      readonly code: number;
+      readonly reason: string;
+      readonly cause: CloseCause;
+    };
+
+/**
+ * Why the client stopped for good: the page closed it, the server closed the connection (the
+ * close code says why), or the lobby is gone (the seat could not be resumed within
+ * `RESUME_WINDOW_MS`).
+ */
+export type CloseCause = 'page' | 'server' | 'lobby-gone';
 
 /** How to enter a lobby the first time. */
-export type Hello =
-  | { readonly type: 'create'; readonly name: string; readonly capacity?: number }
-  | { readonly type: 'join'; readonly code: string; readonly name: string };
+export type Hello = Extract<ClientMessage, { type: 'create' | 'join' }>;
 
 /** The parts of the browser WebSocket the client uses (the `ws` package fits too, for tests). */
 export interface SocketLike {
@@ -44,6 +55,17 @@ export interface SocketLike {
   close(code?: number, reason?: string): void;
 }
 export type SocketFactory = (url: string) => SocketLike;
+
+/** One-shot timers, injected (with `now`) so reconnects and refreshes run on fake time in tests. */
+export interface Timers {
+  setTimeout(fn: () => void, ms: number): unknown;
+  clearTimeout(handle: unknown): void;
+}
+
+const browserTimers: Timers = {
+  setTimeout: (fn, ms) => setTimeout(fn, ms),
+  clearTimeout: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
+};
 
 /** Every timing of the client, by name. */
 export const SIGNALING_LIMITS = {
@@ -85,7 +107,9 @@ export interface SignalingClientOptions {
   readonly saved?: SavedSeat | undefined;
   readonly socket?: SocketFactory;
   readonly random?: () => number;
+  /** Wall-clock time (TURN credentials expire at a Unix time): `Date.now` by default. */
   readonly now?: () => number;
+  readonly timers?: Timers;
 }
 
 const OPEN = 1;
@@ -110,12 +134,13 @@ export class SignalingClient {
   private owner: string | undefined;
   private failures = 0;
   private resumeRefusedSince: number | undefined;
-  private retryTimer: ReturnType<typeof setTimeout> | undefined;
-  private iceTimer: ReturnType<typeof setTimeout> | undefined;
+  private retryTimer: unknown;
+  private iceTimer: unknown;
   private closedByUser = false;
   private readonly socketFactory: SocketFactory;
   private readonly random: () => number;
   private readonly now: () => number;
+  private readonly timers: Timers;
   private readonly states = new Emitter<[SignalingState]>();
   private readonly lobbies = new Emitter<[LobbyView]>();
   private readonly signals = new Emitter<[number, SignalPayload, number | undefined]>();
@@ -134,6 +159,7 @@ export class SignalingClient {
     this.socketFactory = options.socket ?? ((url) => new WebSocket(url) as unknown as SocketLike);
     this.random = options.random ?? Math.random;
     this.now = options.now ?? (() => Date.now());
+    this.timers = options.timers ?? browserTimers;
     this.connect();
   }
 
@@ -196,7 +222,7 @@ export class SignalingClient {
 
   /** The host tells the server how each guest reaches it (see LinksMessage). */
   reportLinks(links: readonly { readonly id: number; readonly kind: LinkKind }[]): boolean {
-    return this.sendJson({ type: 'links', links });
+    return this.sendJson({ type: 'links', links: [...links] });
   }
 
   kick(id: number): void {
@@ -215,15 +241,20 @@ export class SignalingClient {
   /** Stops without leaving: the seat is kept for the grace period. */
   close(): void {
     this.closedByUser = true;
-    clearTimeout(this.retryTimer);
-    clearTimeout(this.iceTimer);
+    this.timers.clearTimeout(this.retryTimer);
+    this.timers.clearTimeout(this.iceTimer);
     const socket = this.socket;
     this.socket = undefined;
     if (socket) {
       socket.onclose = null;
       socket.close(CloseCode.NORMAL, 'closed by the page');
     }
-    this.setState({ kind: 'closed', code: CloseCode.NORMAL, reason: 'closed by the page' });
+    this.setState({
+      kind: 'closed',
+      code: CloseCode.NORMAL,
+      reason: 'closed by the page',
+      cause: 'page',
+    });
   }
 
   // ---- internals -------------------------------------------------------------------------------
@@ -251,7 +282,12 @@ export class SignalingClient {
         !shouldReconnect(event.code) ||
         (event.code === CloseCode.NORMAL && this.you === undefined)
       ) {
-        this.setState({ kind: 'closed', code: event.code, reason: event.reason || 'closed' });
+        this.setState({
+          kind: 'closed',
+          code: event.code,
+          reason: event.reason || 'closed',
+          cause: 'server',
+        });
         return;
       }
       this.scheduleReconnect(
@@ -265,7 +301,7 @@ export class SignalingClient {
    * First contact enters the lobby; later ones resume the seat. The host re-claims instead: that
    * resumes its seat when the lobby still exists, and re-creates the lobby after a server restart.
    */
-  private hello(): object {
+  private hello(): ClientMessage {
     const lobby = this.lobby;
     if (this.token === undefined || lobby === undefined) return this.options.hello;
     if (this.hostKey !== undefined && this.isHost) {
@@ -281,9 +317,11 @@ export class SignalingClient {
         name: me?.name ?? 'Host',
         capacity: lobby.capacity,
         locked: lobby.locked,
-        seats: lobby.players
-          .filter((p) => p.id !== lobby.hostId && p.tag !== undefined)
-          .map((p) => ({ id: p.id, name: p.name, tag: p.tag })),
+        seats: lobby.players.flatMap((p) =>
+          p.id !== lobby.hostId && p.tag !== undefined
+            ? [{ id: p.id, name: p.name, tag: p.tag }]
+            : [],
+        ),
       };
     }
     return { type: 'resume', code: lobby.code, token: this.token };
@@ -369,6 +407,7 @@ export class SignalingClient {
           kind: 'closed',
           code: CloseCode.LOBBY_CLOSED,
           reason: 'the lobby is gone',
+          cause: 'lobby-gone',
         });
         this.socket?.close();
         return;
@@ -387,11 +426,11 @@ export class SignalingClient {
 
   /** Reconnects after `base` ms (default: the backoff for this many failures), jittered. */
   private scheduleReconnect(reason: string, base = this.backoff()): void {
-    clearTimeout(this.retryTimer);
+    this.timers.clearTimeout(this.retryTimer);
     this.failures++;
     const retryInMs = Math.round(base * (0.5 + this.random() / 2));
     this.setState({ kind: 'reconnecting', attempt: this.failures, retryInMs, reason });
-    this.retryTimer = setTimeout(() => {
+    this.retryTimer = this.timers.setTimeout(() => {
       if (!this.closedByUser) this.connect();
     }, retryInMs);
   }
@@ -406,10 +445,10 @@ export class SignalingClient {
   /** Keeps the ICE servers, and asks for fresh ones before their TURN credentials expire. */
   private setIceServers(servers: IceServer[]): void {
     this.iceServers = servers;
-    clearTimeout(this.iceTimer);
+    this.timers.clearTimeout(this.iceTimer);
     const delay = iceRefreshDelayMs(servers, this.now());
     if (delay === undefined) return;
-    this.iceTimer = setTimeout(() => this.sendJson({ type: 'ice' }), delay);
+    this.iceTimer = this.timers.setTimeout(() => this.sendJson({ type: 'ice' }), delay);
   }
 
   private dropHostKey(): void {
@@ -426,7 +465,7 @@ export class SignalingClient {
     this.lobbies.emit(lobby);
   }
 
-  private sendJson(message: object): boolean {
+  private sendJson(message: ClientMessage): boolean {
     if (this.stateValue.kind !== 'open' || this.socket?.readyState !== OPEN) return false;
     this.socket.send(JSON.stringify(message));
     return true;

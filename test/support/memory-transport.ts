@@ -4,7 +4,7 @@ import {
   type SendOptions,
   type Transport,
   type TransportKind,
-} from './link.ts';
+} from '../../web/net/link.ts';
 
 /** Knobs for a simulated network between two memory transports. */
 export interface MemoryNetwork {
@@ -31,7 +31,7 @@ export class MemoryTransport implements Transport {
 
   /** Two connected ends. */
   static pair(
-    kind: TransportKind = 'memory',
+    kind: TransportKind = 'direct',
     network: MemoryNetwork = {},
   ): [MemoryTransport, MemoryTransport] {
     const a = new MemoryTransport(kind, network);
