@@ -55,6 +55,10 @@ export const webOptions = {
   entryPoints: { app: join(root, 'web/main.ts') },
   outdir: join(dist, 'web/assets'), // replaced per build by a private folder (see build())
   entryNames: '[name]-[hash]',
+  // Each game (web/games/<game>/module.ts, imported with import()) is a chunk of its own, and
+  // code both need goes to a shared chunk: the page loads a game when it is picked or named.
+  splitting: true,
+  chunkNames: 'chunk-[hash]',
   bundle: true,
   platform: 'browser',
   format: 'esm',
@@ -73,15 +77,36 @@ export const webOptions = {
   logLevel: 'warning',
 };
 
-/** index.html with the hashed script name, then compressed copies of every text asset. */
+/** The entry and every chunk it imports statically: what a page loads before anything runs. */
+function firstLoad(metafile, entry) {
+  const names = new Set();
+  const visit = (output) => {
+    const name = output.split('/').pop();
+    if (names.has(name)) return;
+    names.add(name);
+    for (const i of metafile.outputs[output]?.imports ?? [])
+      if (i.kind === 'import-statement') visit(i.path);
+  };
+  visit(entry);
+  return names;
+}
+
+/**
+ * index.html with the hashed script name, then compressed copies of every text asset. Returns
+ * the JavaScript sizes: the first load (the entry and the chunks it imports statically; games
+ * load later) and all chunks together.
+ */
 function writeWebFiles(metafile, out) {
   const outputs = Object.keys(metafile.outputs);
-  const app = outputs.find((o) => o.endsWith('.js') && metafile.outputs[o].entryPoint);
+  const app = outputs.find((o) => metafile.outputs[o].entryPoint === 'web/main.ts');
+  const first = firstLoad(metafile, app);
   const script = `/assets/${app.split('/').pop()}`;
   const html = readFileSync(join(root, 'web/index.html'), 'utf8').replace('%APP_SCRIPT%', script);
   writeFileSync(join(out, 'index.html'), html);
   let jsRaw = 0;
   let jsGzip = 0;
+  let entryRaw = 0;
+  let entryGzip = 0;
   const compress = (dir) => {
     for (const name of readdirSync(dir)) {
       const path = join(dir, name);
@@ -101,10 +126,14 @@ function writeWebFiles(metafile, out) {
         jsRaw += body.length;
         jsGzip += gz.length;
       }
+      if (first.has(name)) {
+        entryRaw += body.length;
+        entryGzip += gz.length;
+      }
     }
   };
   compress(out);
-  return { jsRaw, jsGzip };
+  return { jsRaw, jsGzip, entryRaw, entryGzip };
 }
 
 export async function build() {
@@ -117,14 +146,15 @@ export async function build() {
     esbuild.build(serverOptions),
     esbuild.build({ ...webOptions, outdir: join(out, 'assets') }),
   ]);
-  const { jsRaw, jsGzip } = writeWebFiles(web.metafile, out);
+  const { jsRaw, jsGzip, entryRaw, entryGzip } = writeWebFiles(web.metafile, out);
   const old = join(dist, `web.${process.pid}.old`);
   if (existsSync(join(dist, 'web'))) renameSync(join(dist, 'web'), old);
   renameSync(out, join(dist, 'web'));
   rmSync(old, { recursive: true, force: true });
   writeFileSync(stamp, new Date().toISOString());
+  const kb = (raw, gz) => `${(raw / 1024).toFixed(1)} KB, ${(gz / 1024).toFixed(1)} KB gzipped`;
   console.log(
-    `built dist/: web JS ${(jsRaw / 1024).toFixed(1)} KB, ${(jsGzip / 1024).toFixed(1)} KB gzipped`,
+    `built dist/: web JS first load ${kb(entryRaw, entryGzip)}; all ${kb(jsRaw, jsGzip)}`,
   );
 }
 

@@ -114,6 +114,9 @@ function bundleTestsPlugin() {
         entryPoints: _e,
         outdir: _o,
         entryNames: _n,
+        // One file per test: games imported with import() are bundled in (no chunks to serve).
+        splitting: _split,
+        chunkNames: _c,
         metafile: _m,
         minify: _min,
         sourcemap: _s,

@@ -17,14 +17,32 @@ import { err, ok, type Result } from '../result.ts';
  *                                        count u8, count × (size u8, input bytes), oldest first:
  *                                        the last few inputs, so one lost packet loses nothing
  *   RESYNC   (guest → host, reliable)    kind: "send me a FULL" (a delta's base is unknown)
+ *   CHOICE   (host → guest, reliable)    kind, game id length u8, game id (ASCII), count u8,
+ *                                        count × (key length u8, key (ASCII), value i32): the
+ *                                        game and settings the host picked in the lobby, sent
+ *                                        to each guest as its link opens (or restarts) and on
+ *                                        every change, so guests see the pick before the start.
+ *                                        Pages from before it drop it as an unknown frame
  */
-export const EngineFrame = { SNAPSHOT: 1, FULL: 2, EVENT: 3, INPUT: 4, RESYNC: 5 } as const;
+export const EngineFrame = {
+  SNAPSHOT: 1,
+  FULL: 2,
+  EVENT: 3,
+  INPUT: 4,
+  RESYNC: 5,
+  CHOICE: 6,
+} as const;
 export const NO_BASE = 0xffffffff;
 export const GameEvent = { JOINED: 1, LEFT: 2 } as const;
 export type GameEvent = (typeof GameEvent)[keyof typeof GameEvent];
 
 /** A game id: 1–32 characters of lower-case letters, digits and dashes. */
 export const GAME_ID_PATTERN = /^[a-z0-9-]{1,32}$/;
+
+/** A setting's key in a CHOICE: a lower-case letter, then up to 31 letters. */
+export const SETTING_KEY_PATTERN = /^[a-z][a-zA-Z]{0,31}$/;
+/** Most settings in one CHOICE. */
+export const MAX_SETTINGS = 16;
 
 /** Most inputs repeated in one INPUT frame, and the largest encoded input. */
 export const MAX_INPUTS_PER_FRAME = 8;
@@ -51,7 +69,12 @@ export type EngineMessage =
       readonly newestSeq: number;
       readonly inputs: readonly Uint8Array[];
     }
-  | { readonly kind: typeof EngineFrame.RESYNC };
+  | { readonly kind: typeof EngineFrame.RESYNC }
+  | {
+      readonly kind: typeof EngineFrame.CHOICE;
+      readonly game: string;
+      readonly settings: Readonly<Record<string, number>>;
+    };
 
 /** A delta against the snapshot of `baseTick`; snapshots go out 30 times a second, so 3 bytes. */
 export function encodeDelta(baseTick: number, inputSeq: number, body: Uint8Array): Uint8Array {
@@ -108,6 +131,65 @@ export function encodeInputs(
 
 export const encodeResync = (): Uint8Array => new Uint8Array([EngineFrame.RESYNC]);
 
+/**
+ * The host's pick in the lobby. Ids, keys and values are checked (GAME_ID_PATTERN,
+ * SETTING_KEY_PATTERN, whole numbers in i32, at most MAX_SETTINGS): a bug otherwise.
+ */
+export function encodeChoice(game: string, settings: Readonly<Record<string, number>>): Uint8Array {
+  if (!GAME_ID_PATTERN.test(game)) throw new RangeError(`bad game id ${JSON.stringify(game)}`);
+  const entries = Object.entries(settings);
+  if (entries.length > MAX_SETTINGS) throw new RangeError('too many settings');
+  let size = 3 + game.length;
+  for (const [key, value] of entries) {
+    if (!SETTING_KEY_PATTERN.test(key) || !Number.isInteger(value) || value !== (value | 0))
+      throw new RangeError(`bad setting ${key}=${value}`);
+    size += 5 + key.length;
+  }
+  const out = new Uint8Array(size);
+  const view = new DataView(out.buffer);
+  out[0] = EngineFrame.CHOICE;
+  let at = 1;
+  const ascii = (text: string) => {
+    out[at++] = text.length;
+    for (let i = 0; i < text.length; i++) out[at++] = text.charCodeAt(i);
+  };
+  ascii(game);
+  out[at++] = entries.length;
+  for (const [key, value] of entries) {
+    ascii(key);
+    view.setInt32(at, value);
+    at += 4;
+  }
+  return out;
+}
+
+function decodeChoice(bytes: Uint8Array, view: DataView): Result<EngineMessage, string> {
+  let at = 1;
+  const ascii = (): string | undefined => {
+    const length = bytes[at++];
+    if (length === undefined || at + length > bytes.length) return undefined;
+    const text = String.fromCharCode(...bytes.subarray(at, at + length));
+    at += length;
+    return text;
+  };
+  const game = ascii();
+  if (game === undefined || !GAME_ID_PATTERN.test(game)) return err('bad game id');
+  const count = bytes[at++];
+  if (count === undefined || count > MAX_SETTINGS) return err('bad settings count');
+  // No prototype to pollute: keys become own properties of a null-prototype object.
+  const settings: Record<string, number> = Object.create(null);
+  for (let i = 0; i < count; i++) {
+    const key = ascii();
+    if (key === undefined || !SETTING_KEY_PATTERN.test(key)) return err('bad setting key');
+    if (key in settings) return err('repeated setting');
+    if (at + 4 > bytes.length) return err('setting overruns frame');
+    settings[key] = view.getInt32(at);
+    at += 4;
+  }
+  if (at !== bytes.length) return err('trailing bytes after settings');
+  return ok({ kind: EngineFrame.CHOICE, game, settings: { ...settings } });
+}
+
 /** Decodes an engine frame from a peer; never trusts its bytes. */
 export function decodeEngineFrame(bytes: Uint8Array): Result<EngineMessage, string> {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
@@ -161,6 +243,8 @@ export function decodeEngineFrame(bytes: Uint8Array): Result<EngineMessage, stri
     }
     case EngineFrame.RESYNC:
       return bytes.length === 1 ? ok({ kind: EngineFrame.RESYNC }) : err('resync with a payload');
+    case EngineFrame.CHOICE:
+      return decodeChoice(bytes, view);
     default:
       return err('unknown engine frame');
   }

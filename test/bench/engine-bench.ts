@@ -4,14 +4,14 @@
  */
 import { decodeEngineFrame, EngineFrame, encodeInputs } from '../../shared/sim/engine-frames.ts';
 import type { Game } from '../../shared/sim/game.ts';
+import { nextInt } from '../../shared/sim/rng.ts';
+import { HostLoop } from '../../web/game/host-loop.ts';
 import {
   createLightCycles,
   type LightInput,
   type LightState,
-} from '../../shared/sim/light-cycles/index.ts';
-import { nextInt } from '../../shared/sim/rng.ts';
-import { createTag, type TagInput, type TagState } from '../../shared/sim/tag/index.ts';
-import { HostLoop } from '../../web/game/host-loop.ts';
+} from '../../web/games/light-cycles/sim/index.ts';
+import { createTag, type TagInput, type TagState } from '../../web/games/tag/sim/index.ts';
 import { Emitter, type Link, type LinkStatus, type SendOptions } from '../../web/net/link.ts';
 import { botInput } from '../support/light-cycles-bot.ts';
 

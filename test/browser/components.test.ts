@@ -8,13 +8,13 @@ import {
 import axe from 'axe-core';
 import { expect } from 'chai';
 import type { LobbyView } from '../../shared/protocol/signaling.ts';
-import { createTag, type TagInput, type TagState } from '../../shared/sim/tag/index.ts';
 import type { Problem } from '../../web/app/play-session.ts';
 import type { LpGame } from '../../web/components/lp-game.ts';
 import type { LpNotice, NoticeAction } from '../../web/components/lp-notice.ts';
 import { GameRunner } from '../../web/game/game-runner.ts';
 import { games } from '../../web/games/registry.ts';
-import { tag } from '../../web/games/tag/index.ts';
+import { gameModule as tag } from '../../web/games/tag/module.ts';
+import { createTag, type TagInput, type TagState } from '../../web/games/tag/sim/index.ts';
 import { DirectTransport } from '../../web/net/direct-transport.ts';
 import type { PeerInfo } from '../../web/net/peer-network.ts';
 import { PeerNetwork } from '../../web/net/peer-network.ts';
@@ -356,28 +356,33 @@ describe('lp-lobby', () => {
 describe('lp-lobby: the game picker', () => {
   const choice = (game: string, settings: Record<string, number>) => ({ game, settings });
   const radios = (el: Element) => $$(el, 'input[type=radio]') as HTMLInputElement[];
+  // The picker shows the games whose modules have loaded (the host's page loads them all).
+  before(() => games.loadAll());
 
   it('the host picks a game with the arrow keys and its settings; guests see no picker', async () => {
     const el = await mount('lp-lobby', {
       lobby: lobbyView(),
       you: 1,
       peers: PEERS,
-      games: games.list,
+      games: games.loaded,
       choice: choice('tag', { round: 90 }),
     });
     expect($(el, '#game-title').textContent).to.equal('Game');
-    expect(radios(el).map((r) => r.labels?.[0]?.textContent?.trim())).to.deep.equal([
-      'Tag',
-      'Light cycles',
-    ]);
+    // Every game of the registry, in its order (Tag, the default, then Light cycles: a game
+    // added later only lengthens the list).
+    const names = radios(el).map((r) => r.labels?.[0]?.textContent?.trim());
+    expect(names).to.deep.equal(games.loaded.map((g) => g.name));
+    expect(names.slice(0, 2)).to.deep.equal(['Tag', 'Light cycles']);
     // Each described by its player range and what it is about.
-    expect(
-      radios(el).map((r) => $(el, `#${r.getAttribute('aria-describedby')}`).textContent),
-    ).to.deep.equal([
+    const about = radios(el).map(
+      (r) => $(el, `#${r.getAttribute('aria-describedby')}`).textContent,
+    );
+    expect(about.length).to.equal(games.loaded.length);
+    expect(about.slice(0, 2)).to.deep.equal([
       `1–16 players. ${games.get('tag')?.summary}`,
       `2–16 players. ${games.get('light-cycles')?.summary}`,
     ]);
-    expect(radios(el).map((r) => r.checked)).to.deep.equal([true, false]);
+    expect(radios(el).map((r) => r.checked)).to.deep.equal(games.loaded.map((_, i) => i === 0));
     const round = $<HTMLSelectElement>(el, 'select');
     expect(round.labels?.[0]?.textContent).to.match(/^Round length/);
     expect(round.value).to.equal('90');
@@ -409,10 +414,43 @@ describe('lp-lobby: the game picker', () => {
       lobby: lobbyView(),
       you: 2,
       peers: PEERS,
-      games: games.list,
+      games: games.loaded,
       choice: choice('tag', {}),
     });
     expect(radios(guest)).to.have.length(0);
+  });
+
+  it('a guest sees the host\'s pick (game and settings) as a status named "Game", updated on every change', async () => {
+    const el = await mount('lp-lobby', {
+      lobby: lobbyView(),
+      you: 2,
+      peers: PEERS,
+      games: games.loaded,
+      choice: undefined,
+    });
+    const status = $(el, '[data-testid=game-choice]');
+    expect(status.getAttribute('role')).to.equal('status');
+    // Its accessible name is the section's heading.
+    expect($(el, `#${status.getAttribute('aria-labelledby')}`).textContent).to.equal('Game');
+    expect(status.textContent).to.equal('Waiting for the host to pick…');
+    el.choice = choice('light-cycles', { speed: 10 });
+    await el.updateComplete;
+    expect(status.textContent).to.equal('Light cycles · Speed 10 cells/s');
+    expect($(el, '.picked-about').textContent).to.equal(
+      `2–16 players. ${games.get('light-cycles')?.summary}`,
+    );
+    await auditBothSchemes(el);
+    el.choice = choice('tag', { round: 30 });
+    await el.updateComplete;
+    // The same element: a screen reader hears the change.
+    expect($(el, '[data-testid=game-choice]')).to.equal(status);
+    expect(status.textContent).to.equal('Tag · Round length 30 s');
+    // A game this page does not have (an older page): said, with what to do.
+    el.choice = choice('pong', {});
+    await el.updateComplete;
+    expect(status.textContent).to.equal('"pong", which this page does not have: reload to play it');
+    expect(radios(el)).to.have.length(0);
+    expect(button(el, 'Leave')).to.exist;
   });
 
   it('"Start game" is disabled, and says why, when the lobby does not fit the game', async () => {
@@ -421,7 +459,7 @@ describe('lp-lobby: the game picker', () => {
       lobby: alone,
       you: 1,
       peers: [],
-      games: games.list,
+      games: games.loaded,
       choice: choice('light-cycles', { speed: 15 }),
     });
     expect(button(el, 'Start game').disabled).to.equal(true);

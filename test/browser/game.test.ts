@@ -1,9 +1,9 @@
 /// <reference types="mocha" />
 import { executeServerCommand } from '@web/test-runner-commands';
 import { expect } from 'chai';
-import { createTag, type TagInput, type TagState } from '../../shared/sim/tag/index.ts';
 import { GameRunner } from '../../web/game/game-runner.ts';
 import { GameRegistry, games } from '../../web/games/registry.ts';
+import { createTag, type TagInput, type TagState } from '../../web/games/tag/sim/index.ts';
 import { DirectTransport } from '../../web/net/direct-transport.ts';
 import { PeerNetwork } from '../../web/net/peer-network.ts';
 import { type Hello, SignalingClient } from '../../web/net/signaling-client.ts';
@@ -124,25 +124,39 @@ describe('Tag over the network in Chromium', function () {
     const code = host.client.lobby?.code ?? '';
     const current = player({ type: 'join', code, name: 'Current' });
     const stale = player({ type: 'join', code, name: 'Stale' }, true);
-    players.push(current, stale);
+    const cut = player({ type: 'join', code, name: 'Cut' }, true);
+    players.push(current, stale, cut);
     await until(
-      () => current.net.session(1) !== undefined && stale.net.session(1) !== undefined,
+      () => [current, stale, cut].every((p) => p.net.session(1) !== undefined),
       5000,
       'sessions',
     );
-    const withDots = new GameRegistry([...games.list, dotsModule]);
+    // The current page has Dots (its module loads when the snapshot names it); the stale one not.
+    const withDots = new GameRegistry({
+      ...games.loaders,
+      dots: async () => ({ gameModule: dotsModule }),
+    });
     const hostRunner = new GameRunner({ game: dots, client: host.client, network: host.net });
     const currentRunner = new GameRunner({
-      find: (id) => withDots.rules(id),
+      find: (id) => withDots.find(id),
       client: current.client,
       network: current.net,
     });
     const staleRunner = new GameRunner({
-      find: (id) => games.rules(id),
+      find: (id) => games.find(id),
       client: stale.client,
       network: stale.net,
     });
-    others.push(hostRunner, currentRunner, staleRunner);
+    // A page whose chunk for the game cannot be fetched (the server was updated under it).
+    const gone = new GameRegistry({
+      dots: () => Promise.reject(new TypeError('Failed to fetch dynamically imported module')),
+    });
+    const cutRunner = new GameRunner({
+      find: (id) => gone.find(id),
+      client: cut.client,
+      network: cut.net,
+    });
+    others.push(hostRunner, currentRunner, staleRunner, cutRunner);
     let told = 0;
     staleRunner.onChange(() => told++);
     await until(() => currentRunner.guest?.authoritative !== undefined, 10_000, 'the dots state');
@@ -152,5 +166,8 @@ describe('Tag over the network in Chromium', function () {
     expect(staleRunner.guest).to.equal(undefined);
     expect(staleRunner.view(performance.now())).to.equal(undefined);
     expect(told).to.be.at.least(1);
+    await until(() => cutRunner.unknownGame !== undefined, 10_000, 'the missing chunk');
+    expect(cutRunner.unknownGame).to.equal('dots');
+    expect(cutRunner.guest).to.equal(undefined);
   });
 });

@@ -1,12 +1,12 @@
 /// <reference types="mocha" />
 import { expect } from 'chai';
-import { Dir, NO_TURN } from '../../shared/sim/light-cycles/index.ts';
 import {
   SWIPE_MIN_PX,
   screenToWorldDir,
   swipeDir,
   watchSteering,
 } from '../../web/games/light-cycles/input.ts';
+import { Dir, NO_TURN } from '../../web/games/light-cycles/sim/index.ts';
 import { vectorFor, watchKeyboard } from '../../web/games/tag/keyboard-input.ts';
 import {
   JOYSTICK_RADIUS,

@@ -156,6 +156,46 @@ export async function scoreboard(page: Page, timeout = 60_000): Promise<string[]
   return lines.map((l) => l.replace(' (you)', '').trim());
 }
 
+/** A scoreboard as a page showed it: its title, winner sentence and lines, "(you)" taken out. */
+export interface Board {
+  readonly title: string;
+  readonly summary: string;
+  readonly lines: readonly string[];
+}
+
+/**
+ * The first end-of-round scoreboard `page` shows, read inside the page the moment it appears
+ * (every 20 ms). A scoreboard shows for a few seconds only: a test process slowed down by a
+ * loaded machine, reading it with several round trips, could miss it or read half of it and
+ * then the next round's. Start it before the round can end; it rejects after `timeout` ms.
+ */
+export function firstScoreboard(page: Page, timeout = 60_000): Promise<Board> {
+  return page.evaluate(
+    (ms) =>
+      new Promise<Board>((resolve, reject) => {
+        const started = Date.now();
+        const timer = setInterval(() => {
+          const game = document.querySelector('lp-app')?.shadowRoot?.querySelector('lp-game');
+          const dialog = game?.shadowRoot?.querySelector('[role=dialog]');
+          const text = (el: Element | null | undefined) =>
+            (el?.textContent ?? '').replace(' (you)', '').trim();
+          if (dialog) {
+            clearInterval(timer);
+            resolve({
+              title: text(dialog.querySelector('h2')),
+              summary: text(dialog.querySelector('[data-testid=board-summary]')),
+              lines: [...dialog.querySelectorAll('li')].map(text),
+            });
+          } else if (Date.now() - started > ms) {
+            clearInterval(timer);
+            reject(new Error(`no scoreboard within ${ms} ms`));
+          }
+        }, 20);
+      }),
+    timeout,
+  );
+}
+
 const KEYS = ['ArrowRight', 'ArrowDown', 'ArrowLeft', 'ArrowUp'];
 
 /**

@@ -356,6 +356,11 @@ describe('the UI in real Chromium, through the real server', () => {
       const cy = await player({ name: 'Cy' });
       await cy.page.goto(link);
       await playersAre(host.page, ['Ada', 'Bea', 'Cy']);
+      // Ada picks Light cycles; both guests are told.
+      await host.page.getByRole('radio', { name: 'Light cycles' }).check();
+      const pick = (p: Player) => text(p.page.getByRole('status', { name: 'Game' }));
+      for (const p of [bea, cy])
+        await expect.poll(() => pick(p), { timeout: WAIT }).toBe('Light cycles · Speed 15 cells/s');
       const t0 = Date.now();
       await button(host.page, 'Leave').click();
       await visible(button(bea.page, 'Lock lobby'), 3000);
@@ -386,6 +391,9 @@ describe('the UI in real Chromium, through the real server', () => {
         )
         .toBe('host');
       expect(await button(cy.page, 'Lock lobby').count()).toBe(0);
+      // The new host carries on with the pick it was told, and tells the guest so.
+      expect(await bea.page.getByRole('radio', { name: 'Light cycles' }).isChecked()).toBe(true);
+      await expect.poll(() => pick(cy), { timeout: WAIT }).toBe('Light cycles · Speed 15 cells/s');
       // The notice goes after a few seconds; nothing else changed.
       await expect
         .poll(() => bea.page.getByTestId('host-change').count(), { timeout: 10_000 })
@@ -588,6 +596,10 @@ describe('the UI in real Chromium, through the real server', () => {
     await expect.poll(() => text(row('Bea')), { timeout: WAIT }).toMatch(/relay · \d+ ms/);
     await expect.poll(() => text(row('Cy')), { timeout: WAIT }).toMatch(/direct · \d+ ms/);
     await visible(bea.page.getByRole('note'));
+    // Guests see the host's pick (here Tag with the host's `?round=5`).
+    await expect
+      .poll(() => text(bea.page.getByRole('status', { name: 'Game' })), { timeout: WAIT })
+      .toBe('Tag · Round length 5 s');
     for (const name of ['Copy link', 'Start game', 'Leave', 'Lock lobby', 'Kick Bea', 'Kick Cy'])
       expect(await button(host.page, name).count(), name).toBe(1);
     expect(await audit(host.page)).toEqual([]);
@@ -661,6 +673,12 @@ describe('the UI in real Chromium, through the real server', () => {
       .toMatch(/relay · \d+ ms/);
     expect(await audit(host.page)).toEqual([]);
     await shot(host.page, 'picker-desktop');
+    // The guest on the phone was told the pick in its lobby, before the start.
+    await expect
+      .poll(() => text(bea.page.getByRole('status', { name: 'Game' })), { timeout: WAIT })
+      .toBe('Light cycles · Speed 10 cells/s');
+    expect(await audit(bea.page)).toEqual([]);
+    await shot(bea.page, 'picked-guest-phone');
 
     await button(host.page, 'Start game').click();
     for (const p of [host, bea, cy]) await visible(p.page.getByTestId('riders'));

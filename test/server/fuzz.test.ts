@@ -6,6 +6,7 @@ import { encodeRelayFrame, RELAY_FRAME_VERSION } from '../../shared/protocol/rel
 import type { ServerMessage } from '../../shared/protocol/signaling.ts';
 import { PROTOCOL_VERSION, WS_PATH } from '../../shared/protocol/version.ts';
 import { TestClient, withTimeout } from '../support/client.ts';
+import { Rng } from '../support/random.ts';
 import { type ServerProcess, startServerProcess } from '../support/server-process.mjs';
 
 /**
@@ -24,50 +25,6 @@ const WORKERS = 6;
 const MAX_FRAME_BYTES = 65_536;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-// ---- seeded randomness -------------------------------------------------------------------
-
-/** mulberry32: tiny, fast, and good enough to drive a fuzzer. */
-class Rng {
-  private state: number;
-  constructor(seed: number) {
-    this.state = seed >>> 0;
-  }
-  next(): number {
-    this.state = (this.state + 0x6d2b79f5) >>> 0;
-    let t = this.state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  }
-  int(n: number): number {
-    return Math.floor(this.next() * n);
-  }
-  range(lo: number, hi: number): number {
-    return lo + this.int(hi - lo + 1);
-  }
-  chance(p: number): boolean {
-    return this.next() < p;
-  }
-  pick<T>(items: readonly T[]): T {
-    return items[this.int(items.length)] as T;
-  }
-  bytes(n: number): Uint8Array {
-    const out = new Uint8Array(n);
-    for (let i = 0; i < n; i += 4) {
-      const x = (this.next() * 4_294_967_296) >>> 0;
-      out[i] = x;
-      out[i + 1] = x >>> 8;
-      out[i + 2] = x >>> 16;
-      out[i + 3] = x >>> 24;
-    }
-    return out;
-  }
-  /** An independent stream, so each worker's choices do not depend on the others' timing. */
-  fork(salt: number): Rng {
-    return new Rng(this.int(4_294_967_296) ^ Math.imul(salt + 1, 0x9e3779b9));
-  }
-}
 
 // ---- what the fuzzer sends ---------------------------------------------------------------
 

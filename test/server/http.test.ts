@@ -50,6 +50,24 @@ describe('the web app', () => {
     expect(r.body.equals(APP_BYTES)).toBe(true);
   });
 
+  it('every chunk the script imports (statically, or with import() for a game) is served the same way, brotli-compressed', async () => {
+    // The entry names its chunks by relative path: `from"./chunk-X.js"`, `import("./chunk-Y.js")`.
+    const chunks = new Set(
+      [...APP_BYTES.toString().matchAll(/["'](\.\/chunk-[A-Z0-9]+\.js)["']/g)].map((m) => m[1]),
+    );
+    // At least the shared one and one per game.
+    expect(chunks.size).toBeGreaterThanOrEqual(3);
+    for (const chunk of chunks) {
+      const path = `/assets/${chunk?.slice(2)}`;
+      const r = await get(path, { 'accept-encoding': 'br' });
+      expect(r.status, path).toBe(200);
+      expect(r.headers['content-type']).toMatch(/^text\/javascript(;|$)/);
+      expect(r.headers['cache-control']).toBe('public, max-age=31536000, immutable');
+      expect(r.headers['content-encoding']).toBe('br');
+      expect(brotliDecompressSync(r.body).equals(readFileSync(join(WEB, path)))).toBe(true);
+    }
+  });
+
   it.each([APP, '/'])('%s: br, gzip or identity as accepted, all the same bytes', async (path) => {
     const identity = await get(path);
     expect(identity.headers['content-encoding']).toBeUndefined();

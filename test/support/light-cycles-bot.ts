@@ -7,7 +7,7 @@ import {
   type LightInput,
   type LightState,
   NO_INPUT,
-} from '../../shared/sim/light-cycles/index.ts';
+} from '../../web/games/light-cycles/sim/index.ts';
 
 /** Free cells straight ahead of (x, y) heading `dir`, up to `limit`. */
 function ray(s: LightState, x: number, y: number, dir: Dir, limit: number): number {

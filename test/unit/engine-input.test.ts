@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   decodeEngineFrame,
   EngineFrame,
+  encodeChoice,
   encodeDelta,
   encodeEvent,
   encodeFull,
@@ -53,6 +54,31 @@ describe('engine frames', () => {
     });
   });
 
+  it("the host's pick (CHOICE) round-trips; ids, keys and values a peer could not send are bugs", () => {
+    const choice = encodeChoice('light-cycles', { speed: 20, round: -3 });
+    expect(choice.length).toBe(1 + 13 + 1 + (1 + 5 + 4) * 2);
+    expect(decodeEngineFrame(choice)).toEqual({
+      ok: true,
+      value: { kind: EngineFrame.CHOICE, game: 'light-cycles', settings: { speed: 20, round: -3 } },
+    });
+    expect(decodeEngineFrame(encodeChoice('tag', {}))).toEqual({
+      ok: true,
+      value: { kind: EngineFrame.CHOICE, game: 'tag', settings: {} },
+    });
+    expect(() => encodeChoice('Tag', {})).toThrow(RangeError);
+    expect(() => encodeChoice('tag', { __proto__x: 1 })).toThrow(RangeError);
+    expect(() => encodeChoice('tag', { round: 1.5 })).toThrow(RangeError);
+    expect(() => encodeChoice('tag', { round: 2 ** 31 })).toThrow(RangeError);
+    const many = Object.fromEntries(Array.from({ length: 17 }, (_, i) => [`k${'a'.repeat(i)}`, i]));
+    expect(() => encodeChoice('tag', many)).toThrow(RangeError);
+    // "constructor" is a legal key: it lands as data, never on a prototype.
+    const odd = decodeEngineFrame(encodeChoice('tag', { constructor: 5 }));
+    expect(odd.ok && odd.value.kind === EngineFrame.CHOICE && odd.value.settings.constructor).toBe(
+      5,
+    );
+    expect(({} as Record<string, unknown>).constructor).toBe(Object);
+  });
+
   it.each([
     ['empty', []],
     ['unknown kind', [99]],
@@ -68,6 +94,17 @@ describe('engine frames', () => {
     ['input overruns', [4, 0, 0, 0, 0, 0, 0, 0, 1, 1, 5, 1]],
     ['trailing bytes', [...encodeInputs(0, 1, [new Uint8Array([1, 1])]), 0]],
     ['resync with payload', [5, 0]],
+    ['choice without a game id', [6]],
+    ['choice with a bad game id', [6, 1, 65, 0]],
+    ['choice without its settings count', [6, 3, 116, 97, 103]],
+    ['choice with too many settings', [6, 3, 116, 97, 103, 17]],
+    ['choice with a bad setting key', [6, 3, 116, 97, 103, 1, 1, 95, 0, 0, 0, 1]],
+    ['choice with a cut setting value', [6, 3, 116, 97, 103, 1, 1, 97, 0, 0, 1]],
+    [
+      'choice with a repeated setting',
+      [...encodeChoice('tag', { a: 1 }).slice(0, 5), 2, 1, 97, 0, 0, 0, 1, 1, 97, 0, 0, 0, 2],
+    ],
+    ['choice with trailing bytes', [...encodeChoice('tag', { a: 1 }), 0]],
   ])('refuse %s', (_name, bytes) => {
     expect(decodeEngineFrame(new Uint8Array(bytes)).ok).toBe(false);
   });
@@ -88,7 +125,7 @@ describe('engine frames', () => {
     };
     for (let i = 0; i < 10_000; i++) {
       const bytes = new Uint8Array(next() % 40).map(() => next() % 256);
-      if (bytes.length > 0) bytes[0] = (next() % 6) as number;
+      if (bytes.length > 0) bytes[0] = (next() % 7) as number;
       expect(() => decodeEngineFrame(bytes)).not.toThrow();
     }
   });

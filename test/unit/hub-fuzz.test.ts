@@ -4,7 +4,7 @@ import { encodeRelayFrame } from '../../shared/protocol/relay-frame.ts';
 import { type ClientMessage, LINK_KINDS, type LobbyView } from '../../shared/protocol/signaling.ts';
 import type { Peer } from '../../signaling/hub.ts';
 import { type Conn, HubHarness } from '../support/hub-harness.ts';
-import { seededRandom } from '../support/random.ts';
+import { Rng } from '../support/random.ts';
 
 /**
  * Seeded fuzz of the Hub in this process (no sockets, no timers): simulated clients connect,
@@ -39,7 +39,7 @@ interface Sim {
 class Fuzz {
   readonly h: HubHarness;
   readonly sims: Sim[];
-  private readonly random: () => number;
+  private readonly rng: Rng;
   readonly codes: string[] = [];
   /** Host migrations seen by the clients (`promoted` read). */
   promotions = 0;
@@ -53,7 +53,7 @@ class Fuzz {
   touched: Set<Peer['entry']> | undefined;
 
   constructor(seed: number) {
-    this.random = seededRandom(seed);
+    this.rng = new Rng(seed);
     this.h = new HubHarness({
       maxLobbies: 12,
       maxLobbyCapacity: 6,
@@ -75,16 +75,6 @@ class Fuzz {
       conn: undefined,
       read: 0,
     }));
-  }
-
-  int(n: number): number {
-    return Math.floor(this.random() * n);
-  }
-  pick<T>(items: readonly T[]): T | undefined {
-    return items[this.int(items.length)];
-  }
-  chance(p: number): boolean {
-    return this.random() < p;
   }
 
   open(s: Sim): Conn | undefined {
@@ -124,15 +114,15 @@ class Fuzz {
   act(): string {
     this.touched = undefined;
     this.ticked = false;
-    const r = this.random();
+    const r = this.rng.next();
     if (r < 0.04) {
-      const ms = this.chance(0.1) ? 2_000 + this.int(6_000) : this.int(400);
+      const ms = this.rng.chance(0.1) ? 2_000 + this.rng.int(6_000) : this.rng.int(400);
       this.h.advance(ms);
       this.ticked = ms > 0;
       return `advance ${ms}`;
     }
     if (r < 0.045) return this.restart();
-    const s = this.pick(this.sims) as Sim;
+    const s = this.rng.pick(this.sims) as Sim;
     this.touched = new Set();
     if (r < 0.2) {
       this.readAll(s);
@@ -153,12 +143,12 @@ class Fuzz {
       return `${s.name} drops`;
     }
     if (r < 0.25) {
-      conn.port.buffered = this.chance(0.5) ? 0 : this.int(8_000_000);
+      conn.port.buffered = this.rng.chance(0.5) ? 0 : this.rng.int(8_000_000);
       return `${s.name} buffers ${conn.port.buffered}`;
     }
     if (r < 0.26) {
       // WebSocket pings or pongs, now and then a burst of them (past the control rate: 4003).
-      const n = this.chance(0.9) ? 1 : 40;
+      const n = this.rng.chance(0.9) ? 1 : 40;
       this.touched = new Set([conn.peer.entry]);
       for (let i = 0; i < n; i++) this.h.hub.control(conn.peer);
       return `${s.name} pings ×${n}`;
@@ -173,11 +163,12 @@ class Fuzz {
 
   private sendSomething(s: Sim, conn: Conn): { label: string; relayTo?: number } {
     const id = () =>
-      this.chance(0.8) ? (this.pick(s.view?.players ?? [])?.id ?? 1) : 1 + this.int(40);
-    const code = () => (this.chance(0.85) ? (this.pick(this.codes) ?? 'X') : 'NOPE0000000000');
+      this.rng.chance(0.8) ? (this.rng.pick(s.view?.players ?? [])?.id ?? 1) : 1 + this.rng.int(40);
+    const code = () =>
+      this.rng.chance(0.85) ? (this.rng.pick(this.codes) ?? 'X') : 'NOPE0000000000';
     // Look-alikes too ("Аda" with a Cyrillic А, "Ｂea" in full width): refused or normalised.
     const name =
-      this.pick([
+      this.rng.pick([
         'Ada',
         'ada',
         ' Bea ',
@@ -190,9 +181,13 @@ class Fuzz {
         'C\u3164y',
       ]) ?? 'A';
     let msg: ClientMessage | string;
-    switch (this.int(14)) {
+    switch (this.rng.int(14)) {
       case 0:
-        msg = { type: 'create', name, ...(this.chance(0.3) ? { capacity: 2 + this.int(8) } : {}) };
+        msg = {
+          type: 'create',
+          name,
+          ...(this.rng.chance(0.3) ? { capacity: 2 + this.rng.int(8) } : {}),
+        };
         break;
       case 1:
       case 2:
@@ -212,14 +207,14 @@ class Fuzz {
         msg = { type: 'kick', id: id() };
         break;
       case 6:
-        msg = { type: 'lock', locked: this.chance(0.5) };
+        msg = { type: 'lock', locked: this.rng.chance(0.5) };
         break;
       case 7:
         msg = {
           type: 'links',
           links: (s.view?.players ?? []).map((p) => ({
             id: p.id,
-            kind: this.pick(LINK_KINDS) ?? 'relay',
+            kind: this.rng.pick(LINK_KINDS) ?? 'relay',
           })),
         };
         break;
@@ -228,7 +223,7 @@ class Fuzz {
         msg = {
           type: 'signal',
           to: id(),
-          attempt: this.int(5),
+          attempt: this.rng.int(5),
           data: { type: 'offer', sdp: 'v=0' },
         };
         break;
@@ -237,25 +232,26 @@ class Fuzz {
         const to = id();
         const frame = encodeRelayFrame(
           to,
-          new Uint8Array(this.int(64)),
-          this.chance(0.5),
-          this.chance(0.3),
+          new Uint8Array(this.rng.int(64)),
+          this.rng.chance(0.5),
+          this.rng.chance(0.3),
         );
         this.h.sendBinary(conn, frame);
         return { label: `relays to ${to}`, relayTo: to };
       }
       case 12:
-        msg = this.pick(['{', '[]', '{"type":"create"}', '{"type":"join","code":1}', 'null']) ?? '';
+        msg =
+          this.rng.pick(['{', '[]', '{"type":"create"}', '{"type":"join","code":1}', 'null']) ?? '';
         break;
       default:
-        if (this.chance(0.5)) {
+        if (this.rng.chance(0.5)) {
           this.h.sendBinary(
             conn,
-            new Uint8Array(this.int(6)).map(() => this.int(256)),
+            new Uint8Array(this.rng.int(6)).map(() => this.rng.int(256)),
           );
           return { label: 'sends a junk frame' };
         }
-        msg = this.chance(0.5) ? { type: 'leave' } : { type: 'ice' };
+        msg = this.rng.chance(0.5) ? { type: 'leave' } : { type: 'ice' };
     }
     this.h.send(conn, msg);
     return { label: `sends ${typeof msg === 'string' ? JSON.stringify(msg) : msg.type}` };

@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
+import { nextInt } from '../../shared/sim/rng.ts';
 import {
   COUNTDOWN_TICKS,
   createLightCycles,
   type LightState,
   lightCycles,
-} from '../../shared/sim/light-cycles/index.ts';
-import { nextInt } from '../../shared/sim/rng.ts';
+} from '../../web/games/light-cycles/sim/index.ts';
 import { botInputs } from '../support/light-cycles-bot.ts';
 
 const game = lightCycles;

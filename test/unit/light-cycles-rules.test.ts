@@ -12,8 +12,8 @@ import {
   SCOREBOARD_TICKS,
   trailCells,
   turn,
-} from '../../shared/sim/light-cycles/index.ts';
-import { buildBoard } from '../../shared/sim/light-cycles/rules.ts';
+} from '../../web/games/light-cycles/sim/index.ts';
+import { buildBoard } from '../../web/games/light-cycles/sim/rules.ts';
 
 const game = lightCycles;
 const none = new Map<number, LightInput>();

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { createTag, type TagInput, type TagState } from '../../shared/sim/tag/index.ts';
 import { GuestLoop } from '../../web/game/guest-loop.ts';
 import { HostLoop } from '../../web/game/host-loop.ts';
+import { createTag, type TagInput, type TagState } from '../../web/games/tag/sim/index.ts';
 import { Session } from '../../web/net/session.ts';
 import { FakeClock } from '../support/fake-clock.ts';
 import { MemoryTransport } from '../support/memory-transport.ts';

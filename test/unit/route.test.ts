@@ -21,14 +21,14 @@ describe('page addresses', () => {
     expect(pathFor({ page: 'invalid' })).toBe('/');
   });
 
-  it('?<setting>=<value> presets a game setting; each game keeps its own range (Tag: 5–600 s rounds)', () => {
+  it('?<setting>=<value> presets a game setting; each game keeps its own range (Tag: 5–600 s rounds)', async () => {
     expect(settingParams('')).toEqual({});
     expect(settingParams('?round=5&relay=1&speed=20&x=1e3&y=-5&z=')).toEqual({
       round: 5,
       relay: 1,
       speed: 20,
     });
-    const round = games.get('tag')?.settings.find((s) => s.key === 'round');
+    const round = (await games.load('tag'))?.settings.find((s) => s.key === 'round');
     if (!round) throw new Error('Tag has a round setting');
     expect(settingValue(round, settingParams('?round=5'))).toBe(5);
     expect(settingValue(round, settingParams('?round=600'))).toBe(600);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { nextInt, nextU32 } from '../../shared/sim/rng.ts';
-import { isFree } from '../../shared/sim/tag/arena.ts';
+import { isFree } from '../../web/games/tag/sim/arena.ts';
 import {
   ARENA_HEIGHT,
   ARENA_WIDTH,
@@ -16,7 +16,7 @@ import {
   type TagState,
   tag,
   validate,
-} from '../../shared/sim/tag/index.ts';
+} from '../../web/games/tag/sim/index.ts';
 
 type Rand = (bound: number) => number;
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isFree } from '../../shared/sim/tag/arena.ts';
+import { isFree } from '../../web/games/tag/sim/arena.ts';
 import {
   ARENA_WIDTH,
   arenaFor,
@@ -15,7 +15,7 @@ import {
   type TagState,
   tag,
   validate,
-} from '../../shared/sim/tag/index.ts';
+} from '../../web/games/tag/sim/index.ts';
 
 const still = new Map<number, TagInput>();
 const RIGHT: TagInput = { dx: 127, dy: 0 };

@@ -1,11 +1,13 @@
 import { CloseCode } from '../../shared/protocol/close-codes.ts';
 import type { LobbyView } from '../../shared/protocol/signaling.ts';
+import { decodeEngineFrame, EngineFrame, encodeChoice } from '../../shared/sim/engine-frames.ts';
 import { GameRunner } from '../game/game-runner.ts';
 import type { AnyGameModule, GameSettings } from '../games/game-module.ts';
 import { type GameRegistry, games } from '../games/registry.ts';
 import { DirectTransport } from '../net/direct-transport.ts';
 import { Emitter, type Unsubscribe } from '../net/link.ts';
 import { type PeerInfo, PeerNetwork } from '../net/peer-network.ts';
+import type { Session } from '../net/session.ts';
 import {
   type Hello,
   type SavedSeat,
@@ -13,6 +15,12 @@ import {
   type SignalingState,
 } from '../net/signaling-client.ts';
 import type { SavedGame } from './storage.ts';
+
+/** A game and its settings, as picked by a host. */
+export interface GamePick {
+  readonly game: string;
+  readonly settings: GameSettings;
+}
 
 /** Something that stops play or needs the player's attention, with what to offer next. */
 export type Problem =
@@ -69,8 +77,14 @@ export class PlaySession {
   runner: GameRunner<unknown, unknown> | undefined;
   problem: Problem | undefined;
   readonly games: GameRegistry;
-  /** The game and settings the host picked in the lobby (guests learn it from the game). */
-  choice: { readonly game: string; readonly settings: GameSettings };
+  /** This player's pick as host: the game and settings it starts (a guest's is unused). */
+  choice: GamePick;
+  /**
+   * A guest's view of the host's pick, told by the host over the link (a CHOICE frame) as soon
+   * as the link opens and on every change; set once that game's module has loaded (or turned
+   * out to be missing from this page: then `module` of it stays undefined).
+   */
+  hostChoice: GamePick | undefined;
   /** The last change of host (host migration), for a short notice; `at` is `Date.now()`. */
   hostChange: { readonly text: string; readonly at: number; readonly from: number } | undefined;
   /** WebRTC is missing in this browser: everything goes through the relay. */
@@ -87,6 +101,10 @@ export class PlaySession {
   private lastLobby: LobbyView | undefined;
   private savedGame: SavedGame | undefined;
   private awaySince: number | undefined;
+  private pickerLoading = false;
+  /** The host's pick heard last, while its module loads. */
+  private heard: GamePick | undefined;
+  private disposed = false;
 
   constructor(options: PlaySessionOptions) {
     this.webrtcMissing = typeof RTCPeerConnection === 'undefined';
@@ -94,8 +112,9 @@ export class PlaySession {
     this.games = options.games ?? games;
     this.presets = options.presets ?? {};
     this.savedGame = options.savedGame;
-    const first = this.games.first.id;
-    this.choice = { game: first, settings: this.games.settings(first, this.presets) };
+    // The settings are put in range once the game's module has loaded (see `loadPicker`).
+    this.choice = { game: this.games.first, settings: this.presets };
+    this.hostChoice = undefined;
     this.client = new SignalingClient({
       server: options.server,
       hello: options.hello,
@@ -132,8 +151,11 @@ export class PlaySession {
         if (seat) options.onSeat?.(seat);
         const before = this.lastLobby;
         this.lastLobby = lobby;
-        if (before?.code === lobby.code && before.hostId !== lobby.hostId)
+        if (before?.code === lobby.code && before.hostId !== lobby.hostId) {
           this.hostChanged(before, lobby);
+          if (lobby.hostId === this.you) this.tookOver();
+        }
+        if (this.isHost) this.loadPicker();
         this.maybeJoinGame(lobby);
         this.changed();
       }),
@@ -164,8 +186,13 @@ export class PlaySession {
         this.reportLinks();
         this.changed();
       }),
-      this.network.onPeer(() => this.maybeJoinGame(this.client.lobby)),
+      this.network.onPeer((id, session) => {
+        this.watchPeer(id, session);
+        this.maybeJoinGame(this.client.lobby);
+      }),
     );
+    // Creating a lobby makes this player its host: the picker's games load while it connects.
+    if (options.hello.type === 'create') this.loadPicker();
     // Pings move, and a guest's game appears with the host's first snapshot: the UI looks often.
     this.ticker = setInterval(() => this.changed(), 250);
   }
@@ -211,11 +238,15 @@ export class PlaySession {
     return this.changes.on(handler);
   }
 
-  /** The host picks a game (and its settings; missing ones keep their current values). */
+  /**
+   * The host picks a game (and its settings; missing ones keep their current values); every
+   * guest is told. Only games whose module has loaded can be picked (the picker shows those).
+   */
   choose(game: string, settings: GameSettings = {}): void {
     if (this.games.get(game) === undefined) return;
     const current = game === this.choice.game ? this.choice.settings : this.presets;
     this.choice = { game, settings: this.games.settings(game, { ...current, ...settings }) };
+    this.tellChoice();
     this.changed();
   }
 
@@ -259,6 +290,7 @@ export class PlaySession {
   }
 
   dispose(): void {
+    this.disposed = true;
     clearInterval(this.ticker);
     for (const off of this.off) off();
     this.runner?.dispose();
@@ -272,15 +304,94 @@ export class PlaySession {
     const saved = this.savedGame;
     this.savedGame = undefined;
     if (saved === undefined || !this.isHost || this.runner) return;
-    const game = this.games.rules(saved.game);
-    const state = game?.decode(undefined, saved.state);
-    if (game === undefined || state === undefined || !state.ok) return;
-    this.runner = new GameRunner({
-      game,
-      client: this.client,
-      network: this.network,
-      initial: state.value,
-    });
+    this.games.load(saved.game).then(
+      () => {
+        const game = this.games.rules(saved.game);
+        const state = game?.decode(undefined, saved.state);
+        if (this.disposed || !this.isHost || this.runner) return;
+        if (game === undefined || state === undefined || !state.ok) return;
+        this.runner = new GameRunner({
+          game,
+          client: this.client,
+          network: this.network,
+          initial: state.value,
+        });
+        this.changed();
+      },
+      () => undefined, // its chunk is gone (the app was updated): the lobby shows instead
+    );
+  }
+
+  /**
+   * The host's game picker needs every game's name, range and settings: their modules load
+   * (once) when this player is the host, and the pick's settings are then put in range.
+   */
+  private loadPicker(): void {
+    if (this.pickerLoading) return;
+    this.pickerLoading = true;
+    this.games.loadAll().then(
+      () => {
+        const { game, settings } = this.choice;
+        this.choice = { game, settings: this.games.settings(game, settings) };
+        this.tellChoice();
+        this.changed();
+      },
+      () => {
+        // A chunk could not be fetched (offline, or the server was updated): tried again on
+        // the next lobby update.
+        this.pickerLoading = false;
+      },
+    );
+  }
+
+  /**
+   * A link to a peer: the host tells it the pick as it opens and whenever it starts over (a
+   * reload); a guest listens to its host's picks.
+   */
+  private watchPeer(id: number, session: Session): void {
+    if (this.isHost) this.tellChoice(session);
+    this.off.push(
+      session.onReset(() => {
+        if (this.isHost) this.tellChoice(session);
+      }),
+      session.onMessage((bytes) => {
+        if (bytes[0] !== EngineFrame.CHOICE || this.isHost || id !== this.lobby?.hostId) return;
+        const frame = decodeEngineFrame(bytes);
+        if (frame.ok && frame.value.kind === EngineFrame.CHOICE) this.heardChoice(frame.value);
+      }),
+    );
+  }
+
+  /** Sends the host's pick to one guest, or to every guest; only once it is in range. */
+  private tellChoice(to?: Session): void {
+    if (!this.isHost || this.games.get(this.choice.game) === undefined) return;
+    const bytes = encodeChoice(this.choice.game, this.choice.settings);
+    const sessions = to
+      ? [to]
+      : this.network.info().flatMap((p) => this.network.session(p.id) ?? []);
+    for (const session of sessions) session.send(bytes, { reliable: true });
+  }
+
+  /** A guest heard the host's pick: it shows once the game's module is here (or is not). */
+  private heardChoice(choice: GamePick): void {
+    const heard = { game: choice.game, settings: { ...choice.settings } };
+    this.heard = heard;
+    const settle = () => {
+      if (this.disposed || this.heard !== heard) return;
+      this.hostChoice = heard;
+      this.changed();
+    };
+    this.games.load(choice.game).then(settle, settle);
+  }
+
+  /** Made host (host migration): the pick this player last heard becomes its own. */
+  private tookOver(): void {
+    const heard = this.hostChoice;
+    // Only a game this page has loaded, its settings put in range (they came from a peer).
+    if (heard !== undefined && this.games.get(heard.game) !== undefined)
+      this.choice = { game: heard.game, settings: this.games.settings(heard.game, heard.settings) };
+    this.hostChoice = undefined;
+    this.tellChoice();
   }
 
   /** The host reports its guests' links to the server, which shows them to everyone. */
@@ -300,7 +411,7 @@ export class PlaySession {
     if (this.runner || !lobby || this.isHost || this.you === undefined) return;
     if (this.network.session(lobby.hostId) === undefined) return;
     const runner = new GameRunner({
-      find: (id) => this.games.rules(id),
+      find: (id) => this.games.find(id),
       client: this.client,
       network: this.network,
     });

@@ -152,7 +152,7 @@ export class LpApp extends LitElement {
     ) {
       // While reconnecting the lobby stays in view under the "Connection lost" banner.
       screen = html`<lp-lobby .lobby=${s.lobby} .you=${s.you} .peers=${s.peers} .relayNote=${this.relayNote()}
-        .games=${s.games.list} .choice=${s.choice}
+        .games=${s.games.loaded} .choice=${s.isHost ? s.choice : s.hostChoice}
         @lp-pick=${(e: CustomEvent<{ game: string; settings: Record<string, number> }>) => s.choose(e.detail.game, e.detail.settings)}
         @lp-start=${() => s.start()} @lp-kick=${(e: CustomEvent<{ id: number }>) => s.kick(e.detail.id)}
         @lp-lock=${(e: CustomEvent<{ locked: boolean }>) => s.lock(e.detail.locked)} @lp-leave=${this.leave}></lp-lobby>`;

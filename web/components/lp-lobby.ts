@@ -3,7 +3,7 @@ import { css, html, LitElement, svg } from 'lit';
 import { formatLobbyCode } from '../../shared/protocol/lobby-code.ts';
 import type { LobbyView } from '../../shared/protocol/signaling.ts';
 import { linkLabel, linkText } from '../app/link-labels.ts';
-import type { AnyGameModule, GameSettings } from '../games/game-module.ts';
+import { type AnyGameModule, type GameSettings, settingValue } from '../games/game-module.ts';
 import type { PeerInfo } from '../net/peer-network.ts';
 import { playerColor } from '../render/canvas.ts';
 import { base, emit } from './styles.ts';
@@ -42,7 +42,7 @@ export type GameChoice = Pick<AnyGameModule, 'id' | 'name' | 'summary' | 'player
 /**
  * The lobby: the code in large type, the share link (copy, QR, share), who is in and how each
  * is connected, and the host's controls: the game picker (a radio group, and the chosen game's
- * settings), start, lock, kick. Emits `lp-pick`, `lp-start`, `lp-kick`, `lp-lock`, `lp-leave`.
+ * settings), start, lock, kick; a guest sees the host's pick instead of the picker. Emits `lp-pick`, `lp-start`, `lp-kick`, `lp-lock`, `lp-leave`.
  */
 export class LpLobby extends LitElement {
   static override properties = {
@@ -231,6 +231,14 @@ export class LpLobby extends LitElement {
       .settings select {
         min-height: 40px;
       }
+      .picked {
+        margin: 0.5rem 0 0;
+        font-weight: 700;
+      }
+      .picked-about {
+        margin: 0.25rem 0 0;
+        font-size: 0.9rem;
+      }
     `,
   ];
 
@@ -240,7 +248,10 @@ export class LpLobby extends LitElement {
   declare relayNote: string;
   /** The games the host may pick from (empty: no picker). */
   declare games: readonly GameChoice[];
-  /** The host's current pick. */
+  /**
+   * The host's current pick (on a guest's page: as the host last told it, undefined until then;
+   * a game missing from `games` is one this page does not have).
+   */
   declare choice: { readonly game: string; readonly settings: GameSettings } | undefined;
   /** What the last press of "Copy link" did, said in a status line. */
   declare copyStatus: string;
@@ -291,7 +302,7 @@ export class LpLobby extends LitElement {
           ${lobby.players.map((p) => this.player(p, lobby, isHost))}
         </ul>
       </section>
-      ${isHost ? this.picker(lobby) : ''}
+      ${isHost ? this.picker(lobby) : this.hostPick()}
       <div class="actions">
         ${
           isHost
@@ -363,6 +374,28 @@ export class LpLobby extends LitElement {
           : ''
       }
       <p id="start-note" class="muted" role="status">${refusal ?? ''}</p>
+    </section>`;
+  }
+
+  /** A guest's view of the host's pick: what will be played, said again on every change. */
+  private hostPick() {
+    const choice = this.choice;
+    const game = this.games.find((g) => g.id === choice?.game);
+    const text =
+      choice === undefined
+        ? 'Waiting for the host to pick…'
+        : game === undefined
+          ? `"${choice.game}", which this page does not have: reload to play it`
+          : [
+              game.name,
+              ...game.settings.map(
+                (s) => `${s.label} ${settingValue(s, choice.settings)} ${s.unit}`,
+              ),
+            ].join(' · ');
+    return html`<section class="panel" aria-labelledby="game-title">
+      <h1 id="game-title">Game</h1>
+      <p class="picked" role="status" aria-labelledby="game-title" data-testid="game-choice">${text}</p>
+      ${game ? html`<p class="muted picked-about">${range(game)}. ${game.summary}</p>` : ''}
     </section>`;
   }
 

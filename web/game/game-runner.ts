@@ -13,9 +13,11 @@ export interface GameRunnerOptions<S, I> {
   readonly game?: Game<S, I>;
   /**
    * Guests: the game for the id in the host's full snapshot, or undefined when this page does
-   * not know it (then `unknownGame` says which). Default: `game` when the ids match.
+   * not know it (then `unknownGame` says which); a promise while its module loads (the runner
+   * starts on the newest full snapshot once it resolves; a rejection counts as unknown: the page
+   * is older than the server's files). Default: `game` when the ids match.
    */
-  readonly find?: (id: string) => Game<S, I> | undefined;
+  readonly find?: (id: string) => Game<S, I> | undefined | Promise<Game<S, I> | undefined>;
   readonly client: SignalingClient;
   readonly network: PeerNetwork;
   /** Seeds the game on the host (guests take the host's state). */
@@ -53,7 +55,10 @@ export class GameRunner<S, I> {
   private readonly changes = new Emitter<[]>();
   private readonly me: number;
   private readonly network: PeerNetwork;
-  private readonly find: (id: string) => Game<S, I> | undefined;
+  private readonly find: NonNullable<GameRunnerOptions<S, I>['find']>;
+  /** A game whose module is loading, and the newest full snapshot of it meanwhile. */
+  private loading: { readonly id: string; bytes: Uint8Array; link: Link } | undefined;
+  private disposed = false;
   /** The host this runner follows. */
   private hostId: number;
   /** The link the guest loop runs on, and the runner's own listener on the host's link. */
@@ -136,6 +141,7 @@ export class GameRunner<S, I> {
   }
 
   dispose(): void {
+    this.disposed = true;
     this.stopClock();
     for (const off of this.off) off();
     this.host?.dispose();
@@ -209,9 +215,36 @@ export class GameRunner<S, I> {
     if (!frame.ok || frame.value.kind !== EngineFrame.FULL) return;
     const id = frame.value.game;
     if (this.game?.id === id && this.guest && this.guestLink === link) return;
+    // Known to be missing (the page needs a reload): not looked for again on every full
+    // snapshot the host sends meanwhile (that could fetch a missing chunk 30 times a second).
+    if (this.unknownGame === id) return;
+    const found = this.find(id);
+    if (found instanceof Promise) {
+      // Its module is on the way: keep the newest full snapshot to start from.
+      if (this.loading?.id === id) {
+        this.loading.bytes = bytes;
+        this.loading.link = link;
+        return;
+      }
+      const loading = { id, bytes, link };
+      this.loading = loading;
+      found
+        .catch(() => undefined)
+        .then((game) => {
+          if (this.disposed || this.loading !== loading) return;
+          this.loading = undefined;
+          this.useGame(id, game, loading.bytes, loading.link);
+        });
+      return;
+    }
+    this.loading = undefined;
+    this.useGame(id, found, bytes, link);
+  }
+
+  /** Starts a GuestLoop for `game` (or records `id` as unknown) from a full snapshot. */
+  private useGame(id: string, game: Game<S, I> | undefined, bytes: Uint8Array, link: Link): void {
     this.dropGuest();
     this.held = undefined;
-    const game = this.find(id);
     // The same game under a new host: the player keeps steering as it was.
     if (game?.id !== this.game?.id) this.input = undefined;
     this.game = game;

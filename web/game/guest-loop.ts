@@ -232,6 +232,9 @@ export class GuestLoop<S, I> {
         this.accept(tick, fromLowByte(msg.seqLow, this.seq), state.value, now);
         return;
       }
+      case EngineFrame.CHOICE:
+        // The lobby's pick, for the play session (a late joiner gets it too): not the game's.
+        return;
       default:
         this.stats.rejectedFrames++;
     }

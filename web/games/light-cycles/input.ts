@@ -1,4 +1,4 @@
-import { type Dir, type LightInput, NO_TURN } from '../../../shared/sim/light-cycles/index.ts';
+import { type Dir, type LightInput, NO_TURN } from './sim/index.ts';
 
 /** Screen headings of the steering keys (up, right, down, left as in `Dir`). */
 const KEYS: Record<string, Dir> = {

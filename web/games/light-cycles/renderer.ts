@@ -1,13 +1,4 @@
 import {
-  COUNTDOWN_TICKS,
-  DX,
-  DY,
-  headProgress,
-  isFree,
-  type LightState,
-  TICK_RATE,
-} from '../../../shared/sim/light-cycles/index.ts';
-import {
   CanvasRenderer,
   drawFloor,
   drawNameTag,
@@ -17,6 +8,15 @@ import {
   playerColor,
   resizeCanvas,
 } from '../../render/canvas.ts';
+import {
+  COUNTDOWN_TICKS,
+  DX,
+  DY,
+  headProgress,
+  isFree,
+  type LightState,
+  TICK_RATE,
+} from './sim/index.ts';
 
 const FLOOR: FloorStyle = {
   fill: '#121733',

@@ -1,4 +1,4 @@
-import type { TagInput } from '../../../shared/sim/tag/index.ts';
+import type { TagInput } from './sim/index.ts';
 
 const KEYS: Record<string, readonly [number, number]> = {
   ArrowLeft: [-1, 0],

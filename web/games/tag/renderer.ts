@@ -1,13 +1,4 @@
 import {
-  ARENA_HEIGHT,
-  ARENA_WIDTH,
-  type Arena,
-  arenaFor,
-  PLAYER_RADIUS,
-  SUB,
-  type TagState,
-} from '../../../shared/sim/tag/index.ts';
-import {
   CanvasRenderer,
   drawFloor,
   drawNameTag,
@@ -17,6 +8,15 @@ import {
   playerColor,
   resizeCanvas,
 } from '../../render/canvas.ts';
+import {
+  ARENA_HEIGHT,
+  ARENA_WIDTH,
+  type Arena,
+  arenaFor,
+  PLAYER_RADIUS,
+  SUB,
+  type TagState,
+} from './sim/index.ts';
 
 const FLOOR: FloorStyle = {
   fill: '#1b2040',

@@ -1,4 +1,4 @@
-import type { TagInput } from '../../../shared/sim/tag/index.ts';
+import type { TagInput } from './sim/index.ts';
 
 /** How far (CSS pixels) the thumb travels for full speed. */
 export const JOYSTICK_RADIUS = 56;

@@ -1,4 +1,4 @@
-import { nextInt } from '../rng.ts';
+import { nextInt } from '../../../../shared/sim/rng.ts';
 import { ARENA_HEIGHT, ARENA_WIDTH, PLAYER_RADIUS, SUB } from './state.ts';
 
 /** An axis-aligned obstacle in sub-units: `x0 < x1`, `y0 < y1`. */

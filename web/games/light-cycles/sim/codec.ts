@@ -1,6 +1,6 @@
-import { err, ok, type Result } from '../../result.ts';
-import { type ByteReader, ByteWriter } from '../bytes.ts';
-import { decodeSnapshot, fnv1a, perState, SnapshotKind } from '../snapshot.ts';
+import { err, ok, type Result } from '../../../../shared/result.ts';
+import { type ByteReader, ByteWriter } from '../../../../shared/sim/bytes.ts';
+import { decodeSnapshot, fnv1a, perState, SnapshotKind } from '../../../../shared/sim/snapshot.ts';
 import { buildBoard } from './rules.ts';
 import {
   COUNTDOWN_TICKS,

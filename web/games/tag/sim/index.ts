@@ -1,4 +1,4 @@
-import type { Game } from '../game.ts';
+import type { Game } from '../../../../shared/sim/game.ts';
 import {
   decodeInput,
   decodeState,

@@ -1,3 +1,6 @@
+import { type GameModule, settingValue } from '../game-module.ts';
+import { watchSteering } from './input.ts';
+import { LightCyclesRenderer } from './renderer.ts';
 import {
   COUNTDOWN_TICKS,
   createLightCycles,
@@ -5,10 +8,7 @@ import {
   type LightState,
   SCOREBOARD_TICKS,
   TICK_RATE,
-} from '../../../shared/sim/light-cycles/index.ts';
-import { type GameModule, settingValue } from '../game-module.ts';
-import { watchSteering } from './input.ts';
-import { LightCyclesRenderer } from './renderer.ts';
+} from './sim/index.ts';
 
 const seconds = (ticks: number) => Math.max(0, Math.ceil(ticks / TICK_RATE));
 
@@ -24,8 +24,11 @@ const SPEED = {
 
 const wins = (n: number) => `${n} ${n === 1 ? 'win' : 'wins'}`;
 
-/** Light cycles in the app: the rules of shared/sim/light-cycles, its canvas, keys and swipes. */
-export const lightCycles: GameModule<LightState, LightInput> = {
+/**
+ * Light cycles in the app: its rules (./sim/), canvas, keys and swipes, HUD. The registry loads
+ * this file on demand (its own chunk), so it exports the module under the name every game uses.
+ */
+export const gameModule: GameModule<LightState, LightInput> = {
   id: 'light-cycles',
   name: 'Light cycles',
   summary: 'Ride, leave a wall behind you, make the others crash into it. Last one riding wins.',

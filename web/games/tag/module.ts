@@ -1,13 +1,8 @@
-import {
-  createTag,
-  type TagInput,
-  type TagState,
-  TICK_RATE,
-} from '../../../shared/sim/tag/index.ts';
 import { screenToWorld } from '../../render/canvas.ts';
 import { type GameModule, settingValue } from '../game-module.ts';
 import { watchKeyboard } from './keyboard-input.ts';
 import { TagRenderer } from './renderer.ts';
+import { createTag, type TagInput, type TagState, TICK_RATE } from './sim/index.ts';
 import { watchJoystick } from './touch-joystick.ts';
 
 const seconds = (ticks: number) => Math.max(0, Math.ceil(ticks / TICK_RATE));
@@ -22,8 +17,11 @@ const ROUND = {
   default: 90,
 } as const;
 
-/** Tag in the app: the rules of shared/sim/tag, its canvas, keys and touch joystick, its HUD. */
-export const tag: GameModule<TagState, TagInput> = {
+/**
+ * Tag in the app: its rules (./sim/), canvas, keys and touch joystick, HUD. The registry loads
+ * this file on demand (its own chunk), so it exports the module under the name every game uses.
+ */
+export const gameModule: GameModule<TagState, TagInput> = {
   id: 'tag',
   name: 'Tag',
   summary: 'One player is "it": touch someone to pass it on. Least time as "it" wins.',

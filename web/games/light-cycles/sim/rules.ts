@@ -1,4 +1,4 @@
-import { mixSeed, nextInt } from '../rng.ts';
+import { mixSeed, nextInt } from '../../../../shared/sim/rng.ts';
 import {
   COUNTDOWN_TICKS,
   type Cycle,
