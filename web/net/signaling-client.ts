@@ -30,7 +30,8 @@ export type SignalingState =
 /** How to enter a lobby the first time. */
 export type Hello =
   | { readonly type: 'create'; readonly name: string; readonly capacity?: number }
-  | { readonly type: 'join'; readonly code: string; readonly name: string };
+  | { readonly type: 'join'; readonly code: string; readonly name: string }
+  | { readonly type: 'watch'; readonly code: string; readonly name: string };
 
 /** The parts of the browser WebSocket the client uses (the `ws` package fits too, for tests). */
 export interface SocketLike {
@@ -205,6 +206,10 @@ export class SignalingClient {
   lock(locked: boolean): void {
     this.sendJson({ type: 'lock', locked });
   }
+  /** Host only: lets people watch, or sends every spectator away. */
+  spectate(allowed: boolean): void {
+    this.sendJson({ type: 'spectate', allowed });
+  }
 
   /** Leaves the lobby for good (the host leaving ends it). */
   leave(): void {
@@ -281,9 +286,15 @@ export class SignalingClient {
         name: me?.name ?? 'Host',
         capacity: lobby.capacity,
         locked: lobby.locked,
+        ...(lobby.spectating === false ? { spectating: false } : {}),
         seats: lobby.players
           .filter((p) => p.id !== lobby.hostId && p.tag !== undefined)
-          .map((p) => ({ id: p.id, name: p.name, tag: p.tag })),
+          .map((p) => ({
+            id: p.id,
+            name: p.name,
+            tag: p.tag,
+            ...(p.spectator ? { spectator: true } : {}),
+          })),
       };
     }
     return { type: 'resume', code: lobby.code, token: this.token };
