@@ -16,7 +16,7 @@ import type { Config } from './config.ts';
 import { type LobbyDirectory, type LobbyEntry, MemoryDirectory } from './directory.ts';
 import { iceServersFor, iceSetup } from './ice-servers.ts';
 import { Lobby, type Seat } from './lobby.ts';
-import { createBucket, isFull, type TokenBucket, take, takeBytes } from './rate-limit.ts';
+import { createBucket, isFull, type TokenBucket, take, takeBytes } from '../shared/rate-limit.ts';
 import {
   lobbyCodeFor,
   newHostKey,

@@ -17,8 +17,16 @@ import { err, ok, type Result } from '../result.ts';
  *                                        count u8, count × (size u8, input bytes), oldest first:
  *                                        the last few inputs, so one lost packet loses nothing
  *   RESYNC   (guest → host, reliable)    kind: "send me a FULL" (a delta's base is unknown)
+ *   ACK      (spectator → host, unreliable) kind, acked snapshot tick u32: a spectator sends no
+ *                                        inputs, only this, so it still gets deltas
  */
-export const EngineFrame = { SNAPSHOT: 1, FULL: 2, EVENT: 3, INPUT: 4, RESYNC: 5 } as const;
+export const EngineFrame = { SNAPSHOT: 1, FULL: 2, EVENT: 3, INPUT: 4, RESYNC: 5, ACK: 6 } as const;
+
+/**
+ * Kinds from 0x40 up belong to other channels on the same links (chat: `web/chat/chat-frames.ts`):
+ * the game loops leave those frames alone instead of counting them as bad.
+ */
+export const isEngineFrame = (bytes: Uint8Array): boolean => (bytes[0] ?? 0) < 0x40;
 export const NO_BASE = 0xffffffff;
 export const GameEvent = { JOINED: 1, LEFT: 2 } as const;
 export type GameEvent = (typeof GameEvent)[keyof typeof GameEvent];
@@ -51,7 +59,8 @@ export type EngineMessage =
       readonly newestSeq: number;
       readonly inputs: readonly Uint8Array[];
     }
-  | { readonly kind: typeof EngineFrame.RESYNC };
+  | { readonly kind: typeof EngineFrame.RESYNC }
+  | { readonly kind: typeof EngineFrame.ACK; readonly ackTick: number };
 
 /** A delta against the snapshot of `baseTick`; snapshots go out 30 times a second, so 3 bytes. */
 export function encodeDelta(baseTick: number, inputSeq: number, body: Uint8Array): Uint8Array {
@@ -108,6 +117,13 @@ export function encodeInputs(
 
 export const encodeResync = (): Uint8Array => new Uint8Array([EngineFrame.RESYNC]);
 
+export function encodeAck(ackTick: number): Uint8Array {
+  const out = new Uint8Array(5);
+  out[0] = EngineFrame.ACK;
+  new DataView(out.buffer).setUint32(1, ackTick >>> 0);
+  return out;
+}
+
 /** Decodes an engine frame from a peer; never trusts its bytes. */
 export function decodeEngineFrame(bytes: Uint8Array): Result<EngineMessage, string> {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
@@ -161,6 +177,10 @@ export function decodeEngineFrame(bytes: Uint8Array): Result<EngineMessage, stri
     }
     case EngineFrame.RESYNC:
       return bytes.length === 1 ? ok({ kind: EngineFrame.RESYNC }) : err('resync with a payload');
+    case EngineFrame.ACK:
+      return bytes.length === 5
+        ? ok({ kind: EngineFrame.ACK, ackTick: view.getUint32(1) })
+        : err('ack of the wrong size');
     default:
       return err('unknown engine frame');
   }

@@ -8,7 +8,7 @@ import {
   SETTINGS,
   settingsMarkdown,
 } from '../../signaling/config.ts';
-import { createBucket, isFull, take } from '../../signaling/rate-limit.ts';
+import { createBucket, isFull, take } from '../../shared/rate-limit.ts';
 
 describe('configuration', () => {
   it('has documented defaults', () => {

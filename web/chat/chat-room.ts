@@ -1,0 +1,138 @@
+import { createBucket, type TokenBucket, take } from '../../shared/rate-limit.ts';
+import { err, ok, type Result } from '../../shared/result.ts';
+import { CHAT_LIMITS, type ChatLine, type ChatRefusal, cleanChatText } from './chat-frames.ts';
+
+/** The host's limits on each player's chat, by name. */
+export const CHAT_RATE = {
+  /** Messages per second one player may send, after the burst. */
+  MESSAGES_PER_SECOND: 1,
+  BURST: 5,
+  /**
+   * Messages refused for the rate before the sender is muted for flooding: a person who types
+   * fast hits the limit once or twice; a script keeps going. Only the sender is affected.
+   */
+  FLOOD_STRIKES: 10,
+} as const;
+
+export type ChatRateLimits = { -readonly [K in keyof typeof CHAT_RATE]: number };
+
+/** Refused messages by reason, counted at the host. */
+export type ChatStats = Record<ChatRefusal, number>;
+
+/**
+ * A lobby's chat, without I/O: the last lines, and — on the host — the checks every message
+ * passes: its text (`cleanChatText`), the sender's rate (a token bucket each), mutes. Guests keep
+ * the same lines (from the host), so a guest that becomes host carries the history on.
+ */
+export class ChatRoom {
+  readonly stats: ChatStats = {
+    malformed: 0,
+    empty: 0,
+    too_long: 0,
+    rate_limited: 0,
+    muted: 0,
+    offline: 0,
+  };
+  private linesValue: ChatLine[] = [];
+  private readonly buckets = new Map<number, TokenBucket>();
+  private readonly strikes = new Map<number, number>();
+  private readonly mutedIds = new Set<number>();
+  private readonly limits: ChatRateLimits;
+
+  constructor(
+    private readonly now: () => number,
+    limits: Partial<ChatRateLimits> = {},
+  ) {
+    this.limits = { ...CHAT_RATE, ...limits };
+  }
+
+  /** The last `CHAT_LIMITS.HISTORY` lines, oldest first. */
+  get lines(): readonly ChatLine[] {
+    return this.linesValue;
+  }
+
+  /** Players the host muted (by hand, or for flooding). */
+  get muted(): ReadonlySet<number> {
+    return this.mutedIds;
+  }
+
+  /**
+   * Host: a message from player `from` (named `name` in the lobby). The line to send to everyone,
+   * or why not (the sender is told). A sender past `FLOOD_STRIKES` is muted from then on.
+   */
+  say(from: number, name: string, raw: string): Result<ChatLine, ChatRefusal> {
+    if (this.mutedIds.has(from)) return this.refuse('muted');
+    const text = cleanChatText(raw);
+    if (!text.ok) return this.refuse(text.error);
+    let bucket = this.buckets.get(from);
+    if (bucket === undefined) {
+      bucket = createBucket(this.limits.MESSAGES_PER_SECOND, this.limits.BURST, this.now());
+      this.buckets.set(from, bucket);
+    }
+    if (!take(bucket, this.now())) {
+      const strikes = (this.strikes.get(from) ?? 0) + 1;
+      this.strikes.set(from, strikes);
+      if (strikes >= this.limits.FLOOD_STRIKES) {
+        this.mutedIds.add(from);
+        return this.refuse('muted');
+      }
+      return this.refuse('rate_limited');
+    }
+    return ok(this.append({ from, name, text: text.value }));
+  }
+
+  /** Host: a line of its own about the lobby (a join, a leave, a new host). */
+  system(text: string): ChatLine {
+    return this.append({ text });
+  }
+
+  /** Host: a malformed frame from a player, counted. */
+  malformed(): void {
+    this.stats.malformed++;
+  }
+
+  /** Host: mutes or unmutes a player; unmuting also forgives its flood strikes. */
+  mute(id: number, muted: boolean): void {
+    if (muted) this.mutedIds.add(id);
+    else {
+      this.mutedIds.delete(id);
+      this.strikes.delete(id);
+    }
+  }
+
+  /** A player left for good: its limits go with it. */
+  forget(id: number): void {
+    this.buckets.delete(id);
+    this.strikes.delete(id);
+    this.mutedIds.delete(id);
+  }
+
+  /** Guest: a line from the host. Lines arrive in order; a repeated or older one is ignored. */
+  receive(line: ChatLine): void {
+    const last = this.linesValue.at(-1);
+    if (last !== undefined && line.seq <= last.seq) return;
+    this.push(line);
+  }
+
+  /** Guest: the host's history (`first`: it replaces ours, e.g. under a new host). */
+  history(lines: readonly ChatLine[], first: boolean): void {
+    if (first) this.linesValue = [];
+    for (const line of lines) this.receive(line);
+  }
+
+  private append(line: Omit<ChatLine, 'seq'>): ChatLine {
+    const full: ChatLine = { seq: (this.linesValue.at(-1)?.seq ?? -1) + 1, ...line };
+    this.push(full);
+    return full;
+  }
+
+  private push(line: ChatLine): void {
+    this.linesValue.push(line);
+    if (this.linesValue.length > CHAT_LIMITS.HISTORY) this.linesValue.shift();
+  }
+
+  private refuse(reason: ChatRefusal): Result<never, ChatRefusal> {
+    this.stats[reason]++;
+    return err(reason);
+  }
+}
