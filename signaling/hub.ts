@@ -11,12 +11,12 @@ import {
   type LinkKind,
   type ServerMessage,
 } from '../shared/protocol/signaling.ts';
+import { createBucket, isFull, type TokenBucket, take, takeBytes } from '../shared/rate-limit.ts';
 import { assertNever } from '../shared/result.ts';
 import type { Config } from './config.ts';
 import { type LobbyDirectory, type LobbyEntry, MemoryDirectory } from './directory.ts';
 import { iceServersFor, iceSetup } from './ice-servers.ts';
 import { Lobby, type Seat } from './lobby.ts';
-import { createBucket, isFull, type TokenBucket, take, takeBytes } from '../shared/rate-limit.ts';
 import {
   lobbyCodeFor,
   newHostKey,
