@@ -32,6 +32,8 @@ export class ChatChannel {
   readonly room: ChatRoom;
   /** Why the host refused this player's last message, until the next line it sends goes out. */
   refusal: ChatRefusal | undefined;
+  /** The newest line that came as history (on joining, or from a new host): not news. */
+  historyUpTo = -1;
   private readonly changes = new Emitter<[ChatLine | undefined]>();
   private readonly links = new Map<number, Unsubscribe>();
   private readonly off: Unsubscribe[];
@@ -145,6 +147,7 @@ export class ChatChannel {
         return this.changes.emit(msg.line);
       case 'history':
         this.room.history(msg.lines, msg.first);
+        this.historyUpTo = this.room.lines.at(-1)?.seq ?? -1;
         return this.changes.emit(undefined);
       case 'refused':
         return this.refused(msg.reason);

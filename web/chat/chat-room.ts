@@ -126,9 +126,9 @@ export class ChatRoom {
     return full;
   }
 
+  /** A new array each time, so a view sees the change (Lit compares by identity). */
   private push(line: ChatLine): void {
-    this.linesValue.push(line);
-    if (this.linesValue.length > CHAT_LIMITS.HISTORY) this.linesValue.shift();
+    this.linesValue = [...this.linesValue.slice(1 - CHAT_LIMITS.HISTORY), line];
   }
 
   private refuse(reason: ChatRefusal): Result<never, ChatRefusal> {

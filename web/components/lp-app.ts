@@ -1,5 +1,6 @@
 import { css, html, LitElement } from 'lit';
 import { formatLobbyCode } from '../../shared/protocol/lobby-code.ts';
+import type { PlayerView } from '../../shared/protocol/signaling.ts';
 import { relayNote } from '../app/link-labels.ts';
 import { isFinal, PlaySession } from '../app/play-session.ts';
 import { parseRoute, pathFor, type Route, settingParams } from '../app/route.ts';
@@ -17,6 +18,7 @@ import {
 import type { Hello } from '../net/signaling-client.ts';
 import { describeProblem, type NoticeAction } from './lp-notice.ts';
 import { base } from './styles.ts';
+import './lp-chat.ts';
 import './lp-game.ts';
 import './lp-home.ts';
 import './lp-lobby.ts';
@@ -99,7 +101,7 @@ export class LpApp extends LitElement {
   private offSession: (() => void) | undefined;
   /** The name of the last attempt, for "Try again" (it is remembered only once accepted). */
   private lastName = '';
-  private lastPlayers = new Map<number, string>();
+  private lastPlayers = new Map<number, PlayerView>();
   /** The host change last announced. */
   private lastHostChange: PlaySession['hostChange'];
   private readonly onPopState = () => this.go(parseRoute(location.pathname), false);
@@ -142,8 +144,10 @@ export class LpApp extends LitElement {
     } else if (s?.playing && s.runner && s.module && s.lobby && s.you !== undefined) {
       // The game fills the viewport (position: fixed): banners go over it, or nobody sees them.
       return html`<main class="game">
-          <lp-game .runner=${s.runner} .module=${s.module} .lobby=${s.lobby} .you=${s.you} .peers=${s.peers} @lp-leave=${this.leave}></lp-game>
+          <lp-game .runner=${s.runner} .module=${s.module} .lobby=${s.lobby} .you=${s.you} .peers=${s.peers}
+            ?spectator=${s.spectator} @lp-leave=${this.leave}></lp-game>
           <div class="over-game">${this.banners()}</div>
+          ${this.chat(true)}
         </main>${this.live()}`;
     } else if (
       s?.lobby &&
@@ -155,7 +159,11 @@ export class LpApp extends LitElement {
         .games=${s.games.list} .choice=${s.choice}
         @lp-pick=${(e: CustomEvent<{ game: string; settings: Record<string, number> }>) => s.choose(e.detail.game, e.detail.settings)}
         @lp-start=${() => s.start()} @lp-kick=${(e: CustomEvent<{ id: number }>) => s.kick(e.detail.id)}
-        @lp-lock=${(e: CustomEvent<{ locked: boolean }>) => s.lock(e.detail.locked)} @lp-leave=${this.leave}></lp-lobby>`;
+        .muted=${s.chat.room.muted}
+        @lp-lock=${(e: CustomEvent<{ locked: boolean }>) => s.lock(e.detail.locked)}
+        @lp-spectate=${(e: CustomEvent<{ allowed: boolean }>) => s.spectate(e.detail.allowed)}
+        @lp-mute=${(e: CustomEvent<{ id: number; muted: boolean }>) => s.mute(e.detail.id, e.detail.muted)}
+        @lp-leave=${this.leave}></lp-lobby>${this.chat(false)}`;
     } else if (s) {
       screen = html`<section class="panel joining" aria-busy="true"><p>Joining…</p></section>`;
     } else if (this.route.page === 'invalid') {
@@ -167,7 +175,8 @@ export class LpApp extends LitElement {
     } else {
       screen = html`<lp-home .name=${rememberedName()} .code=${this.route.page === 'lobby' ? this.route.code : ''}
           @lp-create=${(e: CustomEvent<{ name: string }>) => this.start({ type: 'create', name: e.detail.name })}
-          @lp-join=${(e: CustomEvent<{ name: string; code: string }>) => this.start({ type: 'join', code: e.detail.code, name: e.detail.name })}></lp-home>
+          @lp-join=${(e: CustomEvent<{ name: string; code: string }>) => this.start({ type: 'join', code: e.detail.code, name: e.detail.name })}
+          @lp-watch=${(e: CustomEvent<{ name: string; code: string }>) => this.start({ type: 'watch', code: e.detail.code, name: e.detail.name })}></lp-home>
         <label class="setting muted"><input type="checkbox" .checked=${relayOnlySetting()} @change=${this.toggleRelay} />
           Relay only (for strict networks: all traffic through the server)</label>`;
     }
@@ -208,6 +217,14 @@ export class LpApp extends LitElement {
     return this.session?.problem?.kind === 'unreachable' && this.session.lobby === undefined;
   }
 
+  /** The chat panel: in the lobby's column, or over the game. */
+  private chat(overGame: boolean) {
+    const chat = this.session?.chat;
+    if (!chat) return '';
+    return html`<lp-chat ?over-game=${overGame} .lines=${chat.lines} .historyUpTo=${chat.historyUpTo}
+      .refusal=${chat.refusal} @lp-chat-send=${(e: CustomEvent<{ text: string }>) => chat.send(e.detail.text)}></lp-chat>`;
+  }
+
   private live() {
     return html`<p class="sr-only" aria-live="polite" data-testid="announcer">${this.announcement}</p>`;
   }
@@ -246,7 +263,7 @@ export class LpApp extends LitElement {
 
   private start(
     hello: Hello,
-    saved = hello.type === 'join' ? savedSeat(hello.code) : undefined,
+    saved = hello.type === 'create' ? undefined : savedSeat(hello.code),
   ): void {
     this.lastName = hello.name;
     this.endSession();
@@ -302,10 +319,11 @@ export class LpApp extends LitElement {
         this.go({ page: 'home' }, true);
         return;
       case 'retry':
+      case 'watch':
         if (route.page === 'lobby') {
           this.endSession();
           this.start({
-            type: 'join',
+            type: e.detail.action === 'watch' ? 'watch' : 'join',
             code: route.code,
             name: this.lastName || rememberedName() || 'Player',
           });
@@ -327,16 +345,17 @@ export class LpApp extends LitElement {
 
   /** Joins and leaves, said once to screen readers. */
   private announceChanges(session: PlaySession): void {
-    const players = new Map((session.lobby?.players ?? []).map((p) => [p.id, p.name]));
+    const players = new Map((session.lobby?.players ?? []).map((p) => [p.id, p]));
     const said: string[] = [];
     const change = session.hostChange !== this.lastHostChange ? session.hostChange : undefined;
     this.lastHostChange = session.hostChange;
     if (change) said.push(change.text);
     if (this.lastPlayers.size > 0) {
-      for (const [id, name] of players)
-        if (!this.lastPlayers.has(id) && id !== session.you) said.push(`${name} joined`);
-      for (const [id, name] of this.lastPlayers)
-        if (!players.has(id) && id !== change?.from) said.push(`${name} left`);
+      for (const [id, p] of players)
+        if (!this.lastPlayers.has(id) && id !== session.you)
+          said.push(`${p.name} ${p.spectator ? 'is watching' : 'joined'}`);
+      for (const [id, p] of this.lastPlayers)
+        if (!players.has(id) && id !== change?.from) said.push(`${p.name} left`);
     }
     if (session.problem && isFinal(session.problem))
       said.push(describeProblem(session.problem).title);
