@@ -169,6 +169,10 @@ export class LpLobby extends LitElement {
         min-height: 36px;
         padding: 0.2rem 0.6rem;
       }
+      li button[aria-pressed='true'] {
+        background: var(--accent);
+        color: var(--accent-text);
+      }
       .actions {
         display: flex;
         gap: 0.5rem;
@@ -399,7 +403,7 @@ export class LpLobby extends LitElement {
       ${
         isHost && !me
           ? html`<button class="secondary" aria-pressed=${this.muted.has(p.id) ? 'true' : 'false'} aria-label=${`Mute ${p.name}`}
-                @click=${() => emit(this, 'lp-mute', { id: p.id, muted: !this.muted.has(p.id) })}>${this.muted.has(p.id) ? 'Muted' : 'Mute'}</button>
+                @click=${() => emit(this, 'lp-mute', { id: p.id, muted: !this.muted.has(p.id) })}>Mute</button>
               <button class="danger" aria-label=${`Kick ${p.name}`} @click=${() => emit(this, 'lp-kick', { id: p.id })}>Kick</button>`
           : ''
       }
