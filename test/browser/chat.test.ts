@@ -172,7 +172,7 @@ describe('lp-chat', () => {
     await settle(el);
     expect(live()).to.equal('Cy: hello');
     // The toggle counts what came while closed.
-    expect($(el, 'button')?.textContent?.replace(/\s+/g, ' ').trim()).to.equal('Chat(1 new)');
+    expect($(el, 'button')?.textContent?.replace(/\s+/g, ' ').trim()).to.equal('Chat (1 new)');
     await audit(el);
     el.open = true;
     await settle(el);

@@ -1,6 +1,6 @@
 import { css, html, LitElement, type PropertyValues } from 'lit';
 import { CHAT_LIMITS, type ChatLine, type ChatRefusal } from '../chat/chat-frames.ts';
-import { base, emit } from './styles.ts';
+import { base, darkPalette, emit } from './styles.ts';
 
 /** What the player is told when the host refused their message. */
 const REFUSAL_TEXT: Record<ChatRefusal, string> = {
@@ -37,7 +37,9 @@ export class LpChat extends LitElement {
       :host {
         display: block;
       }
+      /* Over the arena, which is dark in both colour schemes: the dark palette keeps contrast AA. */
       :host([over-game]) {
+        ${darkPalette}
         position: fixed;
         z-index: 2;
         right: 0.5rem;
@@ -76,7 +78,7 @@ export class LpChat extends LitElement {
         overflow-wrap: anywhere;
       }
       :host([over-game]) ol {
-        max-height: 35vh;
+        max-height: 25vh;
       }
       .from {
         font-weight: 700;
@@ -96,9 +98,6 @@ export class LpChat extends LitElement {
       .refusal {
         margin: 0;
         color: var(--danger);
-      }
-      .toggle .new {
-        margin-left: 0.35rem;
       }
     `,
   ];
@@ -167,7 +166,7 @@ export class LpChat extends LitElement {
   private toggle() {
     const unread = this.lines.filter((l) => l.seq > this.seenSeq && l.from !== undefined).length;
     return html`<button class="toggle secondary" aria-keyshortcuts="Enter" @click=${() => this.setOpen(true)}
-      >Chat${unread > 0 ? html`<span class="new">(${unread} new)</span>` : ''}</button>`;
+      >Chat${unread > 0 ? ` (${unread} new)` : ''}</button>`;
   }
 
   private panel() {
