@@ -54,11 +54,12 @@ export class LpApp extends LitElement {
         border-left: 4px solid var(--warn);
       }
       /* At the foot of the screen: the HUD wraps to two rows on a phone, and a notice at the
-         top covered its Leave button. Touches go through to the game except on buttons. */
+         top covered its Leave button. Above the chat button (bottom right), which it covered on
+         a phone. Touches go through to the game except on buttons. */
       .over-game {
         position: fixed;
         z-index: 1;
-        bottom: 1rem;
+        bottom: 4rem;
         left: 50%;
         transform: translateX(-50%);
         width: min(36rem, calc(100vw - 2rem));
@@ -217,11 +218,14 @@ export class LpApp extends LitElement {
     return this.session?.problem?.kind === 'unreachable' && this.session.lobby === undefined;
   }
 
-  /** The chat panel: in the lobby's column, or over the game. */
+  /**
+   * The chat panel: open in the lobby's column (people talk while they wait), collapsed over the
+   * game until Enter opens it.
+   */
   private chat(overGame: boolean) {
     const chat = this.session?.chat;
     if (!chat) return '';
-    return html`<lp-chat ?over-game=${overGame} .lines=${chat.lines} .historyUpTo=${chat.historyUpTo}
+    return html`<lp-chat ?over-game=${overGame} ?open=${!overGame} .lines=${chat.lines} .historyUpTo=${chat.historyUpTo}
       .refusal=${chat.refusal} @lp-chat-send=${(e: CustomEvent<{ text: string }>) => chat.send(e.detail.text)}></lp-chat>`;
   }
 
