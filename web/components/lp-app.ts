@@ -219,13 +219,13 @@ export class LpApp extends LitElement {
   }
 
   /**
-   * The chat panel: open in the lobby's column (people talk while they wait), collapsed over the
-   * game until Enter opens it.
+   * The chat panel, in the lobby's column or over the game, collapsed until Enter or its button
+   * opens it: closed, it takes no room from the lobby or the game.
    */
   private chat(overGame: boolean) {
     const chat = this.session?.chat;
     if (!chat) return '';
-    return html`<lp-chat ?over-game=${overGame} ?open=${!overGame} .lines=${chat.lines} .historyUpTo=${chat.historyUpTo}
+    return html`<lp-chat ?over-game=${overGame} .lines=${chat.lines} .historyUpTo=${chat.historyUpTo}
       .refusal=${chat.refusal} @lp-chat-send=${(e: CustomEvent<{ text: string }>) => chat.send(e.detail.text)}></lp-chat>`;
   }
 
