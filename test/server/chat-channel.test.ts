@@ -166,4 +166,22 @@ describe('chat over the peer links (browser code in Node, real server, relay lin
     wes.chat.send('hi all');
     await until(() => bea.texts().includes('Wes: hi all'));
   });
+
+  it('host migration: the new host carries the chat on, and a newcomer gets its history', async () => {
+    const server = await startTestServer({ hostMigrationMs: 100 });
+    cleanup.push(() => server.close());
+    const { ada, bea, cy, code } = await party(server);
+    ada.chat.send('before the change');
+    await until(() => cy.texts().includes('Ada: before the change'));
+    ada.client.leave();
+    await until(() => bea.client.isHost);
+    await until(() => bea.texts().at(-1) === 'Ada left — Bea is hosting now');
+    await until(() => cy.texts().at(-1) === 'Ada left — Bea is hosting now');
+    expect(cy.texts()).toContain('Ada: before the change');
+    cy.chat.send('hello new host');
+    await until(() => bea.texts().includes('Cy: hello new host'));
+    const dee = player(server, { type: 'join', code, name: 'Dee' });
+    await until(() => dee.texts().includes('Cy: hello new host'));
+    expect(dee.texts()).toContain('Ada: before the change');
+  });
 });
