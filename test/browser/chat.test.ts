@@ -177,6 +177,9 @@ describe('lp-chat', () => {
     el.open = true;
     await settle(el);
     await audit(el);
+    // A new panel (the lobby became the game view) does not say the old lines again.
+    const again = await mount('lp-chat', { lines: el.lines, overGame: true });
+    expect($(again, '[aria-live=polite]')?.textContent).to.equal('');
   });
 });
 

@@ -137,6 +137,12 @@ export class LpChat extends LitElement {
     if (!changed.has('lines')) return;
     const newest = this.lines.at(-1);
     if (newest === undefined) return;
+    // A panel made with lines already there (the lobby became the game view) has said them.
+    if (!this.hasUpdated) {
+      this.announcedSeq = newest.seq;
+      this.seenSeq = newest.seq;
+      return;
+    }
     // History is not news; messages after it are said once (system lines are joins, leaves and
     // host changes, which the app's own live region says).
     const since = Math.max(this.announcedSeq, this.historyUpTo);
