@@ -161,6 +161,35 @@ describe('lp-chat', () => {
     await audit(el);
   });
 
+  it('the host mutes a player from the chat (mid-game, away from the lobby); guests have no such list', async () => {
+    const el = await mount('lp-chat', {
+      lines: LINES,
+      open: true,
+      people: [
+        { id: 2, name: 'Bea' },
+        { id: 5, name: 'Wes' },
+      ],
+      muted: new Set([5]),
+    });
+    const seen: unknown[] = [];
+    el.addEventListener('lp-mute', (e) => seen.push(e.detail));
+    $<HTMLElement>(el, 'summary')?.click();
+    await settle(el);
+    const boxes = [
+      ...(el.shadowRoot?.querySelectorAll<HTMLInputElement>('label.mute input') ?? []),
+    ];
+    expect(boxes.map((b) => [b.parentElement?.textContent?.trim(), b.checked])).to.deep.equal([
+      ['Mute Bea', false],
+      ['Mute Wes', true],
+    ]);
+    boxes[0]?.click();
+    expect(seen).to.deep.equal([{ id: 2, muted: true }]);
+    await audit(el);
+    el.people = [];
+    await settle(el);
+    expect($(el, 'details')).to.equal(null);
+  });
+
   it('new messages are announced in a live region (history and system lines are not), open or closed', async () => {
     const el = await mount('lp-chat', { lines: LINES, historyUpTo: 1 });
     const live = () => $(el, '[aria-live=polite]')?.textContent ?? '';

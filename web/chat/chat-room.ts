@@ -36,7 +36,8 @@ export class ChatRoom {
   private linesValue: ChatLine[] = [];
   private readonly buckets = new Map<number, TokenBucket>();
   private readonly strikes = new Map<number, number>();
-  private readonly mutedIds = new Set<number>();
+  /** Replaced on every change, so a view sees it (Lit compares by identity). */
+  private mutedIds: ReadonlySet<number> = new Set<number>();
   private readonly limits: ChatRateLimits;
 
   constructor(
@@ -73,7 +74,7 @@ export class ChatRoom {
       const strikes = (this.strikes.get(from) ?? 0) + 1;
       this.strikes.set(from, strikes);
       if (strikes >= this.limits.FLOOD_STRIKES) {
-        this.mutedIds.add(from);
+        this.setMuted(from, true);
         return this.refuse('muted');
       }
       return this.refuse('rate_limited');
@@ -93,18 +94,23 @@ export class ChatRoom {
 
   /** Host: mutes or unmutes a player; unmuting also forgives its flood strikes. */
   mute(id: number, muted: boolean): void {
-    if (muted) this.mutedIds.add(id);
-    else {
-      this.mutedIds.delete(id);
-      this.strikes.delete(id);
-    }
+    this.setMuted(id, muted);
+    if (!muted) this.strikes.delete(id);
   }
 
   /** A player left for good: its limits go with it. */
   forget(id: number): void {
     this.buckets.delete(id);
     this.strikes.delete(id);
-    this.mutedIds.delete(id);
+    this.setMuted(id, false);
+  }
+
+  private setMuted(id: number, muted: boolean): void {
+    if (this.mutedIds.has(id) === muted) return;
+    const next = new Set(this.mutedIds);
+    if (muted) next.add(id);
+    else next.delete(id);
+    this.mutedIds = next;
   }
 
   /** Guest: a line from the host. Lines arrive in order; a repeated or older one is ignored. */

@@ -225,8 +225,12 @@ export class LpApp extends LitElement {
   private chat(overGame: boolean) {
     const chat = this.session?.chat;
     if (!chat) return '';
+    const s = this.session;
+    const people = s?.isHost ? (s.lobby?.players ?? []).filter((p) => p.id !== s.you) : [];
     return html`<lp-chat ?over-game=${overGame} .lines=${chat.lines} .historyUpTo=${chat.historyUpTo}
-      .refusal=${chat.refusal} @lp-chat-send=${(e: CustomEvent<{ text: string }>) => chat.send(e.detail.text)}></lp-chat>`;
+      .refusal=${chat.refusal} .people=${people} .muted=${chat.room.muted}
+      @lp-chat-send=${(e: CustomEvent<{ text: string }>) => chat.send(e.detail.text)}
+      @lp-mute=${(e: CustomEvent<{ id: number; muted: boolean }>) => s?.mute(e.detail.id, e.detail.muted)}></lp-chat>`;
   }
 
   private live() {

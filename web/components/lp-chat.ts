@@ -20,13 +20,17 @@ const INTERACTIVE = 'button, input, select, textarea, a[href], summary, [content
  * but on a control) or a click opens it; Esc closes it. While closed there is no text field, so
  * game keys never end up in it; while its field has focus, key presses stop there, so typing
  * never steers the game. New messages are said in a live region, open or not. Names and
- * messages are text bindings: never HTML. Emits `lp-chat-send` with the text.
+ * messages are text bindings: never HTML. For the host, a "Mute" list of the others (so a
+ * player can be muted mid-game, away from the lobby). Emits `lp-chat-send` with the text and
+ * `lp-mute` with a player's id and whether it is muted now.
  */
 export class LpChat extends LitElement {
   static override properties = {
     lines: { attribute: false },
     historyUpTo: { attribute: false },
     refusal: { attribute: false },
+    people: { attribute: false },
+    muted: { attribute: false },
     overGame: { type: Boolean, attribute: 'over-game', reflect: true },
     open: { type: Boolean, reflect: true },
     announcement: { state: true },
@@ -99,6 +103,21 @@ export class LpChat extends LitElement {
         margin: 0;
         color: var(--danger);
       }
+      summary {
+        cursor: pointer;
+        padding: 0.25rem 0;
+      }
+      label.mute {
+        display: flex;
+        gap: 0.5rem;
+        align-items: center;
+        min-height: 2rem;
+      }
+      label.mute input {
+        min-height: auto;
+        width: 1.1rem;
+        height: 1.1rem;
+      }
     `,
   ];
 
@@ -106,6 +125,9 @@ export class LpChat extends LitElement {
   /** The newest line that came as history (a late joiner's): not news, not announced. */
   declare historyUpTo: number;
   declare refusal: ChatRefusal | undefined;
+  /** The others the host may mute (empty for guests: they mute no one). */
+  declare people: readonly { readonly id: number; readonly name: string }[];
+  declare muted: ReadonlySet<number>;
   declare overGame: boolean;
   declare open: boolean;
   declare announcement: string;
@@ -118,6 +140,8 @@ export class LpChat extends LitElement {
     this.lines = [];
     this.historyUpTo = -1;
     this.refusal = undefined;
+    this.people = [];
+    this.muted = new Set();
     this.overGame = false;
     this.open = false;
     this.announcement = '';
@@ -194,6 +218,21 @@ export class LpChat extends LitElement {
         <button type="submit">Send</button>
       </form>
       ${this.refusal ? html`<p class="refusal" role="status" data-testid="chat-refusal">${REFUSAL_TEXT[this.refusal]}</p>` : ''}
+      ${
+        this.people.length > 0
+          ? html`<details>
+              <summary>Mute players</summary>
+              ${this.people.map(
+                (
+                  p,
+                ) => html`<label class="mute"><input type="checkbox" .checked=${this.muted.has(p.id)}
+                  @keydown=${this.onInputKey}
+                  @change=${(e: Event) => emit(this, 'lp-mute', { id: p.id, muted: (e.target as HTMLInputElement).checked })} />
+                  Mute ${p.name}</label>`,
+              )}
+            </details>`
+          : ''
+      }
     </section>`;
   }
 
