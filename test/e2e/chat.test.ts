@@ -95,6 +95,10 @@ describe('chat and spectators (real Chromium, production build)', () => {
     await host.page.getByRole('button', { name: 'Turn spectating off' }).click();
     await vi.page.getByRole('heading', { name: 'The host turned spectating off' }).waitFor();
     await host.page.getByRole('button', { name: 'Allow spectators' }).click();
+    // Vi's name is remembered now: a share link with `?watch` makes it a spectator at once.
+    await vi.page.goto(`${link}?watch`);
+    await vi.page.getByText('You are watching').waitFor({ timeout: 15_000 });
+    await poll(() => watching.textContent()).toContain('Vi');
 
     // Locked and running: a late visitor is offered to watch, and watches.
     await host.page.getByRole('button', { name: 'Lock lobby' }).click();
@@ -144,5 +148,5 @@ describe('chat and spectators (real Chromium, production build)', () => {
     await say(wes.page, 'nice moves');
     await poll(() => chatLines(host.page)).toContain('Wes: nice moves');
     for (const p of [host, rey, bo, wes]) expect(p.problems).toEqual([]);
-  }, 90_000);
+  }, 120_000);
 });

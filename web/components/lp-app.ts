@@ -265,8 +265,10 @@ export class LpApp extends LitElement {
     this.endSession();
     const saved = savedSeat(route.code);
     const name = rememberedName();
+    // `?watch` on a share link: a visitor whose name is remembered watches instead of joining.
+    const type = new URLSearchParams(location.search).has('watch') ? 'watch' : 'join';
     if (saved) this.start({ type: 'join', code: route.code, name: name || 'Player' }, saved);
-    else if (name) this.start({ type: 'join', code: route.code, name });
+    else if (name) this.start({ type, code: route.code, name });
   }
 
   private start(
