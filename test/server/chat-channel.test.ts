@@ -97,7 +97,7 @@ describe('chat over the peer links (browser code in Node, real server, relay lin
     await until(() => ada.texts().at(-1) === 'Dee joined');
   });
 
-  it('bad chat frames at the host get a typed refusal and are counted; a flooder is muted, the others keep talking', async () => {
+  it('bad chat frames at the host get a typed refusal and are counted; a flooder is muted and then not answered, the others keep talking', async () => {
     const server = await startTestServer();
     cleanup.push(() => server.close());
     const { ada, bea, cy } = await party(server);
@@ -123,19 +123,31 @@ describe('chat over the peer links (browser code in Node, real server, relay lin
     expect(refusals).toEqual(['malformed', 'malformed', 'malformed', 'too_long', 'empty']);
     expect(ada.chat.room.stats).toMatchObject({ malformed: 3, too_long: 1, empty: 1 });
 
-    // Flood: past the burst refused, past FLOOD_STRIKES muted; nothing of it reached Cy.
-    refusals.length = 0;
-    const flood = CHAT_RATE.BURST + CHAT_RATE.FLOOD_STRIKES + 5;
-    for (let i = 0; i < flood; i++) bea.chat.send(`spam ${i}`);
-    await until(() => refusals.length === flood - CHAT_RATE.BURST);
-    expect(refusals.filter((r) => r === 'rate_limited')).toHaveLength(CHAT_RATE.FLOOD_STRIKES - 1);
-    expect(refusals.at(-1)).toBe('muted');
-    expect(ada.chat.room.muted.has(bea.client.you ?? 0)).toBe(true);
+    // Junk costs tokens like chat: Bea's burst is spent, so her next message is refused.
+    bea.chat.send('one more');
+    await until(() => refusals.at(-1) === 'rate_limited');
+
+    // Cy floods: past the burst refused, past FLOOD_STRIKES muted, and after that the host
+    // stops answering (its answers stay bounded); only the burst reached anyone.
+    const toHostFromCy = cy.network.session(hostId);
+    if (!toHostFromCy) throw new Error('no session to the host');
+    const told: string[] = [];
+    toHostFromCy.onMessage((bytes) => {
+      const msg = decodeFromHost(bytes);
+      if (msg.ok && msg.value.type === 'refused') told.push(msg.value.reason);
+    });
+    const flood = CHAT_RATE.BURST + CHAT_RATE.FLOOD_STRIKES + 20;
+    for (let i = 0; i < flood; i++) cy.chat.send(`spam ${i}`);
+    await until(() => told.at(-1) === 'muted');
     await until(
-      () => cy.texts().filter((t) => t.startsWith('Bea: spam')).length === CHAT_RATE.BURST,
+      () => bea.texts().filter((t) => t.startsWith('Cy: spam')).length === CHAT_RATE.BURST,
     );
-    cy.chat.send('still here');
-    await until(() => ada.texts().includes('Cy: still here'));
+    expect(told).toEqual([...Array(CHAT_RATE.FLOOD_STRIKES - 1).fill('rate_limited'), 'muted']);
+    expect(ada.chat.room.muted.has(cy.client.you ?? 0)).toBe(true);
+    expect(ada.chat.room.stats.muted).toBe(flood - CHAT_RATE.BURST - CHAT_RATE.FLOOD_STRIKES + 1);
+    // The others keep talking.
+    ada.chat.send('still here');
+    await until(() => bea.texts().includes('Ada: still here'));
   });
 
   it('a spectator receives snapshots and chat; its inputs are refused and counted by the host', async () => {

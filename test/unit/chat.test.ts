@@ -99,22 +99,37 @@ describe('the host’s chat room', () => {
     for (let i = 0; i < CHAT_RATE.FLOOD_STRIKES; i++) room.say(2, 'Bea', 'spam');
     expect(room.muted.has(2)).toBe(true);
     clock.advance(60_000);
-    expect(room.say(2, 'Bea', 'sorry')).toEqual({ ok: false, error: 'muted' });
+    expect(room.say(2, 'Bea', 'sorry')).toEqual({
+      ok: false,
+      error: { reason: 'muted', tell: true },
+    });
+    // A muted flooder is not answered at all: the host's answers stay bounded.
+    for (let i = 0; i < CHAT_RATE.BURST; i++) room.say(2, 'Bea', 'spam');
+    expect(room.say(2, 'Bea', 'spam')).toEqual({
+      ok: false,
+      error: { reason: 'muted', tell: false },
+    });
     // Its target — anyone else — is untouched.
     expect(room.say(3, 'Cy', 'hello').ok).toBe(true);
     room.mute(2, false);
+    clock.advance(1000);
     expect(room.say(2, 'Bea', 'sorry').ok).toBe(true);
   });
 
-  it('the host mutes a player: refused and counted, until unmuted; bad text is counted by kind', () => {
+  it('the host mutes a player: refused and counted, until unmuted; bad frames and text are counted by kind', () => {
     const room = new ChatRoom(() => 0);
     room.mute(3, true);
-    expect(room.say(3, 'Cy', 'hi')).toEqual({ ok: false, error: 'muted' });
-    expect(room.say(2, 'Bea', '   ')).toEqual({ ok: false, error: 'empty' });
-    expect(room.say(2, 'Bea', 'x'.repeat(201))).toEqual({ ok: false, error: 'too_long' });
-    room.malformed();
+    const refused = (reason: string) => ({ ok: false, error: { reason, tell: true } });
+    expect(room.say(3, 'Cy', 'hi')).toEqual(refused('muted'));
+    expect(room.say(2, 'Bea', '   ')).toEqual(refused('empty'));
+    expect(room.say(2, 'Bea', 'x'.repeat(201))).toEqual(refused('too_long'));
+    expect(room.say(2, 'Bea', undefined)).toEqual(refused('malformed'));
     expect(room.stats).toMatchObject({ muted: 1, empty: 1, too_long: 1, malformed: 1 });
     expect(room.lines).toEqual([]);
+    // Junk costs tokens like chat: with the burst spent, the next message waits.
+    room.say(2, 'Bea', undefined);
+    room.say(2, 'Bea', undefined);
+    expect(room.say(2, 'Bea', 'hello')).toEqual(refused('rate_limited'));
     room.forget(3);
     expect(room.muted.has(3)).toBe(false);
   });

@@ -72,7 +72,7 @@ export class ChatChannel {
     if (client.isHost) {
       const line = this.room.say(me, nameOf(lobby, me), text);
       if (line.ok) this.broadcast(line.value);
-      else this.refused(line.error);
+      else this.refused(line.error.reason);
       return;
     }
     const host = network.session(lobby.hostId);
@@ -126,13 +126,9 @@ export class ChatChannel {
     if (lobby === undefined) return;
     if (client.isHost) {
       const text = decodeSay(bytes);
-      if (!text.ok) {
-        this.room.malformed();
-        return this.tell(from, 'malformed');
-      }
-      const line = this.room.say(from, nameOf(lobby, from), text.value);
+      const line = this.room.say(from, nameOf(lobby, from), text.ok ? text.value : undefined);
       if (line.ok) this.broadcast(line.value);
-      else this.tell(from, line.error);
+      else if (line.error.tell) this.tell(from, line.error.reason);
       return;
     }
     // Only the host's lines count: a guest hears from no one else on this channel.

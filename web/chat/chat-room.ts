@@ -16,6 +16,12 @@ export const CHAT_RATE = {
 
 export type ChatRateLimits = { -readonly [K in keyof typeof CHAT_RATE]: number };
 
+/** The host's answer to a chat frame: the line for everyone, or a refusal (told, or not). */
+export type ChatVerdict = Result<
+  ChatLine,
+  { readonly reason: ChatRefusal; readonly tell: boolean }
+>;
+
 /** Refused messages by reason, counted at the host. */
 export type ChatStats = Record<ChatRefusal, number>;
 
@@ -58,38 +64,38 @@ export class ChatRoom {
   }
 
   /**
-   * Host: a message from player `from` (named `name` in the lobby). The line to send to everyone,
-   * or why not (the sender is told). A sender past `FLOOD_STRIKES` is muted from then on.
+   * Host: a chat frame from player `from` (named `name` in the lobby): `raw` is its text, or
+   * undefined when the frame did not decode. The line to send to everyone, or why not, and
+   * whether to tell the sender. Every frame costs the sender a token first, whatever it holds,
+   * so junk is limited like chat; past `FLOOD_STRIKES` refusals for the rate the sender is muted.
+   * A muted sender is told while it sends at a human rate, and not at all while it floods, so
+   * the host's answers stay bounded whatever a peer sends.
    */
-  say(from: number, name: string, raw: string): Result<ChatLine, ChatRefusal> {
-    if (this.mutedIds.has(from)) return this.refuse('muted');
-    const text = cleanChatText(raw);
-    if (!text.ok) return this.refuse(text.error);
+  say(from: number, name: string, raw: string | undefined): ChatVerdict {
+    const muted = this.mutedIds.has(from);
     let bucket = this.buckets.get(from);
     if (bucket === undefined) {
       bucket = createBucket(this.limits.MESSAGES_PER_SECOND, this.limits.BURST, this.now());
       this.buckets.set(from, bucket);
     }
     if (!take(bucket, this.now())) {
+      if (muted) return this.refuse('muted', false);
       const strikes = (this.strikes.get(from) ?? 0) + 1;
       this.strikes.set(from, strikes);
-      if (strikes >= this.limits.FLOOD_STRIKES) {
-        this.setMuted(from, true);
-        return this.refuse('muted');
-      }
-      return this.refuse('rate_limited');
+      if (strikes < this.limits.FLOOD_STRIKES) return this.refuse('rate_limited');
+      this.setMuted(from, true);
+      return this.refuse('muted');
     }
+    if (muted) return this.refuse('muted');
+    if (raw === undefined) return this.refuse('malformed');
+    const text = cleanChatText(raw);
+    if (!text.ok) return this.refuse(text.error);
     return ok(this.append({ from, name, text: text.value }));
   }
 
   /** Host: a line of its own about the lobby (a join, a leave, a new host). */
   system(text: string): ChatLine {
     return this.append({ text });
-  }
-
-  /** Host: a malformed frame from a player, counted. */
-  malformed(): void {
-    this.stats.malformed++;
   }
 
   /** Host: mutes or unmutes a player; unmuting also forgives its flood strikes. */
@@ -137,8 +143,8 @@ export class ChatRoom {
     this.linesValue = [...this.linesValue.slice(1 - CHAT_LIMITS.HISTORY), line];
   }
 
-  private refuse(reason: ChatRefusal): Result<never, ChatRefusal> {
+  private refuse(reason: ChatRefusal, tell = true): ChatVerdict {
     this.stats[reason]++;
-    return err(reason);
+    return err({ reason, tell });
   }
 }
