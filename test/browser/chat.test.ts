@@ -200,6 +200,11 @@ describe('lp-chat', () => {
     el.lines = [...el.lines, { seq: 3, from: 3, name: 'Cy', text: 'hello' }];
     await settle(el);
     expect(live()).to.equal('Cy: hello');
+    // This player's own message is not read back to it.
+    el.you = 4;
+    el.lines = [...el.lines, { seq: 4, from: 4, name: 'Dee', text: 'mine' }];
+    await settle(el);
+    expect(live()).to.equal('Cy: hello');
     // The toggle counts what came while closed.
     expect($(el, 'button')?.textContent?.replace(/\s+/g, ' ').trim()).to.equal('Chat (1 new)');
     await audit(el);

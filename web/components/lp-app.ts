@@ -228,7 +228,7 @@ export class LpApp extends LitElement {
     const s = this.session;
     const people = s?.isHost ? (s.lobby?.players ?? []).filter((p) => p.id !== s.you) : [];
     return html`<lp-chat ?over-game=${overGame} .lines=${chat.lines} .historyUpTo=${chat.historyUpTo}
-      .refusal=${chat.refusal} .people=${people} .muted=${chat.room.muted}
+      .refusal=${chat.refusal} .people=${people} .muted=${chat.room.muted} .you=${s?.you}
       @lp-chat-send=${(e: CustomEvent<{ text: string }>) => chat.send(e.detail.text)}
       @lp-mute=${(e: CustomEvent<{ id: number; muted: boolean }>) => s?.mute(e.detail.id, e.detail.muted)}></lp-chat>`;
   }

@@ -31,6 +31,7 @@ export class LpChat extends LitElement {
     refusal: { attribute: false },
     people: { attribute: false },
     muted: { attribute: false },
+    you: { type: Number },
     overGame: { type: Boolean, attribute: 'over-game', reflect: true },
     open: { type: Boolean, reflect: true },
     announcement: { state: true },
@@ -128,6 +129,8 @@ export class LpChat extends LitElement {
   /** The others the host may mute (empty for guests: they mute no one). */
   declare people: readonly { readonly id: number; readonly name: string }[];
   declare muted: ReadonlySet<number>;
+  /** This player's id: its own messages are not read back to it. */
+  declare you: number | undefined;
   declare overGame: boolean;
   declare open: boolean;
   declare announcement: string;
@@ -142,6 +145,7 @@ export class LpChat extends LitElement {
     this.refusal = undefined;
     this.people = [];
     this.muted = new Set();
+    this.you = undefined;
     this.overGame = false;
     this.open = false;
     this.announcement = '';
@@ -170,7 +174,9 @@ export class LpChat extends LitElement {
     // History is not news; messages after it are said once (system lines are joins, leaves and
     // host changes, which the app's own live region says).
     const since = Math.max(this.announcedSeq, this.historyUpTo);
-    const said = this.lines.filter((l) => l.seq > since && l.from !== undefined);
+    const said = this.lines.filter(
+      (l) => l.seq > since && l.from !== undefined && l.from !== this.you,
+    );
     if (said.length > 0) this.announcement = said.map((l) => `${l.name}: ${l.text}`).join('. ');
     this.announcedSeq = newest.seq;
     if (this.open) this.seenSeq = newest.seq;
@@ -194,7 +200,9 @@ export class LpChat extends LitElement {
   }
 
   private toggle() {
-    const unread = this.lines.filter((l) => l.seq > this.seenSeq && l.from !== undefined).length;
+    const unread = this.lines.filter(
+      (l) => l.seq > this.seenSeq && l.from !== undefined && l.from !== this.you,
+    ).length;
     return html`<button class="toggle secondary" aria-keyshortcuts="Enter" @click=${() => this.setOpen(true)}
       >Chat${unread > 0 ? ` (${unread} new)` : ''}</button>`;
   }
