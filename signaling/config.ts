@@ -227,6 +227,13 @@ export const SETTINGS = {
     int(2, WIRE_LIMITS.PLAYERS),
     'Most seats a host may ask for (at most 32).',
   ),
+  maxSpectators: setting(
+    'max-spectators',
+    'MAX_SPECTATORS',
+    '16',
+    int(0, WIRE_LIMITS.SPECTATORS),
+    'Most spectators watching one lobby, on top of its seats (`join_refused` / `spectators_full` beyond; 0: nobody may watch).',
+  ),
   maxLobbies: setting(
     'max-lobbies',
     'MAX_LOBBIES',

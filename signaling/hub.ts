@@ -7,15 +7,16 @@ import {
   decodeClientMessage,
   type ErrorCode,
   type ErrorReply,
+  type JoinRefusal,
   type LinkKind,
   type ServerMessage,
 } from '../shared/protocol/signaling.ts';
+import { createBucket, isFull, type TokenBucket, take, takeBytes } from '../shared/rate-limit.ts';
 import { assertNever } from '../shared/result.ts';
 import type { Config } from './config.ts';
 import { type LobbyDirectory, type LobbyEntry, MemoryDirectory } from './directory.ts';
 import { iceServersFor, iceSetup } from './ice-servers.ts';
 import { Lobby, type Seat } from './lobby.ts';
-import { createBucket, isFull, type TokenBucket, take, takeBytes } from './rate-limit.ts';
 import {
   lobbyCodeFor,
   newHostKey,
@@ -70,7 +71,11 @@ export type HubEvent =
   | { readonly event: 'lobby_created'; readonly lobby: string; readonly capacity: number }
   | { readonly event: 'lobby_reclaimed'; readonly lobby: string; readonly seats: number }
   | { readonly event: 'lobby_ended'; readonly lobby: string; readonly reason: string }
-  | { readonly event: 'player_joined'; readonly lobby: string; readonly seat: number }
+  | {
+      readonly event: 'player_joined' | 'spectator_joined';
+      readonly lobby: string;
+      readonly seat: number;
+    }
   | { readonly event: 'player_returned'; readonly lobby: string; readonly seat: number }
   | { readonly event: 'player_dropped'; readonly lobby: string; readonly seat: number }
   | {
@@ -93,6 +98,15 @@ export type HubEvent =
       readonly from: LinkKind | 'none';
       readonly to: LinkKind;
     };
+
+/** What a refused join or watch says (the `reason` field is what clients act on). */
+const JOIN_REFUSAL_TEXT: Record<JoinRefusal, string> = {
+  unavailable: 'cannot join this lobby',
+  full: 'cannot join this lobby',
+  locked: 'cannot join this lobby',
+  no_spectators: 'the host does not let anyone watch this lobby',
+  spectators_full: 'this lobby has as many spectators as it takes',
+};
 
 /** A lobby code as logs show it: enough to tell lobbies apart, not enough to join one. */
 export const shortCode = (code: string): string => `${code.slice(0, 4)}…`;
@@ -345,6 +359,7 @@ export class Hub {
       case 'create':
         return this.create(peer, msg);
       case 'join':
+      case 'watch':
         return this.join(peer, msg);
       case 'resume':
         return this.resume(peer, msg);
@@ -356,6 +371,8 @@ export class Hub {
         return this.kick(peer, msg);
       case 'lock':
         return this.lock(peer, msg);
+      case 'spectate':
+        return this.spectate(peer, msg);
       case 'links':
         return this.links(peer, msg);
       case 'ice':
@@ -410,7 +427,8 @@ export class Hub {
     this.seat(peer, entry, seat.value, token);
   }
 
-  private join(peer: Peer, msg: Extract<ClientMessage, { type: 'join' }>): void {
+  /** A player takes a seat (`join`), or a spectator comes to watch (`watch`). */
+  private join(peer: Peer, msg: Extract<ClientMessage, { type: 'join' | 'watch' }>): void {
     if (peer.entry) return this.fail(peer, 'already_in_lobby', 'already in a lobby', msg.type);
     if (!take(this.address(peer.ip, this.now()).joins, this.now())) {
       return this.fail(
@@ -424,13 +442,16 @@ export class Hub {
     // A code that does not parse, a lobby that never existed and one that ended all get the same
     // answer, so answers cannot be used to find codes.
     const entry = code === undefined ? undefined : this.directory.get(code);
-    if (entry === undefined) return this.refuseJoin(peer, 'unavailable');
+    if (entry === undefined) return this.refuseJoin(peer, 'unavailable', msg.type);
     const token = newResumeToken();
     const seat = entry.lobby.addSeat(
       msg.name,
       tokenTag(token),
       this.config.nameMaxLength,
       this.now(),
+      msg.type === 'watch'
+        ? { spectator: true, max: this.config.maxSpectators }
+        : { spectator: false },
     );
     if (!seat.ok) {
       switch (seat.error) {
@@ -445,13 +466,13 @@ export class Hub {
             'name',
           );
         case 'ids_exhausted':
-          return this.refuseJoin(peer, 'unavailable');
+          return this.refuseJoin(peer, 'unavailable', msg.type);
         default:
-          return this.refuseJoin(peer, seat.error);
+          return this.refuseJoin(peer, seat.error, msg.type);
       }
     }
     this.events({
-      event: 'player_joined',
+      event: msg.type === 'watch' ? 'spectator_joined' : 'player_joined',
       lobby: shortCode(entry.lobby.code),
       seat: seat.value.id,
     });
@@ -514,10 +535,11 @@ export class Hub {
     const { nameMaxLength } = this.config;
     const lobby = new Lobby(code, Math.min(msg.capacity, this.config.maxLobbyCapacity), msg.hostId);
     lobby.locked = msg.locked;
+    lobby.spectating = msg.spectating ?? true;
     const token = newResumeToken();
     const hostSeat = lobby.restoreSeat(msg.hostId, msg.name, tokenTag(token), nameMaxLength, now);
     if (hostSeat === undefined) return this.nameRefused(peer, msg.type);
-    for (const s of msg.seats) lobby.restoreSeat(s.id, s.name, s.tag, nameMaxLength, now);
+    this.restoreSeats(lobby, msg.seats, now);
     hostSeat.connected = true;
     const entry: LobbyEntry<Peer> = {
       lobby,
@@ -562,6 +584,23 @@ export class Hub {
     const entry = this.hostEntry(peer, msg.type);
     if (entry === undefined) return;
     entry.lobby.locked = msg.locked;
+    this.broadcast(entry);
+  }
+
+  /** The host lets people watch, or stops it: every spectator is sent away, told why (4012). */
+  private spectate(peer: Peer, msg: Extract<ClientMessage, { type: 'spectate' }>): void {
+    const entry = this.hostEntry(peer, msg.type);
+    if (entry === undefined) return;
+    const { lobby } = entry;
+    lobby.spectating = msg.allowed;
+    if (!msg.allowed) {
+      for (const id of lobby.spectatorIds()) {
+        lobby.removeSeat(id, this.now());
+        this.left(entry, id, 'spectating turned off');
+        const target = entry.members.get(id);
+        if (target) this.unseat(target, CloseCode.SPECTATING_OFF, 'the host turned spectating off');
+      }
+    }
     this.broadcast(entry);
   }
 
@@ -767,7 +806,7 @@ export class Hub {
     if (seat.connected) {
       return this.fail(peer, 'seat_in_use', 'this seat is connected elsewhere', msg.type);
     }
-    for (const s of msg.seats) lobby.restoreSeat(s.id, s.name, s.tag, nameMaxLength, now);
+    this.restoreSeats(lobby, msg.seats, now);
     const from = lobby.hostId;
     entry.generation = msg.generation ?? 0;
     entry.hostKey = msg.hostKey;
@@ -782,6 +821,20 @@ export class Hub {
       reason: 'newer owner re-claimed',
     });
     this.reseat(peer, entry, seat, msg.type);
+  }
+
+  /** The seats a re-claiming host remembers; spectators within `--max-spectators`. */
+  private restoreSeats(
+    lobby: Lobby,
+    seats: Extract<ClientMessage, { type: 'reclaim' }>['seats'],
+    now: number,
+  ): void {
+    const { nameMaxLength, maxSpectators } = this.config;
+    for (const s of seats) {
+      const spectator = s.spectator === true;
+      if (spectator && lobby.spectatorCount >= maxSpectators) continue;
+      lobby.restoreSeat(s.id, s.name, s.tag, nameMaxLength, now, spectator);
+    }
   }
 
   /** Whether a re-claim for a lobby this server holds comes from its current host. */
@@ -1005,13 +1058,13 @@ export class Hub {
     });
   }
 
-  private refuseJoin(peer: Peer, reason: 'unavailable' | 'full' | 'locked'): void {
+  private refuseJoin(peer: Peer, reason: JoinRefusal, ref = 'join'): void {
     this.stats.reject('join_refused');
     this.send(peer, {
       type: 'error',
       code: 'join_refused',
-      message: 'cannot join this lobby',
-      ref: 'join',
+      message: JOIN_REFUSAL_TEXT[reason],
+      ref,
       reason,
     });
   }

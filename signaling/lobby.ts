@@ -22,17 +22,35 @@ export interface Seat {
   droppedAt: number;
   /** How this guest reaches the host, as the host last reported; unknown while disconnected. */
   link?: LinkKind | undefined;
+  /** A spectator: watches, never plays, never hosts, and does not count against the capacity. */
+  spectator?: true;
 }
 
-export type SeatRefusal = 'full' | 'locked' | 'name_invalid' | 'name_confusable' | 'ids_exhausted';
+export type SeatRefusal =
+  | 'full'
+  | 'locked'
+  | 'no_spectators'
+  | 'spectators_full'
+  | 'name_invalid'
+  | 'name_confusable'
+  | 'ids_exhausted';
+
+/** Who asks for a place: a player (a seat) or a spectator, up to `max` of them. */
+export type Entrant =
+  | { readonly spectator: false }
+  | { readonly spectator: true; readonly max: number };
+const PLAYER: Entrant = { spectator: false };
 
 /**
  * The state of one lobby, with no I/O: seats, host, lock and capacity. The hub wires it to
  * sockets; everything here is tested without a server.
  */
 export class Lobby {
+  /** Players and spectators by id (ids share one space: they name relay peers too). */
   readonly seats = new Map<number, Seat>();
   locked = false;
+  /** Whether the host lets people watch. */
+  spectating = true;
   private nextId = 1;
   /** Ids of removed seats with when they went, oldest first (used once `nextId` runs out). */
   private readonly freed: { id: number; at: number }[] = [];
@@ -46,11 +64,23 @@ export class Lobby {
   /**
    * A new seat for a player who joins (or for the host who creates the lobby). A name equal to
    * another player's (without regard to case) gets a number ("Ann 2"); one that only looks like
-   * another player's ("Аnn" with a Cyrillic А) is refused.
+   * another player's ("Аnn" with a Cyrillic А) is refused. A spectator may watch a locked or
+   * full lobby, while the host allows it and fewer than `max` watch.
    */
-  addSeat(rawName: string, tag: string, nameMaxLength: number, now = 0): Result<Seat, SeatRefusal> {
-    if (this.locked) return err('locked');
-    if (this.seats.size >= this.capacity) return err('full');
+  addSeat(
+    rawName: string,
+    tag: string,
+    nameMaxLength: number,
+    now = 0,
+    entrant: Entrant = PLAYER,
+  ): Result<Seat, SeatRefusal> {
+    if (entrant.spectator) {
+      if (!this.spectating || entrant.max === 0) return err('no_spectators');
+      if (this.spectatorCount >= entrant.max) return err('spectators_full');
+    } else {
+      if (this.locked) return err('locked');
+      if (this.playerCount >= this.capacity) return err('full');
+    }
     const cleaned = cleanName(rawName, nameMaxLength);
     if (!cleaned.ok) return err('name_invalid');
     const taken = [...this.seats.values()].map((s) => s.name);
@@ -65,9 +95,24 @@ export class Lobby {
       tag,
       connected: true,
       droppedAt: 0,
+      ...(entrant.spectator ? { spectator: true as const } : {}),
     };
     this.seats.set(seat.id, seat);
     return ok(seat);
+  }
+
+  get playerCount(): number {
+    let n = 0;
+    for (const seat of this.seats.values()) if (!seat.spectator) n++;
+    return n;
+  }
+  get spectatorCount(): number {
+    return this.seats.size - this.playerCount;
+  }
+
+  /** The spectators' ids (to send them away when the host turns watching off). */
+  spectatorIds(): number[] {
+    return [...this.seats.values()].filter((s) => s.spectator).map((s) => s.id);
   }
 
   /** Removes a seat (left, kicked, or gone past the grace period); its id rests before reuse. */
@@ -96,8 +141,10 @@ export class Lobby {
     tag: string,
     nameMaxLength: number,
     now: number,
+    spectator = false,
   ): Seat | undefined {
-    if (this.seats.has(id) || this.seats.size >= this.capacity) return undefined;
+    if (this.seats.has(id)) return undefined;
+    if (!spectator && this.playerCount >= this.capacity) return undefined;
     const cleaned = cleanName(rawName, nameMaxLength);
     if (!cleaned.ok) return undefined;
     const seat: Seat = {
@@ -110,6 +157,7 @@ export class Lobby {
       tag,
       connected: false,
       droppedAt: now,
+      ...(spectator ? { spectator: true as const } : {}),
     };
     this.seats.set(id, seat);
     this.nextId = Math.max(this.nextId, id + 1);
@@ -130,12 +178,13 @@ export class Lobby {
    * The guest who takes over when the host goes (host migration): among connected guests, the
    * one with the best link to the old host as it last reported (direct, then TURN, then the
    * relay, then not reported): it has shown it can hold WebRTC links; ties go to the lowest id,
-   * i.e. the guest seated longest (ids are never reused). Undefined when no guest is connected.
+   * i.e. the guest seated longest (ids are never reused). Spectators never host. Undefined when
+   * no guest is connected.
    */
   successor(): Seat | undefined {
     let best: Seat | undefined;
     for (const seat of this.seats.values()) {
-      if (seat.id === this.hostId || !seat.connected) continue;
+      if (seat.id === this.hostId || !seat.connected || seat.spectator) continue;
       if (
         best === undefined ||
         linkRank(seat.link) < linkRank(best.link) ||
@@ -154,13 +203,17 @@ export class Lobby {
       connected: s.connected,
       ...(s.link === undefined ? {} : { link: s.link }),
       ...(forHost ? { tag: s.tag } : {}),
+      ...(s.spectator ? { spectator: true as const } : {}),
     }));
+    // Players first, then spectators, each in seating order.
+    players.sort((a, b) => Number(a.spectator ?? false) - Number(b.spectator ?? false));
     return {
       code: this.code,
       link,
       hostId: this.hostId,
       locked: this.locked,
       capacity: this.capacity,
+      spectating: this.spectating,
       players,
     };
   }

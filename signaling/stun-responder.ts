@@ -1,4 +1,4 @@
-import { KeyedBuckets } from './rate-limit.ts';
+import { KeyedBuckets } from '../shared/rate-limit.ts';
 import {
   decodeBindingRequest,
   encodeBindingSuccess,

@@ -40,6 +40,8 @@ export const CloseCode = {
    * never the receiver.
    */
   FLOODING_PEER: 4011,
+  /** The host turned spectating off: every spectator is sent away. */
+  SPECTATING_OFF: 4012,
 } as const;
 
 export type CloseCode = (typeof CloseCode)[keyof typeof CloseCode];
@@ -67,6 +69,7 @@ export function shouldReconnect(code: number): boolean {
     case CloseCode.KICKED:
     case CloseCode.LOBBY_CLOSED:
     case CloseCode.REPLACED:
+    case CloseCode.SPECTATING_OFF:
       return false;
     default:
       return true;

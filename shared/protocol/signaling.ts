@@ -18,6 +18,8 @@ export const WIRE_LIMITS = {
   CANDIDATE: 1_024,
   ICE_SERVERS: 8,
   PLAYERS: 32,
+  /** Spectators in one lobby, on top of its players (the server's `--max-spectators` is lower). */
+  SPECTATORS: 64,
   MESSAGE: 256,
 } as const;
 
@@ -40,6 +42,15 @@ export const JoinMessage = v.object({
   code: str(WIRE_LIMITS.CODE),
   name: str(WIRE_LIMITS.NAME),
 });
+/**
+ * Watches the lobby with this code as a spectator: not a seat (it does not count against the
+ * capacity, and a locked lobby admits it), no game input; snapshots and chat over the same links.
+ */
+export const WatchMessage = v.object({
+  type: v.literal('watch'),
+  code: str(WIRE_LIMITS.CODE),
+  name: str(WIRE_LIMITS.NAME),
+});
 /** Takes back a seat after a dropped connection, proving it with the last resume token. */
 export const ResumeMessage = v.object({
   type: v.literal('resume'),
@@ -50,6 +61,7 @@ const ReclaimSeat = v.object({
   id: peerId,
   name: str(WIRE_LIMITS.NAME),
   tag: str(WIRE_LIMITS.TOKEN),
+  spectator: v.optional(v.boolean()),
 });
 /** How many times a lobby's host changed (see `PromotedMessage`). */
 const generation = v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(0x7fffffff));
@@ -69,11 +81,14 @@ export const ReclaimMessage = v.object({
   name: str(WIRE_LIMITS.NAME),
   capacity: v.pipe(v.number(), v.integer(), v.minValue(2), v.maxValue(WIRE_LIMITS.PLAYERS)),
   locked: v.boolean(),
-  seats: v.pipe(v.array(ReclaimSeat), v.maxLength(WIRE_LIMITS.PLAYERS)),
+  spectating: v.optional(v.boolean()),
+  seats: v.pipe(v.array(ReclaimSeat), v.maxLength(WIRE_LIMITS.PLAYERS + WIRE_LIMITS.SPECTATORS)),
 });
 export const LeaveMessage = v.object({ type: v.literal('leave') });
 export const KickMessage = v.object({ type: v.literal('kick'), id: peerId });
 export const LockMessage = v.object({ type: v.literal('lock'), locked: v.boolean() });
+/** Host only: whether anyone may watch; turning it off sends the spectators away (4012). */
+export const SpectateMessage = v.object({ type: v.literal('spectate'), allowed: v.boolean() });
 
 /**
  * How a guest's traffic reaches the host: a direct WebRTC path, a WebRTC path through a TURN
@@ -135,11 +150,13 @@ export const IceRequestMessage = v.object({ type: v.literal('ice') });
 const CLIENT_SCHEMAS = {
   create: CreateMessage,
   join: JoinMessage,
+  watch: WatchMessage,
   resume: ResumeMessage,
   reclaim: ReclaimMessage,
   leave: LeaveMessage,
   kick: KickMessage,
   lock: LockMessage,
+  spectate: SpectateMessage,
   links: LinksMessage,
   ice: IceRequestMessage,
   signal: SignalMessage,
@@ -168,6 +185,8 @@ export const PlayerView = v.object({
   link: v.optional(v.picklist(LINK_KINDS)),
   /** Hash of the seat's resume token; only the host gets it, to reclaim after a restart. */
   tag: v.optional(str(WIRE_LIMITS.TOKEN)),
+  /** Watches: no seat, no player in the game (absent for players). */
+  spectator: v.optional(v.literal(true)),
 });
 export type PlayerView = v.InferOutput<typeof PlayerView>;
 
@@ -177,7 +196,10 @@ export const LobbyView = v.object({
   hostId: peerId,
   locked: v.boolean(),
   capacity: v.pipe(v.number(), v.integer()),
-  players: v.pipe(v.array(PlayerView), v.maxLength(WIRE_LIMITS.PLAYERS)),
+  /** Whether the host lets people watch (absent: yes). */
+  spectating: v.optional(v.boolean()),
+  /** Players, then spectators (`spectator: true`). */
+  players: v.pipe(v.array(PlayerView), v.maxLength(WIRE_LIMITS.PLAYERS + WIRE_LIMITS.SPECTATORS)),
 });
 export type LobbyView = v.InferOutput<typeof LobbyView>;
 
@@ -243,6 +265,15 @@ export const ERROR_CODES = [
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
 
+export const JOIN_REFUSALS = [
+  'unavailable',
+  'full',
+  'locked',
+  'no_spectators',
+  'spectators_full',
+] as const;
+export type JoinRefusal = (typeof JOIN_REFUSALS)[number];
+
 export const ErrorMessage = v.object({
   type: v.literal('error'),
   code: v.picklist(ERROR_CODES),
@@ -251,8 +282,11 @@ export const ErrorMessage = v.object({
   ref: v.optional(str(32)),
   /** For `invalid_field` / `too_long`: the dotted path of the offending field. */
   field: v.optional(str(128)),
-  /** For `join_refused`: why, when telling does not help guess codes. */
-  reason: v.optional(v.picklist(['unavailable', 'full', 'locked'])),
+  /**
+   * For `join_refused`: why, when telling does not help guess codes (`no_spectators`: the host
+   * turned watching off; `spectators_full`: `--max-spectators` are watching).
+   */
+  reason: v.optional(v.picklist(JOIN_REFUSALS)),
 });
 
 const SERVER_SCHEMAS = {

@@ -23,6 +23,8 @@ import { err, ok, type Result } from '../result.ts';
  *                                        to each guest as its link opens (or restarts) and on
  *                                        every change, so guests see the pick before the start.
  *                                        Pages from before it drop it as an unknown frame
+ *   ACK      (spectator → host, unreliable) kind, acked snapshot tick u32: a spectator sends no
+ *                                        inputs, only this, so it still gets deltas
  */
 export const EngineFrame = {
   SNAPSHOT: 1,
@@ -31,7 +33,14 @@ export const EngineFrame = {
   INPUT: 4,
   RESYNC: 5,
   CHOICE: 6,
+  ACK: 7,
 } as const;
+
+/**
+ * Kinds from 0x40 up belong to other channels on the same links (chat: `web/chat/chat-frames.ts`):
+ * the game loops leave those frames alone instead of counting them as bad.
+ */
+export const isEngineFrame = (bytes: Uint8Array): boolean => (bytes[0] ?? 0) < 0x40;
 export const NO_BASE = 0xffffffff;
 export const GameEvent = { JOINED: 1, LEFT: 2 } as const;
 export type GameEvent = (typeof GameEvent)[keyof typeof GameEvent];
@@ -74,7 +83,8 @@ export type EngineMessage =
       readonly kind: typeof EngineFrame.CHOICE;
       readonly game: string;
       readonly settings: Readonly<Record<string, number>>;
-    };
+    }
+  | { readonly kind: typeof EngineFrame.ACK; readonly ackTick: number };
 
 /** A delta against the snapshot of `baseTick`; snapshots go out 30 times a second, so 3 bytes. */
 export function encodeDelta(baseTick: number, inputSeq: number, body: Uint8Array): Uint8Array {
@@ -190,6 +200,13 @@ function decodeChoice(bytes: Uint8Array, view: DataView): Result<EngineMessage, 
   return ok({ kind: EngineFrame.CHOICE, game, settings: { ...settings } });
 }
 
+export function encodeAck(ackTick: number): Uint8Array {
+  const out = new Uint8Array(5);
+  out[0] = EngineFrame.ACK;
+  new DataView(out.buffer).setUint32(1, ackTick >>> 0);
+  return out;
+}
+
 /** Decodes an engine frame from a peer; never trusts its bytes. */
 export function decodeEngineFrame(bytes: Uint8Array): Result<EngineMessage, string> {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
@@ -245,6 +262,10 @@ export function decodeEngineFrame(bytes: Uint8Array): Result<EngineMessage, stri
       return bytes.length === 1 ? ok({ kind: EngineFrame.RESYNC }) : err('resync with a payload');
     case EngineFrame.CHOICE:
       return decodeChoice(bytes, view);
+    case EngineFrame.ACK:
+      return bytes.length === 5
+        ? ok({ kind: EngineFrame.ACK, ackTick: view.getUint32(1) })
+        : err('ack of the wrong size');
     default:
       return err('unknown engine frame');
   }

@@ -168,7 +168,7 @@ describe('lp-home', () => {
   it('opened from a share link it asks only for the name', async () => {
     const el = await mount('lp-home', { code: 'ABCDEFGHJKMNP' });
     expect(textOf(el)).to.contain('Joining lobby ABCD-EFGH-JKMNP');
-    expect(buttonNames(el)).to.deep.equal(['Join']);
+    expect(buttonNames(el)).to.deep.equal(['Join', 'Watch']);
     expect($$(el, '#code')).to.have.length(0);
     const seen = record(el, 'lp-join');
     const name = $<HTMLInputElement>(el, 'input[name=name]');
@@ -229,9 +229,9 @@ describe('lp-lobby', () => {
     expect($(el, 'svg.qr').getAttribute('aria-label')).to.equal('QR code of the share link');
     expect($(el, '#players-title').textContent).to.equal('Players 4/8');
     expect(row(el, 'Ada')).to.equal('Ada host you');
-    expect(row(el, 'Bea')).to.match(/^Bea relay · 12 ms Kick$/);
-    expect(row(el, 'Cy')).to.match(/^Cy direct · 4 ms Kick$/);
-    expect(row(el, 'Dee')).to.match(/^Dee reconnecting… Kick$/);
+    expect(row(el, 'Bea')).to.match(/^Bea relay · 12 ms Mute Kick$/);
+    expect(row(el, 'Cy')).to.match(/^Cy direct · 4 ms Mute Kick$/);
+    expect(row(el, 'Dee')).to.match(/^Dee reconnecting… Mute Kick$/);
     expect($(el, '[data-kind=relay]').textContent).to.contain('relay');
     expect(buttonNames(el)).to.include.members([
       'Copy link',
@@ -245,7 +245,7 @@ describe('lp-lobby', () => {
     // Pings move: a new peers array re-renders.
     el.peers = [{ id: 2, kind: 'direct', rtt: 40, present: true }];
     await el.updateComplete;
-    expect(row(el, 'Bea')).to.match(/^Bea direct · 40 ms Kick$/);
+    expect(row(el, 'Bea')).to.match(/^Bea direct · 40 ms Mute Kick$/);
     await auditBothSchemes(el);
   });
 
@@ -338,18 +338,21 @@ describe('lp-lobby', () => {
     }
   });
 
-  it('lobby buttons work by keyboard: Tab to "Lock lobby", Space; Tab to "Leave", Enter', async () => {
+  it('lobby buttons work by keyboard: Tab to "Lock lobby", Space; Tab to "Turn spectating off", Enter; Tab to "Leave", Enter', async () => {
     const el = await mount('lp-lobby', { lobby: lobbyView(), you: 1, peers: PEERS });
-    const seen = record(el, 'lp-lock', 'lp-leave');
+    const seen = record(el, 'lp-lock', 'lp-spectate', 'lp-leave');
     button(el, 'Start game').focus();
     await sendKeys({ press: 'Tab' });
     expect(focused()).to.equal(button(el, 'Lock lobby'));
     expect(getComputedStyle(button(el, 'Lock lobby')).outlineStyle).to.equal('solid');
     await sendKeys({ press: 'Space' });
     await sendKeys({ press: 'Tab' });
+    expect(focused()).to.equal(button(el, 'Turn spectating off'));
+    await sendKeys({ press: 'Enter' });
+    await sendKeys({ press: 'Tab' });
     expect(focused()).to.equal(button(el, 'Leave'));
     await sendKeys({ press: 'Enter' });
-    expect(seen.map((e) => e.type)).to.deep.equal(['lp-lock', 'lp-leave']);
+    expect(seen.map((e) => e.type)).to.deep.equal(['lp-lock', 'lp-spectate', 'lp-leave']);
   });
 });
 
@@ -482,6 +485,7 @@ describe('lp-notice', () => {
       { kind: 'full' },
       'This lobby is full',
       [
+        ['watch', 'Watch instead'],
         ['retry', 'Try again'],
         ['home', 'Back to start'],
       ],
@@ -490,7 +494,16 @@ describe('lp-notice', () => {
       { kind: 'locked' },
       'This lobby is locked',
       [
+        ['watch', 'Watch instead'],
         ['retry', 'Try again'],
+        ['home', 'Back to start'],
+      ],
+    ],
+    [
+      { kind: 'spectating-off' },
+      'The host turned spectating off',
+      [
+        ['retry', 'Join as a player'],
         ['home', 'Back to start'],
       ],
     ],

@@ -706,4 +706,77 @@ describe('the UI in real Chromium, through the real server', () => {
     await shot(bea.page, 'light-cycles-scoreboard-phone', false);
     for (const p of [host, bea, cy, solo]) expect(p.problems).toEqual([]);
   }, 90_000);
+  it('chat and spectators: axe-core clean at desktop and phone sizes; screenshots', async () => {
+    const host = await player(DESKTOP);
+    const bea = await player(PHONE);
+    const wes = await player(DESKTOP);
+    const vi = await player(PHONE);
+    const link = await createLobby(host.page, server.url, 'Ada');
+    await joinByLink(bea.page, link, 'Bea');
+    await playersAre(host.page, ['Ada', 'Bea']);
+    // Vi chooses to watch, until the host turns spectating off; then Wes watches.
+    const watch = async (p: Player, name: string) => {
+      await p.page.goto(link);
+      await p.page.getByLabel('Name').fill(name);
+      await button(p.page, 'Watch').click();
+      await visible(p.page.getByText('You are watching'));
+    };
+    await watch(vi, 'Vi');
+    const spectators = host.page.getByRole('list', { name: 'Spectators' });
+    await expect.poll(() => text(spectators), { timeout: WAIT }).toContain('Vi');
+    await button(host.page, 'Turn spectating off').click();
+    await visible(heading(vi.page, 'The host turned spectating off'));
+    expect(await audit(vi.page)).toEqual([]);
+    await shot(vi.page, 'spectating-off-phone');
+    await button(host.page, 'Allow spectators').click();
+    await watch(wes, 'Wes');
+    await expect.poll(() => text(spectators), { timeout: WAIT }).toContain('Wes');
+
+    // A few lines: typed with the keyboard (Enter opens the chat, Enter sends).
+    const openChat = async (p: Player) => {
+      const toggle = p.page.getByRole('button', { name: /^Chat( \(\d+ new\))?$/ });
+      if (await toggle.isVisible()) await toggle.click();
+    };
+    const say = async (p: Player, line: string) => {
+      await openChat(p);
+      await p.page.getByRole('textbox', { name: 'Message' }).fill(line);
+      await p.page.keyboard.press('Enter');
+    };
+    await say(host, 'Welcome! Tag starts in a minute.');
+    await say(bea, 'ready when you are!');
+    await say(wes, '<b>just watching</b> from the couch');
+    const lines = async (p: Player) => {
+      await openChat(p);
+      return p.page
+        .getByRole('list', { name: 'Chat messages' })
+        .getByRole('listitem')
+        .allTextContents();
+    };
+    await expect
+      .poll(() => lines(host), { timeout: WAIT })
+      .toContain('Wes: <b>just watching</b> from the couch');
+    await expect
+      .poll(() => lines(bea), { timeout: WAIT })
+      .toContain('Wes: <b>just watching</b> from the couch');
+    for (const p of [host, bea, wes]) expect(await audit(p.page)).toEqual([]);
+    await shot(host.page, 'chat-lobby-desktop');
+    await shot(bea.page, 'chat-lobby-phone');
+
+    // In the game: the spectator's view (no input, "watching"), the chat over the game.
+    await button(host.page, 'Start game').click();
+    for (const p of [host, bea, wes]) await visible(p.page.getByTestId('timer'));
+    await visible(wes.page.getByTestId('watching'));
+    await say(bea, 'here I come');
+    await expect.poll(() => lines(wes), { timeout: WAIT }).toContain('Bea: here I come');
+    await bea.page.keyboard.press('Escape');
+    await bea.page.keyboard.down('ArrowDown');
+    await bea.page.waitForTimeout(600);
+    await bea.page.keyboard.up('ArrowDown');
+    await say(bea, 'gg');
+    await expect.poll(() => lines(wes), { timeout: WAIT }).toContain('Bea: gg');
+    for (const p of [bea, wes]) expect(await audit(p.page)).toEqual([]);
+    await shot(wes.page, 'spectator-desktop', false);
+    await shot(bea.page, 'chat-game-phone', false);
+    for (const p of [host, bea, wes, vi]) expect(p.problems).toEqual([]);
+  }, 90_000);
 });

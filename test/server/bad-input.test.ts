@@ -233,7 +233,7 @@ describe('messages the server cannot decode are answered, and the connection sta
       'data.candidate.candidate',
     ],
     [
-      'reclaim: more seats than a lobby can have',
+      'reclaim: more seats than a lobby can have (players and spectators)',
       {
         type: 'reclaim',
         code: 'x',
@@ -242,7 +242,7 @@ describe('messages the server cannot decode are answered, and the connection sta
         name: 'h',
         capacity: 4,
         locked: false,
-        seats: Array.from({ length: WIRE_LIMITS.PLAYERS + 1 }, (_, i) => ({
+        seats: Array.from({ length: WIRE_LIMITS.PLAYERS + WIRE_LIMITS.SPECTATORS + 1 }, (_, i) => ({
           id: i + 2,
           name: 'g',
           tag: 't',

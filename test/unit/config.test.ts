@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { createBucket, isFull, take } from '../../shared/rate-limit.ts';
 import {
   defaultConfig,
   helpText,
@@ -8,7 +9,6 @@ import {
   SETTINGS,
   settingsMarkdown,
 } from '../../signaling/config.ts';
-import { createBucket, isFull, take } from '../../signaling/rate-limit.ts';
 
 describe('configuration', () => {
   it('has documented defaults', () => {

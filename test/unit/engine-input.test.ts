@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   decodeEngineFrame,
   EngineFrame,
+  encodeAck,
   encodeChoice,
   encodeDelta,
   encodeEvent,
@@ -180,5 +181,40 @@ describe('host loop: bad input from a guest', () => {
     for (let i = 1; i <= 500; i++)
       send(encodeInputs(NO_BASE, i, [dots.encodeInput({ dx: 0, dy: 0 })]));
     expect(host.stats.rateLimited).toBe(500 - HOST_LIMITS.INPUT_FRAMES_PER_SECOND);
+  });
+});
+
+describe('host loop: spectators', () => {
+  it('a spectator gets snapshots but no player; its inputs are refused and counted; its ACKs name delta bases', () => {
+    const clock = new FakeClock();
+    const [atHost, atGuest] = MemoryTransport.pair('relay');
+    const host = new HostLoop({ game: dots, seed: 1, hostId: 1 });
+    host.addGuest(3, new Session({ relay: atHost, clock }), true);
+    const spectator = new Session({ relay: atGuest, clock });
+    const kinds: number[] = [];
+    spectator.onMessage((bytes) => kinds.push(bytes[0] ?? 0));
+    expect(dots.players(host.state)).toEqual([1]);
+    spectator.send(encodeInputs(NO_BASE, 1, [dots.encodeInput({ dx: 1, dy: 0 })]), {
+      reliable: false,
+    });
+    spectator.send(new Uint8Array([0x40, 1, 2]), { reliable: true });
+    for (let i = 0; i < 4; i++) host.step();
+    expect(host.stats.spectatorInputs).toBe(1);
+    // A chat frame (another channel on the same link) is not the engine's: not counted as bad.
+    expect(host.stats.rejectedFrames).toBe(0);
+    expect(dots.players(host.state)).toEqual([1]);
+    clock.advance(50);
+    expect(kinds).toContain(EngineFrame.FULL);
+    // Acknowledging tick 4 makes the next snapshots deltas against it.
+    spectator.send(encodeAck(4), { reliable: false });
+    kinds.length = 0;
+    for (let i = 0; i < 4; i++) host.step();
+    clock.advance(50);
+    expect(kinds).toContain(EngineFrame.SNAPSHOT);
+    expect(decodeEngineFrame(encodeAck(0xfffffffe))).toEqual({
+      ok: true,
+      value: { kind: EngineFrame.ACK, ackTick: 0xfffffffe },
+    });
+    expect(decodeEngineFrame(new Uint8Array([EngineFrame.ACK, 1])).ok).toBe(false);
   });
 });

@@ -190,6 +190,8 @@ class Fuzz {
         };
         break;
       case 1:
+        msg = { type: this.rng.chance(0.5) ? 'watch' : 'join', code: code(), name };
+        break;
       case 2:
         msg = { type: 'join', code: code(), name };
         break;
@@ -207,7 +209,9 @@ class Fuzz {
         msg = { type: 'kick', id: id() };
         break;
       case 6:
-        msg = { type: 'lock', locked: this.rng.chance(0.5) };
+        msg = this.rng.chance(0.7)
+          ? { type: 'lock', locked: this.rng.chance(0.5) }
+          : { type: 'spectate', allowed: this.rng.chance(0.6) };
         break;
       case 7:
         msg = {
@@ -366,9 +370,14 @@ class Fuzz {
     const seats = new Set<string>();
     for (const entry of hub.directory.values()) {
       const { lobby } = entry;
-      if (lobby.seats.size > lobby.capacity || lobby.capacity > config.maxLobbyCapacity)
-        throw new Error(`lobby over capacity: ${lobby.seats.size}/${lobby.capacity}`);
+      if (lobby.playerCount > lobby.capacity || lobby.capacity > config.maxLobbyCapacity)
+        throw new Error(`lobby over capacity: ${lobby.playerCount}/${lobby.capacity}`);
+      if (lobby.spectatorCount > config.maxSpectators)
+        throw new Error(`too many spectators: ${lobby.spectatorCount}`);
+      if (!lobby.spectating && lobby.spectatorCount > 0)
+        throw new Error('spectators in a lobby that turned spectating off');
       if (!lobby.seats.has(lobby.hostId)) throw new Error('a lobby without its host seat');
+      if (lobby.seats.get(lobby.hostId)?.spectator) throw new Error('a spectator hosts');
       // Host migration: once the hub's periodic work ran, a host away longer than the wait with
       // a guest connected to take over has been replaced; no one but the host holds its key.
       const host = lobby.seats.get(lobby.hostId);

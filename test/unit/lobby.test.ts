@@ -146,3 +146,55 @@ describe('names', () => {
     expect(lobby.successor()).toBeUndefined();
   });
 });
+
+describe('Lobby: spectator admission (no sockets)', () => {
+  const watch = (max: number) => ({ spectator: true as const, max });
+  it('a full, locked lobby still admits spectators up to the cap; they are not seats', () => {
+    const lobby = new Lobby('C', 2);
+    lobby.addSeat('Ada', 't1', 24);
+    lobby.addSeat('Bea', 't2', 24);
+    lobby.locked = true;
+    expect(lobby.addSeat('Cy', 't3', 24)).toEqual({ ok: false, error: 'locked' });
+    const wes = lobby.addSeat('Wes', 't4', 24, 0, watch(2));
+    expect(wes).toMatchObject({ ok: true, value: { id: 3, spectator: true } });
+    expect(lobby.addSeat('Wyn', 't5', 24, 0, watch(2)).ok).toBe(true);
+    expect(lobby.addSeat('Wil', 't6', 24, 0, watch(2))).toEqual({
+      ok: false,
+      error: 'spectators_full',
+    });
+    expect([lobby.playerCount, lobby.spectatorCount]).toEqual([2, 2]);
+    // Names stay unique across players and spectators.
+    expect(lobby.addSeat('ada', 't7', 24, 0, watch(3))).toMatchObject({ value: { name: 'ada 2' } });
+    lobby.locked = false;
+    expect(lobby.addSeat('Cy', 't8', 24)).toEqual({ ok: false, error: 'full' });
+  });
+
+  it('no spectators while the host turned watching off, or with a cap of 0', () => {
+    const lobby = new Lobby('C', 8);
+    lobby.addSeat('Ada', 't1', 24);
+    expect(lobby.addSeat('Wes', 't2', 24, 0, watch(0))).toEqual({
+      ok: false,
+      error: 'no_spectators',
+    });
+    lobby.spectating = false;
+    expect(lobby.addSeat('Wes', 't2', 24, 0, watch(16))).toEqual({
+      ok: false,
+      error: 'no_spectators',
+    });
+  });
+
+  it('a spectator never succeeds the host, and is listed after the players', () => {
+    const lobby = new Lobby('C', 8);
+    lobby.addSeat('Ada', 't1', 24);
+    lobby.addSeat('Wes', 't2', 24, 0, watch(16));
+    expect(lobby.successor()).toBeUndefined();
+    lobby.addSeat('Bea', 't3', 24);
+    expect(lobby.successor()?.name).toBe('Bea');
+    expect(lobby.view('link', false).players.map((p) => [p.name, p.spectator])).toEqual([
+      ['Ada', undefined],
+      ['Bea', undefined],
+      ['Wes', true],
+    ]);
+    expect(lobby.spectatorIds()).toEqual([2]);
+  });
+});

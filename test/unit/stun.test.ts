@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { KeyedBuckets } from '../../signaling/rate-limit.ts';
+import { KeyedBuckets } from '../../shared/rate-limit.ts';
 import {
   crc32,
   decodeBindingRequest,

@@ -1,6 +1,7 @@
 import { CloseCode } from '../../shared/protocol/close-codes.ts';
-import type { LobbyView } from '../../shared/protocol/signaling.ts';
+import type { JoinRefusal, LobbyView } from '../../shared/protocol/signaling.ts';
 import { decodeEngineFrame, EngineFrame, encodeChoice } from '../../shared/sim/engine-frames.ts';
+import { ChatChannel } from '../chat/chat-channel.ts';
 import { GameRunner } from '../game/game-runner.ts';
 import type { AnyGameModule, GameSettings } from '../games/game-module.ts';
 import { type GameRegistry, games } from '../games/registry.ts';
@@ -22,18 +23,22 @@ export interface GamePick {
   readonly settings: GameSettings;
 }
 
+/** Problems that are only a kind, with nothing more to say. */
+type PlainProblem =
+  | 'not-found'
+  | 'full'
+  | 'locked'
+  | 'kicked'
+  | 'host-left'
+  | 'version'
+  | 'lobby-gone'
+  | 'no-spectators'
+  | 'spectators-full'
+  | 'spectating-off';
+
 /** Something that stops play or needs the player's attention, with what to offer next. */
 export type Problem =
-  | {
-      readonly kind:
-        | 'not-found'
-        | 'full'
-        | 'locked'
-        | 'kicked'
-        | 'host-left'
-        | 'version'
-        | 'lobby-gone';
-    }
+  | { readonly kind: PlainProblem }
   | { readonly kind: 'name'; readonly message: string }
   /** The host plays a game this page does not have (an older page): reload. */
   | { readonly kind: 'unknown-game'; readonly game: string }
@@ -74,6 +79,7 @@ export interface PlaySessionOptions {
 export class PlaySession {
   readonly client: SignalingClient;
   readonly network: PeerNetwork;
+  readonly chat: ChatChannel;
   runner: GameRunner<unknown, unknown> | undefined;
   problem: Problem | undefined;
   readonly games: GameRegistry;
@@ -125,6 +131,7 @@ export class PlaySession {
       relayOnly: this.relayOnly,
       direct: (o) => new DirectTransport(o),
     });
+    this.chat = new ChatChannel({ client: this.client, network: this.network });
     this.off.push(
       this.client.onState((state) => {
         if (state.kind === 'open') {
@@ -167,14 +174,7 @@ export class PlaySession {
         } else {
           this.problem =
             error.code === 'join_refused'
-              ? {
-                  kind:
-                    error.reason === 'full'
-                      ? 'full'
-                      : error.reason === 'locked'
-                        ? 'locked'
-                        : 'not-found',
-                }
+              ? { kind: JOIN_PROBLEMS[error.reason ?? 'unavailable'] }
               : error.code === 'name_invalid'
                 ? { kind: 'name', message: 'Choose a name with at least one letter or digit.' }
                 : { kind: 'error', message: error.message };
@@ -190,6 +190,7 @@ export class PlaySession {
         this.watchPeer(id, session);
         this.maybeJoinGame(this.client.lobby);
       }),
+      this.chat.onChange(() => this.changed()),
     );
     // Creating a lobby makes this player its host: the picker's games load while it connects.
     if (options.hello.type === 'create') this.loadPicker();
@@ -217,6 +218,11 @@ export class PlaySession {
   /** The host has started and this browser has the game's state. */
   get playing(): boolean {
     return this.runner?.playing === true;
+  }
+  /** This browser watches: no seat, no input. */
+  get spectator(): boolean {
+    const you = this.you;
+    return this.lobby?.players.find((p) => p.id === you)?.spectator === true;
   }
   /** The host's seat is held but its connection is gone (it may come back within the grace period). */
   get hostAway(): boolean {
@@ -277,6 +283,14 @@ export class PlaySession {
   lock(locked: boolean): void {
     this.client.lock(locked);
   }
+  /** Host: lets people watch, or sends the spectators away. */
+  spectate(allowed: boolean): void {
+    this.client.spectate(allowed);
+  }
+  /** Host: mutes or unmutes a player's chat. */
+  mute(id: number, muted: boolean): void {
+    this.chat.mute(id, muted);
+  }
   leave(): void {
     this.client.leave();
     this.dispose();
@@ -294,6 +308,7 @@ export class PlaySession {
     clearInterval(this.ticker);
     for (const off of this.off) off();
     this.runner?.dispose();
+    this.chat.dispose();
     this.network.close();
     this.client.close();
     this.changes.clear();
@@ -451,6 +466,14 @@ export class PlaySession {
   }
 }
 
+const JOIN_PROBLEMS: Record<JoinRefusal, PlainProblem> = {
+  unavailable: 'not-found',
+  full: 'full',
+  locked: 'locked',
+  no_spectators: 'no-spectators',
+  spectators_full: 'spectators-full',
+};
+
 function problemForClose({
   code,
   reason,
@@ -464,6 +487,8 @@ function problemForClose({
       return { kind: 'host-left' };
     case CloseCode.PROTOCOL_MISMATCH:
       return { kind: 'version' };
+    case CloseCode.SPECTATING_OFF:
+      return { kind: 'spectating-off' };
     case CloseCode.NORMAL:
       return undefined;
     default:

@@ -1,5 +1,6 @@
 import { css, html, LitElement } from 'lit';
 import { formatLobbyCode } from '../../shared/protocol/lobby-code.ts';
+import type { PlayerView } from '../../shared/protocol/signaling.ts';
 import { relayNote } from '../app/link-labels.ts';
 import { isFinal, PlaySession } from '../app/play-session.ts';
 import { parseRoute, pathFor, type Route, settingParams } from '../app/route.ts';
@@ -17,6 +18,7 @@ import {
 import type { Hello } from '../net/signaling-client.ts';
 import { describeProblem, type NoticeAction } from './lp-notice.ts';
 import { base } from './styles.ts';
+import './lp-chat.ts';
 import './lp-game.ts';
 import './lp-home.ts';
 import './lp-lobby.ts';
@@ -52,11 +54,12 @@ export class LpApp extends LitElement {
         border-left: 4px solid var(--warn);
       }
       /* At the foot of the screen: the HUD wraps to two rows on a phone, and a notice at the
-         top covered its Leave button. Touches go through to the game except on buttons. */
+         top covered its Leave button. Above the chat button (bottom right), which it covered on
+         a phone. Touches go through to the game except on buttons. */
       .over-game {
         position: fixed;
         z-index: 1;
-        bottom: 1rem;
+        bottom: 4rem;
         left: 50%;
         transform: translateX(-50%);
         width: min(36rem, calc(100vw - 2rem));
@@ -99,7 +102,7 @@ export class LpApp extends LitElement {
   private offSession: (() => void) | undefined;
   /** The name of the last attempt, for "Try again" (it is remembered only once accepted). */
   private lastName = '';
-  private lastPlayers = new Map<number, string>();
+  private lastPlayers = new Map<number, PlayerView>();
   /** The host change last announced. */
   private lastHostChange: PlaySession['hostChange'];
   private readonly onPopState = () => this.go(parseRoute(location.pathname), false);
@@ -142,8 +145,10 @@ export class LpApp extends LitElement {
     } else if (s?.playing && s.runner && s.module && s.lobby && s.you !== undefined) {
       // The game fills the viewport (position: fixed): banners go over it, or nobody sees them.
       return html`<main class="game">
-          <lp-game .runner=${s.runner} .module=${s.module} .lobby=${s.lobby} .you=${s.you} .peers=${s.peers} @lp-leave=${this.leave}></lp-game>
+          <lp-game .runner=${s.runner} .module=${s.module} .lobby=${s.lobby} .you=${s.you} .peers=${s.peers}
+            ?spectator=${s.spectator} @lp-leave=${this.leave}></lp-game>
           <div class="over-game">${this.banners()}</div>
+          ${this.chat(true)}
         </main>${this.live()}`;
     } else if (
       s?.lobby &&
@@ -155,7 +160,11 @@ export class LpApp extends LitElement {
         .games=${s.games.loaded} .choice=${s.isHost ? s.choice : s.hostChoice}
         @lp-pick=${(e: CustomEvent<{ game: string; settings: Record<string, number> }>) => s.choose(e.detail.game, e.detail.settings)}
         @lp-start=${() => s.start()} @lp-kick=${(e: CustomEvent<{ id: number }>) => s.kick(e.detail.id)}
-        @lp-lock=${(e: CustomEvent<{ locked: boolean }>) => s.lock(e.detail.locked)} @lp-leave=${this.leave}></lp-lobby>`;
+        .muted=${s.chat.room.muted}
+        @lp-lock=${(e: CustomEvent<{ locked: boolean }>) => s.lock(e.detail.locked)}
+        @lp-spectate=${(e: CustomEvent<{ allowed: boolean }>) => s.spectate(e.detail.allowed)}
+        @lp-mute=${(e: CustomEvent<{ id: number; muted: boolean }>) => s.mute(e.detail.id, e.detail.muted)}
+        @lp-leave=${this.leave}></lp-lobby>${this.chat(false)}`;
     } else if (s) {
       screen = html`<section class="panel joining" aria-busy="true"><p>Joining…</p></section>`;
     } else if (this.route.page === 'invalid') {
@@ -167,7 +176,8 @@ export class LpApp extends LitElement {
     } else {
       screen = html`<lp-home .name=${rememberedName()} .code=${this.route.page === 'lobby' ? this.route.code : ''}
           @lp-create=${(e: CustomEvent<{ name: string }>) => this.start({ type: 'create', name: e.detail.name })}
-          @lp-join=${(e: CustomEvent<{ name: string; code: string }>) => this.start({ type: 'join', code: e.detail.code, name: e.detail.name })}></lp-home>
+          @lp-join=${(e: CustomEvent<{ name: string; code: string }>) => this.start({ type: 'join', code: e.detail.code, name: e.detail.name })}
+          @lp-watch=${(e: CustomEvent<{ name: string; code: string }>) => this.start({ type: 'watch', code: e.detail.code, name: e.detail.name })}></lp-home>
         <label class="setting muted"><input type="checkbox" .checked=${relayOnlySetting()} @change=${this.toggleRelay} />
           Relay only (for strict networks: all traffic through the server)</label>`;
     }
@@ -208,6 +218,21 @@ export class LpApp extends LitElement {
     return this.session?.problem?.kind === 'unreachable' && this.session.lobby === undefined;
   }
 
+  /**
+   * The chat panel, in the lobby's column or over the game, collapsed until Enter or its button
+   * opens it: closed, it takes no room from the lobby or the game.
+   */
+  private chat(overGame: boolean) {
+    const chat = this.session?.chat;
+    if (!chat) return '';
+    const s = this.session;
+    const people = s?.isHost ? (s.lobby?.players ?? []).filter((p) => p.id !== s.you) : [];
+    return html`<lp-chat ?over-game=${overGame} .lines=${chat.lines} .historyUpTo=${chat.historyUpTo}
+      .refusal=${chat.refusal} .people=${people} .muted=${chat.room.muted} .you=${s?.you}
+      @lp-chat-send=${(e: CustomEvent<{ text: string }>) => chat.send(e.detail.text)}
+      @lp-mute=${(e: CustomEvent<{ id: number; muted: boolean }>) => s?.mute(e.detail.id, e.detail.muted)}></lp-chat>`;
+  }
+
   private live() {
     return html`<p class="sr-only" aria-live="polite" data-testid="announcer">${this.announcement}</p>`;
   }
@@ -240,13 +265,15 @@ export class LpApp extends LitElement {
     this.endSession();
     const saved = savedSeat(route.code);
     const name = rememberedName();
+    // `?watch` on a share link: a visitor whose name is remembered watches instead of joining.
+    const type = new URLSearchParams(location.search).has('watch') ? 'watch' : 'join';
     if (saved) this.start({ type: 'join', code: route.code, name: name || 'Player' }, saved);
-    else if (name) this.start({ type: 'join', code: route.code, name });
+    else if (name) this.start({ type, code: route.code, name });
   }
 
   private start(
     hello: Hello,
-    saved = hello.type === 'join' ? savedSeat(hello.code) : undefined,
+    saved = hello.type === 'create' ? undefined : savedSeat(hello.code),
   ): void {
     this.lastName = hello.name;
     this.endSession();
@@ -302,10 +329,11 @@ export class LpApp extends LitElement {
         this.go({ page: 'home' }, true);
         return;
       case 'retry':
+      case 'watch':
         if (route.page === 'lobby') {
           this.endSession();
           this.start({
-            type: 'join',
+            type: e.detail.action === 'watch' ? 'watch' : 'join',
             code: route.code,
             name: this.lastName || rememberedName() || 'Player',
           });
@@ -327,16 +355,17 @@ export class LpApp extends LitElement {
 
   /** Joins and leaves, said once to screen readers. */
   private announceChanges(session: PlaySession): void {
-    const players = new Map((session.lobby?.players ?? []).map((p) => [p.id, p.name]));
+    const players = new Map((session.lobby?.players ?? []).map((p) => [p.id, p]));
     const said: string[] = [];
     const change = session.hostChange !== this.lastHostChange ? session.hostChange : undefined;
     this.lastHostChange = session.hostChange;
     if (change) said.push(change.text);
     if (this.lastPlayers.size > 0) {
-      for (const [id, name] of players)
-        if (!this.lastPlayers.has(id) && id !== session.you) said.push(`${name} joined`);
-      for (const [id, name] of this.lastPlayers)
-        if (!players.has(id) && id !== change?.from) said.push(`${name} left`);
+      for (const [id, p] of players)
+        if (!this.lastPlayers.has(id) && id !== session.you)
+          said.push(`${p.name} ${p.spectator ? 'is watching' : 'joined'}`);
+      for (const [id, p] of this.lastPlayers)
+        if (!players.has(id) && id !== change?.from) said.push(`${p.name} left`);
     }
     if (session.problem && isFinal(session.problem))
       said.push(describeProblem(session.problem).title);

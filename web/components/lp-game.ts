@@ -11,8 +11,8 @@ import { base, darkPalette, emit } from './styles.ts';
 /**
  * The game view, for any game module: the canvas filling the viewport (drawn by the module's
  * renderer), a HUD (the module's chips, plus this player's connection), the module's
- * scoreboard between rounds, and a Leave button. The module maps keys and touches to input.
- * Emits `lp-leave`.
+ * scoreboard between rounds, and a Leave button. The module maps keys and touches to input,
+ * except for a spectator, who only watches. Emits `lp-leave`.
  */
 export class LpGame extends LitElement {
   static override properties = {
@@ -21,6 +21,7 @@ export class LpGame extends LitElement {
     lobby: { attribute: false },
     you: { type: Number },
     peers: { attribute: false },
+    spectator: { type: Boolean },
     hud: { state: true },
   };
   static override styles = [
@@ -101,6 +102,7 @@ export class LpGame extends LitElement {
   declare lobby: LobbyView;
   declare you: number;
   declare peers: PeerInfo[];
+  declare spectator: boolean;
   declare hud: Hud | undefined;
   private renderer: GameRenderer<unknown> | undefined;
   private stopInput: (() => void) | undefined;
@@ -110,6 +112,7 @@ export class LpGame extends LitElement {
   constructor() {
     super();
     this.peers = [];
+    this.spectator = false;
     this.hud = undefined;
     new FrameLoop(this, (now) => this.frame(now));
   }
@@ -137,6 +140,7 @@ export class LpGame extends LitElement {
     if (!canvas || !module) return;
     const renderer = module.renderer(canvas);
     this.renderer = renderer;
+    if (this.spectator) return;
     this.stopInput = module.watchInput(
       { keys: window, surface: canvas, turned: () => renderer.rotated },
       (input) => this.runner?.setInput(input),
@@ -162,13 +166,14 @@ export class LpGame extends LitElement {
             ? html`
                 ${hud.chips.map((c) => html`<span class="chip ${c.alert ? 'alert' : ''}" data-testid=${c.id}>${c.text}</span>`)}
                 ${connection ? html`<span class="chip" data-testid="connection">${connection}</span>` : ''}
+                ${this.spectator ? html`<span class="chip" data-testid="watching">watching</span>` : ''}
               `
             : html`<span class="chip">Starting…</span>`
         }
         <button class="danger" @click=${() => emit(this, 'lp-leave', {})}>Leave</button>
       </div>
       <div class="stage">
-        <canvas role="img" aria-label=${this.module?.controls ?? 'Game arena'}></canvas>
+        <canvas role="img" aria-label=${this.spectator ? `${this.module?.name ?? 'Game'}, watching` : (this.module?.controls ?? 'Game arena')}></canvas>
         ${hud?.board ? this.scoreboard(hud.board) : ''}
       </div>
     `;

@@ -54,6 +54,9 @@ export class LpHome extends LitElement {
         text-transform: uppercase;
         letter-spacing: 0.08em;
       }
+      .choice button {
+        flex: 1 1 8rem;
+      }
       .or {
         text-align: center;
         margin: 0.25rem 0;
@@ -96,7 +99,10 @@ export class LpHome extends LitElement {
         </label>
         ${
           joining
-            ? html`<button type="submit" ?disabled=${this.busy}>Join</button>`
+            ? html`<div class="row choice">
+                <button type="submit" ?disabled=${this.busy}>Join</button>
+                <button type="button" class="secondary" ?disabled=${this.busy} @click=${this.watch}>Watch</button>
+              </div>`
             : html`
                 <button type="submit" name="create" ?disabled=${this.busy}>Create lobby</button>
                 <p class="or muted">or join a friend's lobby</p>
@@ -134,6 +140,12 @@ export class LpHome extends LitElement {
     else emit<CreateDetail>(this, 'lp-create', { name });
   }
 
+  /** Watches the lobby of the share link instead of taking a seat. */
+  private watch(): void {
+    const name = this.validName();
+    if (name !== undefined) emit<JoinDetail>(this, 'lp-watch', { name, code: this.code });
+  }
+
   private joinByCode(): void {
     const input = this.renderRoot.querySelector<HTMLInputElement>('#code');
     const code = normalizeLobbyCode(input?.value ?? '');
@@ -158,5 +170,6 @@ declare global {
   interface HTMLElementEventMap {
     'lp-create': CustomEvent<CreateDetail>;
     'lp-join': CustomEvent<JoinDetail>;
+    'lp-watch': CustomEvent<JoinDetail>;
   }
 }

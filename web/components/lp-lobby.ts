@@ -41,8 +41,10 @@ export type GameChoice = Pick<AnyGameModule, 'id' | 'name' | 'summary' | 'player
 
 /**
  * The lobby: the code in large type, the share link (copy, QR, share), who is in and how each
- * is connected, and the host's controls: the game picker (a radio group, and the chosen game's
- * settings), start, lock, kick; a guest sees the host's pick instead of the picker. Emits `lp-pick`, `lp-start`, `lp-kick`, `lp-lock`, `lp-leave`.
+ * is connected, who watches (spectators, listed apart), and the host's controls: the game picker
+ * (a radio group, and the chosen game's settings), start, lock, spectating on/off, kick, mute; a
+ * guest sees the host's pick instead of the picker. Emits `lp-pick`, `lp-start`, `lp-kick`,
+ * `lp-lock`, `lp-spectate`, `lp-mute`, `lp-leave`.
  */
 export class LpLobby extends LitElement {
   static override properties = {
@@ -52,6 +54,7 @@ export class LpLobby extends LitElement {
     relayNote: { type: String },
     games: { attribute: false },
     choice: { attribute: false },
+    muted: { attribute: false },
     copyStatus: { state: true },
   };
   static override styles = [
@@ -167,6 +170,10 @@ export class LpLobby extends LitElement {
         min-height: 36px;
         padding: 0.2rem 0.6rem;
       }
+      li button[aria-pressed='true'] {
+        background: var(--accent);
+        color: var(--accent-text);
+      }
       .actions {
         display: flex;
         gap: 0.5rem;
@@ -253,6 +260,8 @@ export class LpLobby extends LitElement {
    * a game missing from `games` is one this page does not have).
    */
   declare choice: { readonly game: string; readonly settings: GameSettings } | undefined;
+  /** Players whose chat the host muted (host only). */
+  declare muted: ReadonlySet<number>;
   /** What the last press of "Copy link" did, said in a status line. */
   declare copyStatus: string;
 
@@ -262,6 +271,7 @@ export class LpLobby extends LitElement {
     this.relayNote = '';
     this.games = [];
     this.choice = undefined;
+    this.muted = new Set();
     this.copyStatus = '';
   }
 
@@ -278,6 +288,8 @@ export class LpLobby extends LitElement {
     const qr = this.qr;
     if (!lobby || !qr) return html``;
     const isHost = this.you === lobby.hostId;
+    const players = lobby.players.filter((p) => !p.spectator);
+    const spectators = lobby.players.filter((p) => p.spectator);
     const canShare = typeof navigator.share === 'function';
     return html`
       <section class="panel" aria-labelledby="code-title">
@@ -297,11 +309,19 @@ export class LpLobby extends LitElement {
       </section>
       ${this.relayNote ? html`<p class="note panel" role="note">${this.relayNote}</p>` : ''}
       <section class="panel" aria-labelledby="players-title">
-        <h1 id="players-title">Players ${lobby.players.length}/${lobby.capacity}${lobby.locked ? ' · locked' : ''}</h1>
+        <h1 id="players-title">Players ${players.length}/${lobby.capacity}${lobby.locked ? ' · locked' : ''}</h1>
         <ul aria-label="Players">
-          ${lobby.players.map((p) => this.player(p, lobby, isHost))}
+          ${players.map((p) => this.player(p, lobby, isHost))}
         </ul>
       </section>
+      ${
+        spectators.length > 0 || lobby.spectating === false
+          ? html`<section class="panel" aria-labelledby="spectators-title">
+              <h1 id="spectators-title">Watching ${spectators.length}${lobby.spectating === false ? ' · spectating off' : ''}</h1>
+              ${spectators.length > 0 ? html`<ul aria-label="Spectators">${spectators.map((p) => this.player(p, lobby, isHost))}</ul>` : ''}
+            </section>`
+          : ''
+      }
       ${isHost ? this.picker(lobby) : this.hostPick()}
       <div class="actions">
         ${
@@ -311,8 +331,15 @@ export class LpLobby extends LitElement {
                 <button class="secondary" @click=${() => emit(this, 'lp-lock', { locked: !lobby.locked })}>
                   ${lobby.locked ? 'Unlock lobby' : 'Lock lobby'}
                 </button>
+                <button class="secondary" @click=${() => emit(this, 'lp-spectate', { allowed: lobby.spectating === false })}>
+                  ${lobby.spectating === false ? 'Allow spectators' : 'Turn spectating off'}
+                </button>
               `
-            : html`<p class="muted">Waiting for the host to start…</p>`
+            : html`<p class="muted">${
+                players.some((p) => p.id === this.you)
+                  ? 'Waiting for the host to start…'
+                  : 'You are watching: the game shows here when the host starts.'
+              }</p>`
         }
         <button class="danger leave" @click=${() => emit(this, 'lp-leave', {})}>Leave</button>
       </div>
@@ -327,7 +354,7 @@ export class LpLobby extends LitElement {
   /** Why the chosen game cannot start with these players, or undefined. */
   private refusal(lobby: LobbyView): string | undefined {
     const game = this.chosen();
-    const n = lobby.players.length;
+    const n = lobby.players.filter((p) => !p.spectator).length;
     if (game === undefined || (n >= game.players.min && n <= game.players.max)) return undefined;
     return `${game.name} is for ${range(game)}: ${n} ${n === 1 ? 'is' : 'are'} here.`;
   }
@@ -415,7 +442,13 @@ export class LpLobby extends LitElement {
       ${p.id === lobby.hostId ? html`<span class="badge">host</span>` : ''}
       ${me ? html`<span class="badge">you</span>` : ''}
       ${conn}
-      ${isHost && !me ? html`<button class="danger" aria-label=${`Kick ${p.name}`} @click=${() => emit(this, 'lp-kick', { id: p.id })}>Kick</button>` : ''}
+      ${
+        isHost && !me
+          ? html`<button class="secondary" aria-pressed=${this.muted.has(p.id) ? 'true' : 'false'} aria-label=${`Mute ${p.name}`}
+                @click=${() => emit(this, 'lp-mute', { id: p.id, muted: !this.muted.has(p.id) })}>Mute</button>
+              <button class="danger" aria-label=${`Kick ${p.name}`} @click=${() => emit(this, 'lp-kick', { id: p.id })}>Kick</button>`
+          : ''
+      }
     </li>`;
   }
 
@@ -450,6 +483,8 @@ declare global {
     'lp-pick': CustomEvent<{ game: string; settings: GameSettings }>;
     'lp-kick': CustomEvent<{ id: number }>;
     'lp-lock': CustomEvent<{ locked: boolean }>;
+    'lp-spectate': CustomEvent<{ allowed: boolean }>;
+    'lp-mute': CustomEvent<{ id: number; muted: boolean }>;
     'lp-leave': CustomEvent<object>;
   }
 }

@@ -2,7 +2,7 @@ import { css, html, LitElement } from 'lit';
 import type { Problem } from '../app/play-session.ts';
 import { base, emit } from './styles.ts';
 
-export type NoticeAction = 'home' | 'retry' | 'reload' | 'rename';
+export type NoticeAction = 'home' | 'retry' | 'reload' | 'rename' | 'watch';
 
 interface Text {
   readonly title: string;
@@ -13,6 +13,7 @@ interface Text {
 /** What to tell the player about a problem, and what to offer next. Exported for tests. */
 export function describeProblem(p: Problem, now = Date.now()): Text {
   const home: [NoticeAction, string] = ['home', 'Back to start'];
+  const watch: [NoticeAction, string] = ['watch', 'Watch instead'];
   switch (p.kind) {
     case 'not-found':
       return {
@@ -23,14 +24,32 @@ export function describeProblem(p: Problem, now = Date.now()): Text {
     case 'full':
       return {
         title: 'This lobby is full',
-        body: 'Ask the host to make room, then try again.',
-        actions: [['retry', 'Try again'], home],
+        body: 'Ask the host to make room, then try again — or watch the game meanwhile.',
+        actions: [watch, ['retry', 'Try again'], home],
       };
     case 'locked':
       return {
         title: 'This lobby is locked',
-        body: 'The host is not letting anyone new in right now.',
-        actions: [['retry', 'Try again'], home],
+        body: 'The host is not letting anyone new in right now; you can still watch.',
+        actions: [watch, ['retry', 'Try again'], home],
+      };
+    case 'no-spectators':
+      return {
+        title: 'Watching is off',
+        body: 'The host does not let anyone watch this lobby.',
+        actions: [['retry', 'Join instead'], home],
+      };
+    case 'spectators-full':
+      return {
+        title: 'Too many spectators',
+        body: 'As many people are watching this lobby as it takes. Try again later.',
+        actions: [['watch', 'Try again'], home],
+      };
+    case 'spectating-off':
+      return {
+        title: 'The host turned spectating off',
+        body: 'Spectators can no longer watch this lobby. Ask the host for a seat, or start a lobby of your own.',
+        actions: [['retry', 'Join as a player'], home],
       };
     case 'kicked':
       return {

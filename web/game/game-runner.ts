@@ -55,6 +55,7 @@ export class GameRunner<S, I> {
   private readonly changes = new Emitter<[]>();
   private readonly me: number;
   private readonly network: PeerNetwork;
+  private readonly client: SignalingClient;
   private readonly find: NonNullable<GameRunnerOptions<S, I>['find']>;
   /** A game whose module is loading, and the newest full snapshot of it meanwhile. */
   private loading: { readonly id: string; bytes: Uint8Array; link: Link } | undefined;
@@ -78,6 +79,7 @@ export class GameRunner<S, I> {
       throw new Error('join a lobby before starting the game');
     this.me = me;
     this.network = network;
+    this.client = client;
     this.hostId = lobby.hostId;
     this.find = options.find ?? ((id: string) => (id === game?.id ? game : undefined));
     if (me === lobby.hostId) {
@@ -99,7 +101,7 @@ export class GameRunner<S, I> {
       // from the lobby, not from the loop this runner has.
       network.onPeer((id, session) => {
         const hostId = client.lobby?.hostId;
-        if (this.host && hostId === me) this.host.addGuest(id, session);
+        if (this.host && hostId === me) this.host.addGuest(id, session, this.isSpectator(id));
         else if (!this.host && id === hostId) this.attach(id);
       }),
       network.onPeerRemoved((id) => {
@@ -154,7 +156,7 @@ export class GameRunner<S, I> {
     this.loops++;
     for (const { id } of this.network.info()) {
       const session = this.network.session(id);
-      if (session) host.addGuest(id, session);
+      if (session) host.addGuest(id, session, this.isSpectator(id));
     }
   }
 
@@ -250,11 +252,22 @@ export class GameRunner<S, I> {
     this.game = game;
     this.unknownGame = game === undefined ? id : undefined;
     if (game !== undefined) {
-      this.guest = new GuestLoop({ game, me: this.me, link, first: bytes });
+      this.guest = new GuestLoop({
+        game,
+        me: this.me,
+        link,
+        first: bytes,
+        spectator: this.isSpectator(this.me),
+      });
       this.guestLink = link;
       this.loops++;
     }
     this.changes.emit();
+  }
+
+  /** Spectators watch: no player in the game, no input. */
+  private isSpectator(id: number): boolean {
+    return this.client.lobby?.players.find((p) => p.id === id)?.spectator === true;
   }
 
   private dropGuest(): void {

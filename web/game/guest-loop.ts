@@ -1,10 +1,12 @@
 import {
   decodeEngineFrame,
   EngineFrame,
+  encodeAck,
   encodeInputs,
   encodeResync,
   fromLowByte,
   type GameEvent,
+  isEngineFrame,
   MAX_INPUTS_PER_FRAME,
   NO_BASE,
 } from '../../shared/sim/engine-frames.ts';
@@ -55,6 +57,8 @@ export interface GuestLoopOptions<S, I> {
   readonly now?: () => number;
   /** A frame that arrived before this loop existed (the full state that named the game). */
   readonly first?: Uint8Array;
+  /** Watches only: sends no inputs (an ACK per snapshot instead) and predicts nothing. */
+  readonly spectator?: boolean;
 }
 
 interface Buffered<S> {
@@ -126,6 +130,7 @@ export class GuestLoop<S, I> {
 
   /** Runs this guest's fixed steps due by `now` with the current `input`: predict and send. */
   advance(now: number, input: I): void {
+    if (this.options.spectator) return;
     const clean = this.game.sanitize(input);
     const hostSilent =
       this.lastSnapshotAt !== undefined &&
@@ -201,6 +206,7 @@ export class GuestLoop<S, I> {
   }
 
   private receive(bytes: Uint8Array, now: number): void {
+    if (!isEngineFrame(bytes)) return;
     const decoded = decodeEngineFrame(bytes);
     if (!decoded.ok) {
       this.stats.rejectedFrames++;
@@ -258,6 +264,10 @@ export class GuestLoop<S, I> {
     this.buffer.push({ tick, state });
     if (this.buffer.length > 32) this.buffer.shift();
     this.observeArrival(tick, now);
+    if (this.options.spectator) {
+      this.options.link.send(encodeAck(tick), { reliable: false });
+      return;
+    }
     this.reconcile(inputSeq, state);
   }
 

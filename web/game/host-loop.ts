@@ -5,6 +5,7 @@ import {
   encodeEvent,
   encodeFull,
   GameEvent,
+  isEngineFrame,
   NO_BASE,
 } from '../../shared/sim/engine-frames.ts';
 import type { Game } from '../../shared/sim/game.ts';
@@ -33,10 +34,14 @@ export interface HostStats {
   rejectedInputs: number;
   /** INPUT frames over the per-guest rate. */
   rateLimited: number;
+  /** INPUT frames from spectators, who have no player: refused. */
+  spectatorInputs: number;
 }
 
 interface Guest<I> {
   readonly link: Link;
+  /** Watches: gets snapshots, has no player, and its inputs are refused. */
+  readonly spectator: boolean;
   readonly unsubscribe: Unsubscribe;
   /** The input applied at the last tick (repeated while no newer one has arrived). */
   input: I;
@@ -80,6 +85,7 @@ export class HostLoop<S, I> {
     rejectedFrames: 0,
     rejectedInputs: 0,
     rateLimited: 0,
+    spectatorInputs: 0,
   };
   private stateValue: S;
   private readonly game: Game<S, I>;
@@ -111,11 +117,12 @@ export class HostLoop<S, I> {
 
   /**
    * A guest joined (or came back on a new link): its player enters the game — or keeps the one
-   * it had, with position and score, if it never left — and it gets a full snapshot.
+   * it had, with position and score, if it never left — and it gets a full snapshot. A spectator
+   * gets the snapshots only.
    */
-  addGuest(id: number, link: Link): void {
+  addGuest(id: number, link: Link, spectator = false): void {
     this.guests.get(id)?.unsubscribe();
-    const isNew = !this.game.players(this.stateValue).includes(id);
+    const isNew = !spectator && !this.game.players(this.stateValue).includes(id);
     if (isNew) this.stateValue = this.game.addPlayer(this.stateValue, id);
     const offMessage = link.onMessage((bytes) => this.receive(id, bytes));
     // The guest's page reloaded: its inputs count from one again, and it needs the whole state.
@@ -128,6 +135,7 @@ export class HostLoop<S, I> {
     });
     const guest: Guest<I> = {
       link,
+      spectator,
       unsubscribe: () => {
         offMessage();
         offReset();
@@ -227,7 +235,7 @@ export class HostLoop<S, I> {
   /** A frame from guest `id`. The id comes from the link, never from the bytes. */
   private receive(id: number, bytes: Uint8Array): void {
     const guest = this.guests.get(id);
-    if (guest === undefined) return;
+    if (guest === undefined || !isEngineFrame(bytes)) return;
     const decoded = decodeEngineFrame(bytes);
     if (!decoded.ok) {
       this.stats.rejectedFrames++;
@@ -238,8 +246,16 @@ export class HostLoop<S, I> {
       guest.needsFull = true;
       return;
     }
+    if (msg.kind === EngineFrame.ACK) {
+      if (this.history.has(msg.ackTick)) guest.ackTick = msg.ackTick;
+      return;
+    }
     if (msg.kind !== EngineFrame.INPUT) {
       this.stats.rejectedFrames++;
+      return;
+    }
+    if (guest.spectator) {
+      this.stats.spectatorInputs++;
       return;
     }
     const now = this.stats.ticks;

@@ -41,7 +41,7 @@ export type SignalingState =
 export type CloseCause = 'page' | 'server' | 'lobby-gone';
 
 /** How to enter a lobby the first time. */
-export type Hello = Extract<ClientMessage, { type: 'create' | 'join' }>;
+export type Hello = Extract<ClientMessage, { type: 'create' | 'join' | 'watch' }>;
 
 /** The parts of the browser WebSocket the client uses (the `ws` package fits too, for tests). */
 export interface SocketLike {
@@ -231,6 +231,10 @@ export class SignalingClient {
   lock(locked: boolean): void {
     this.sendJson({ type: 'lock', locked });
   }
+  /** Host only: lets people watch, or sends every spectator away. */
+  spectate(allowed: boolean): void {
+    this.sendJson({ type: 'spectate', allowed });
+  }
 
   /** Leaves the lobby for good (the host leaving ends it). */
   leave(): void {
@@ -317,9 +321,17 @@ export class SignalingClient {
         name: me?.name ?? 'Host',
         capacity: lobby.capacity,
         locked: lobby.locked,
+        ...(lobby.spectating === false ? { spectating: false } : {}),
         seats: lobby.players.flatMap((p) =>
           p.id !== lobby.hostId && p.tag !== undefined
-            ? [{ id: p.id, name: p.name, tag: p.tag }]
+            ? [
+                {
+                  id: p.id,
+                  name: p.name,
+                  tag: p.tag,
+                  ...(p.spectator ? { spectator: true } : {}),
+                },
+              ]
             : [],
         ),
       };
