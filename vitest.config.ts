@@ -4,7 +4,9 @@ export default defineConfig({
   test: {
     include: ['test/unit/**/*.test.ts', 'test/server/**/*.test.ts', 'test/e2e/**/*.test.ts'],
     globalSetup: ['test/support/build.ts'],
-    testTimeout: 20_000,
+    // CPU-heavy pure tests (codec round trips over real games, fuzzes) take ~8 s alone on two
+    // cores, and several times that while browsers of the e2e files run beside them.
+    testTimeout: 60_000,
     hookTimeout: 20_000,
   },
 });
