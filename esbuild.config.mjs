@@ -77,6 +77,26 @@ export const webOptions = {
   logLevel: 'warning',
 };
 
+/**
+ * The app's build options for one bundle kept in memory (a browser test file, a test or benchmark
+ * page): its shims, aliases and target, without the app's output layout, chunks (games imported
+ * with import() are bundled in: no chunk to serve), minifying or source maps.
+ */
+export function oneFileOptions() {
+  const {
+    entryPoints: _entryPoints,
+    outdir: _outdir,
+    entryNames: _entryNames,
+    splitting: _splitting,
+    chunkNames: _chunkNames,
+    metafile: _metafile,
+    minify: _minify,
+    sourcemap: _sourcemap,
+    ...options
+  } = webOptions;
+  return options;
+}
+
 /** The entry and every chunk it imports statically: what a page loads before anything runs. */
 function firstLoad(metafile, entry) {
   const names = new Set();

@@ -14,7 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { defaultReporter } from '@web/test-runner';
 import { playwrightLauncher } from '@web/test-runner-playwright';
 import * as esbuild from 'esbuild';
-import { webOptions } from './esbuild.config.mjs';
+import { oneFileOptions } from './esbuild.config.mjs';
 import {
   buildIfNeeded,
   SHARED_ADDRESS_FLAGS,
@@ -110,20 +110,8 @@ function bundleTestsPlugin() {
     name: 'bundle-tests',
     async serve(context) {
       if (!/^\/test\/browser\/.+\.test\.ts$/.test(context.path)) return undefined;
-      const {
-        entryPoints: _e,
-        outdir: _o,
-        entryNames: _n,
-        // One file per test: games imported with import() are bundled in (no chunks to serve).
-        splitting: _split,
-        chunkNames: _c,
-        metafile: _m,
-        minify: _min,
-        sourcemap: _s,
-        ...options
-      } = webOptions;
       const result = await esbuild.build({
-        ...options,
+        ...oneFileOptions(),
         entryPoints: [join(root, context.path)],
         write: false,
         sourcemap: 'inline',

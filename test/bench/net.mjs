@@ -36,7 +36,7 @@ import { parseArgs } from 'node:util';
 import * as esbuild from 'esbuild';
 import { chromium } from 'playwright-core';
 import WebSocket from 'ws';
-import { webOptions } from '../../esbuild.config.mjs';
+import { oneFileOptions } from '../../esbuild.config.mjs';
 import { freePort, ROOT, startServerProcess } from '../support/server-process.mjs';
 
 const RESULTS = join(ROOT, 'test/bench/NET-RESULTS.md');
@@ -168,16 +168,8 @@ async function cpuBusy(ms) {
 // ---- browser -----------------------------------------------------------------------------------
 
 async function bundlePage() {
-  const {
-    entryPoints: _e,
-    outdir: _o,
-    entryNames: _n,
-    metafile: _m,
-    sourcemap: _s,
-    ...options
-  } = webOptions;
   const result = await esbuild.build({
-    ...options,
+    ...oneFileOptions(),
     entryPoints: [join(ROOT, 'test/bench/net-page.ts')],
     write: false,
     format: 'esm',

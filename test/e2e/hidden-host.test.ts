@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import * as esbuild from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { webOptions } from '../../esbuild.config.mjs';
+import { oneFileOptions } from '../../esbuild.config.mjs';
 import { type HandChromium, handChromium } from './play-support.ts';
 
 /**
@@ -17,9 +17,8 @@ afterAll(() => chrome?.close());
 
 describe('host loop in a hidden tab (real Chromium)', () => {
   it('keeps ≥ 55 ticks/s while its page is hidden', async () => {
-    const { entryPoints: _e, outdir: _o, entryNames: _n, metafile: _m, ...options } = webOptions;
     const bundle = await esbuild.build({
-      ...options,
+      ...oneFileOptions(),
       stdin: {
         contents: `
           import { HostLoop } from './web/game/host-loop.ts';

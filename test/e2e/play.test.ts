@@ -343,7 +343,7 @@ describe('playing Tag from a shared link (real Chromium)', () => {
     expect((await gameStats(hosting.page)).hosting).toBe(true);
     for (const p of everyone) await moves(() => roundLeft(p.page));
     noProblems(everyone, SERVER_DOWN);
-  }, 90_000);
+  }, 150_000);
 
   it('6b: the host goes offline for 10 s: a guest takes over, and the host comes back as a guest in its seat', async () => {
     const own = await ownServer(['--lobby-secret', LOBBY_SECRET]);
