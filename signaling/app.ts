@@ -1,14 +1,19 @@
 import uWS from 'uWebSockets.js';
 import { accessSync, constants } from 'node:fs';
+import { hostname } from 'node:os';
 import { CloseCode, UpgradeRefusal } from '../shared/protocol/close-codes.ts';
+import { normalizeLobbyShard } from '../shared/protocol/lobby-code.ts';
 import { PROTOCOL_VERSION, WS_PATH } from '../shared/protocol/version.ts';
-import { type Config, STUN_LIMITS } from './config.ts';
+import { type ClusterPort, clusterStateName, soloCluster } from './cluster.ts';
+import { CLUSTER_LIMITS, type Config, STUN_LIMITS } from './config.ts';
 import { detectEngine, type UwsEngine } from './engine.ts';
 import { FD_RESERVE, FdGuard, openFileLimit, resolveMaxConnections } from './fd-guard.ts';
+import { Federation, SharedDirectory } from './federation.ts';
 import { inlineStyleHashes, isOwnHost, ownHostNames, pageHeaders } from './http-security.ts';
 import { Hub, type Peer, type SocketPort } from './hub.ts';
 import type { Logger } from './log.ts';
 import { createMetrics } from './metrics.ts';
+import { connectRedisCluster } from './redis-cluster.ts';
 import { loadStaticFiles, pickEncoding, resolveStatic } from './static-files.ts';
 import { type StunServer, startStunServer } from './stun-server.ts';
 
@@ -21,6 +26,8 @@ interface SocketData {
   readonly ip: string;
   readonly baseUrl: string;
   readonly version: string;
+  /** The `lobby` parameter of the URL: the shard a balancer hashed on (see `LOBBY_SHARD_LENGTH`). */
+  readonly shard: string | undefined;
   port?: UwsPort;
   peer?: Peer;
 }
@@ -55,14 +62,49 @@ export interface RunningServer {
   readonly url: string;
   readonly engine: UwsEngine;
   readonly hub: Hub;
+  /** This node among others (`--redis`), or alone. */
+  readonly federation: Federation;
   /** The built-in STUN server on UDP, unless turned off with `--stun-port 0`. */
   readonly stun: StunServer | undefined;
   /** Stops accepting, tells clients the server is going away, and resolves when they are gone. */
   close(): Promise<void>;
 }
 
+/**
+ * A node's default name: the host name and port, or a random suffix when the port is picked at
+ * start (two such nodes on one machine must not share a name).
+ */
+function defaultNodeId(port: number): string {
+  const host =
+    hostname()
+      .replace(/[^A-Za-z0-9._-]/g, '')
+      .slice(0, 40) || 'node';
+  return `${host}:${port === 0 ? Math.random().toString(36).slice(2, 10) : port}`;
+}
+
 /** Starts the server: web app, `/ws`, `/healthz` and `/metrics` on one port. */
-export function startServer(config: Config, log: Logger): Promise<RunningServer> {
+export async function startServer(config: Config, log: Logger): Promise<RunningServer> {
+  const nodeId = config.nodeId || defaultNodeId(config.port);
+  const cluster =
+    config.redis === ''
+      ? soloCluster(nodeId)
+      : await connectRedisCluster(
+          {
+            url: config.redis,
+            nodeId,
+            claimTtlMs: CLUSTER_LIMITS.CLAIM_TTL_MS,
+            connectWaitMs: CLUSTER_LIMITS.CONNECT_WAIT_MS,
+          },
+          log,
+          (count) => log.warn({ count }, 'lobbies served here are claimed by another node'),
+        );
+  return startNode(config, log, cluster).catch(async (error) => {
+    await cluster.close();
+    throw error;
+  });
+}
+
+function startNode(config: Config, log: Logger, cluster: ClusterPort): Promise<RunningServer> {
   const tls = config.cert !== '';
   const scheme = tls ? 'https' : 'http';
   let app: uWS.TemplatedApp;
@@ -74,10 +116,25 @@ export function startServer(config: Config, log: Logger): Promise<RunningServer>
   }
   const engine = detectEngine();
   // One info line per lobby and link event: what an operator needs to follow a party.
-  const hub = new Hub(config, Date.now, undefined, (event) => log.info(event, event.event));
+  const hub = new Hub(config, Date.now, new SharedDirectory<Peer>(cluster), (event) =>
+    log.info(event, event.event),
+  );
+  const federation = new Federation(hub, cluster, {
+    nodeTimeoutMs: config.nodeTimeoutMs,
+    beatIntervalMs: CLUSTER_LIMITS.BEAT_INTERVAL_MS,
+    refreshMs: CLUSTER_LIMITS.REFRESH_MS,
+    // Server messages (a welcome with 32 players) may be longer than what a client may send.
+    maxPayload: config.maxFrameBytes + 65_536,
+  });
   /** The built-in STUN server, once bound (right after the TCP port, below). */
   let stun: StunServer | undefined;
-  const metrics = createMetrics(hub, engine, () => stun?.stats);
+  const metrics = createMetrics(
+    hub,
+    engine,
+    () => stun?.stats,
+    federation,
+    () => clusterStateName(cluster),
+  );
   const files = loadStaticFiles(config.webRoot);
   const index = files.get('/index.html');
   const htmlHeaders = pageHeaders(index ? inlineStyleHashes(index.body.toString('utf8')) : []);
@@ -98,7 +155,7 @@ export function startServer(config: Config, log: Logger): Promise<RunningServer>
       log.error({ err: error, what, ip: peer.ip }, 'socket handler failed');
       hub.stats.reject('internal_error');
       port.close(CloseCode.INTERNAL_ERROR, 'internal error');
-      hub.closed(peer);
+      federation.closed(peer);
     }
   };
 
@@ -127,6 +184,7 @@ export function startServer(config: Config, log: Logger): Promise<RunningServer>
       const protocol = req.getHeader('sec-websocket-protocol');
       const extensions = req.getHeader('sec-websocket-extensions');
       const version = req.getQuery('v') ?? '';
+      const shard = normalizeLobbyShard(req.getQuery('lobby') ?? '');
       const ip = clientAddress(res, config.trustProxy ? forwardedFor : '');
       const ownScheme =
         config.trustProxy && /^https?$/.test(forwardedProto) ? forwardedProto : scheme;
@@ -161,7 +219,13 @@ export function startServer(config: Config, log: Logger): Promise<RunningServer>
       }
       const baseUrl = ownOrigin ?? `${scheme}://localhost:${port}`;
       res.cork(() =>
-        res.upgrade<SocketData>({ ip, baseUrl, version }, key, protocol, extensions, context),
+        res.upgrade<SocketData>(
+          { ip, baseUrl, version, shard },
+          key,
+          protocol,
+          extensions,
+          context,
+        ),
       );
     }),
 
@@ -177,23 +241,23 @@ export function startServer(config: Config, log: Logger): Promise<RunningServer>
         );
         return;
       }
-      data.peer = hub.open(port, data.ip, data.baseUrl);
+      data.peer = hub.open(port, data.ip, data.baseUrl, data.shard);
     },
 
     message: (ws, message, isBinary) =>
       guarded(ws, 'message', (peer) => {
-        if (isBinary) hub.binary(peer, new Uint8Array(message));
-        else hub.text(peer, Buffer.from(message).toString('utf8'), message.byteLength);
+        if (isBinary) federation.binary(peer, new Uint8Array(message));
+        else federation.text(peer, Buffer.from(message).toString('utf8'), message.byteLength);
       }),
 
     // Pings from a client are answered by uWS itself; both count against the client's rates.
-    ping: (ws) => guarded(ws, 'ping', (peer) => hub.control(peer)),
-    pong: (ws) => guarded(ws, 'pong', (peer) => hub.control(peer)),
+    ping: (ws) => guarded(ws, 'ping', (peer) => federation.control(peer)),
+    pong: (ws) => guarded(ws, 'pong', (peer) => federation.control(peer)),
 
     close: (ws) => {
       const { peer, port } = ws.getUserData();
       if (port) port.closed = true;
-      if (peer) hub.closed(peer);
+      if (peer) federation.closed(peer);
     },
   });
 
@@ -207,6 +271,13 @@ export function startServer(config: Config, log: Logger): Promise<RunningServer>
       maxConnections: hub.maxConnections,
       accepting: !(fdGuard?.paused ?? false),
       lobbies: hub.directory.size,
+      node: federation.nodeId,
+      redis: clusterStateName(cluster),
+      cluster: {
+        routedSockets: federation.routedCount,
+        remotePlayers: federation.remoteCount,
+        ...federation.stats,
+      },
       stun:
         stun === undefined
           ? { enabled: false }
@@ -385,6 +456,7 @@ export function startServer(config: Config, log: Logger): Promise<RunningServer>
     const ticker = setInterval(() => {
       try {
         hub.tick();
+        federation.tick();
       } catch (error) {
         log.error({ err: error }, 'tick failed');
       }
@@ -398,6 +470,7 @@ export function startServer(config: Config, log: Logger): Promise<RunningServer>
       url,
       engine,
       hub,
+      federation,
       stun,
       close: async () => {
         if (shuttingDown) return;
@@ -406,6 +479,7 @@ export function startServer(config: Config, log: Logger): Promise<RunningServer>
         if (listenSocket) uWS.us_listen_socket_close(listenSocket);
         listenSocket = undefined;
         const stunClosed = stun?.close();
+        await federation.drain();
         hub.goingAway();
         const deadline = Date.now() + config.shutdownTimeoutMs;
         while (hub.connectionCount > 0 && Date.now() < deadline) {
@@ -413,6 +487,7 @@ export function startServer(config: Config, log: Logger): Promise<RunningServer>
         }
         clearInterval(ticker);
         await stunClosed;
+        await cluster.close();
       },
     };
   });

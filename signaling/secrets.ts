@@ -17,8 +17,32 @@ export const newHostKey = (): string => randomBytes(32).toString('base64url');
  * the code, cannot compute the key.
  */
 export function lobbyCodeFor(hostKey: string): string {
-  const digest = createHash('sha256').update(`lanparty lobby v1\0${hostKey}`).digest();
-  return encodeCrockford(digest, LOBBY_CODE_LENGTH);
+  return encodeCrockford(codeDigest(hostKey), LOBBY_CODE_LENGTH);
+}
+
+const codeDigest = (hostKey: string): Buffer =>
+  createHash('sha256').update(`lanparty lobby v1\0${hostKey}`).digest();
+
+/**
+ * A host key whose lobby code starts with `shard` (the `lobby` parameter of the host's WebSocket
+ * URL, when it has one): a balancer that hashes on that parameter then sends the host and every
+ * guest, who put the code's first characters there, to the same node. Each extra character of
+ * shard costs 32 times more tries; two cost about a thousand hashes (~2 ms), once per lobby.
+ */
+export function hostKeyInShard(shard: string | undefined): string {
+  if (shard === undefined) return newHostKey();
+  // One draw of 256 random bits, its last 32 counted up: as unguessable, and no syscall per try.
+  const bytes = randomBytes(32);
+  const tail = bytes.readUInt32BE(28);
+  const bits = shard.length * 5;
+  for (let i = 0; ; i++) {
+    bytes.writeUInt32BE((tail + i) >>> 0, 28);
+    const key = bytes.toString('base64url');
+    // The code's first characters are the digest's first bits: compared without encoding it.
+    const digest = codeDigest(key);
+    if (encodeCrockford(digest.subarray(0, Math.ceil(bits / 8) + 1), shard.length) === shard)
+      return key;
+  }
 }
 
 /** A secret to sign ownership tokens with, when none is configured (lost on restart). */
