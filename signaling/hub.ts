@@ -17,7 +17,6 @@ import { iceServersFor, iceSetup } from './ice-servers.ts';
 import { Lobby, type Seat } from './lobby.ts';
 import { createBucket, isFull, type TokenBucket, take, takeBytes } from './rate-limit.ts';
 import {
-  hostKeyInShard,
   lobbyCodeFor,
   newHostKey,
   newLobbySecret,
@@ -66,7 +65,7 @@ export interface Peer {
    * limits and heartbeat, so it is not dropped for never saying hello.
    */
   elsewhere: boolean;
-  /** The `lobby` shard from the WebSocket URL (see `LOBBY_SHARD_LENGTH`): a new lobby's code starts with it. */
+  /** The `lobby` shard from the WebSocket URL: a lobby this peer creates gets a code starting with it (see `lobbyCodeFor`). */
   readonly shard: string | undefined;
 }
 
@@ -406,9 +405,9 @@ export class Hub {
         'capacity',
       );
     }
-    let hostKey = hostKeyInShard(peer.shard);
-    while (this.directory.get(lobbyCodeFor(hostKey))) hostKey = hostKeyInShard(peer.shard);
-    const lobby = new Lobby(lobbyCodeFor(hostKey), capacity);
+    let hostKey = newHostKey();
+    while (this.directory.get(lobbyCodeFor(hostKey, peer.shard))) hostKey = newHostKey();
+    const lobby = new Lobby(lobbyCodeFor(hostKey, peer.shard), capacity);
     const token = newResumeToken();
     const seat = lobby.addSeat(msg.name, tokenTag(token), this.config.nameMaxLength);
     if (!seat.ok) return this.nameRefused(peer, msg.type);

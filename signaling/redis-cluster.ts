@@ -68,9 +68,11 @@ export async function connectRedisCluster(
   sub.on('messageBuffer', (_channel: Buffer, message: Buffer) => handler(message));
 
   let lastState: ClusterState | undefined;
+  let started = false;
   const state = (): ClusterState =>
     cmd.status === 'ready' && sub.status === 'ready' ? 'up' : 'down';
   const report = () => {
+    if (!started) return;
     const now = state();
     if (now === lastState) return;
     lastState = now;
@@ -101,6 +103,7 @@ export async function connectRedisCluster(
     sub.on('ready', check);
     check();
   });
+  started = true;
   report();
 
   const batches = (codes: readonly string[]) => {

@@ -1,14 +1,22 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { CloseCode } from '../../shared/protocol/close-codes.ts';
+import { randomLobbyShard } from '../../shared/protocol/lobby-code.ts';
 import {
   encodeRelayFrame,
   readRelayHeader,
   relayPayload,
 } from '../../shared/protocol/relay-frame.ts';
 import { type Hello, SignalingClient, type SocketLike } from '../../web/net/signaling-client.ts';
-import { type TestClient, withTimeout } from '../support/client.ts';
-import { type LanpartyNode, missingBinary, TestCluster } from '../support/cluster.ts';
+import type { TestClient } from '../support/client.ts';
+import {
+  Balancer,
+  type BalancerKind,
+  type Balancing,
+  type LanpartyNode,
+  missingBinary,
+  TestCluster,
+} from '../support/cluster.ts';
 
 /**
  * Several nodes behind a real balancer, sharing lobbies through a real redis-server: everything
@@ -62,6 +70,146 @@ async function relayNumbered(from: TestClient, to: TestClient, toId: number, n: 
   });
 }
 
+/**
+ * One player as the browser runs it: the page's own signaling client (reconnects, resumes, hosts
+ * re-claim), relaying a "game" frame to its host (or, for the host, to every guest) every 50 ms.
+ */
+function player(baseUrl: string, hello: Hello) {
+  const client = new SignalingClient({
+    server: baseUrl,
+    hello,
+    socket: (url) => new WebSocket(url, { origin: baseUrl }) as unknown as SocketLike,
+  });
+  /** When a game frame last arrived from each seat. */
+  const heard = new Map<number, number>();
+  client.onRelay((from) => heard.set(from, Date.now()));
+  const game = setInterval(() => {
+    const lobby = client.lobby;
+    if (lobby === undefined || client.you === undefined) return;
+    const to = client.isHost
+      ? lobby.players.filter((p) => p.id !== client.you && p.connected).map((p) => p.id)
+      : [lobby.hostId];
+    for (const id of to) client.sendRelay(id, new Uint8Array([1, 2, 3]), false);
+  }, 50);
+  return {
+    client,
+    heard,
+    close() {
+      clearInterval(game);
+      client.close();
+    },
+  };
+}
+type Player = ReturnType<typeof player>;
+
+/** A host and its guests, all through `baseUrl` (the balancer). */
+class Party {
+  private constructor(
+    readonly host: Player,
+    readonly guests: Player[],
+  ) {}
+  static async open(baseUrl: string, guests: number): Promise<Party> {
+    const host = player(baseUrl, { type: 'create', name: 'Host' });
+    await until('the lobby', () => host.client.lobby !== undefined);
+    const code = host.client.lobby?.code ?? '';
+    const joined: Player[] = [];
+    for (let i = 0; i < guests; i++) {
+      joined.push(player(baseUrl, { type: 'join', code, name: `Guest ${i + 1}` }));
+    }
+    const party = new Party(host, joined);
+    await until('the party to be whole', () => party.whole(), 10_000);
+    return party;
+  }
+  get code(): string {
+    return this.host.client.lobby?.code ?? '';
+  }
+  /**
+   * Everyone is connected and seated in one lobby with the same host, and game frames arrived
+   * both ways within the last half second.
+   */
+  whole(): boolean {
+    const { host, guests } = this;
+    const lobby = host.client.lobby;
+    const now = Date.now();
+    const fresh = (p: Player, from: number | undefined) =>
+      from !== undefined && now - (p.heard.get(from) ?? 0) < 500;
+    return (
+      host.client.state.kind === 'open' &&
+      host.client.isHost &&
+      lobby !== undefined &&
+      lobby.players.length === guests.length + 1 &&
+      lobby.players.every((p) => p.connected) &&
+      guests.every(
+        (g) =>
+          g.client.state.kind === 'open' &&
+          g.client.lobby?.hostId === host.client.you &&
+          fresh(g, host.client.you) &&
+          fresh(host, g.client.you),
+      )
+    );
+  }
+  close(): void {
+    for (const p of [this.host, ...this.guests]) p.close();
+  }
+}
+
+/**
+ * Milliseconds from `disrupt` until every party is whole again (polled every 25 ms), after at
+ * least one was seen broken; a failure after `timeoutMs`.
+ */
+async function wholeAgain(
+  parties: readonly Party[],
+  disrupt: () => unknown,
+  timeoutMs: number,
+): Promise<number> {
+  const start = Date.now();
+  void disrupt();
+  await until('a lobby to be broken', () => parties.some((p) => !p.whole()), 5000);
+  await until('every lobby whole again', () => parties.every((p) => p.whole()), timeoutMs);
+  return Date.now() - start;
+}
+
+/**
+ * 50 lobbies of a host and a guest, created and joined through a balancer (the clients put the
+ * lobby shard in `lobby=` as the page does), each relaying a few frames both ways.
+ */
+async function fiftyLobbies(cluster: TestCluster, kind: BalancerKind, balancing: Balancing) {
+  const balancer = await Balancer.start(
+    kind,
+    balancing,
+    cluster.nodes.map((n) => n.port),
+  );
+  const opened: TestClient[] = [];
+  try {
+    const lobbies = await Promise.all(
+      Array.from({ length: 50 }, async () => {
+        const host = await balancer.connect(randomLobbyShard(Math.random));
+        opened.push(host);
+        host.send({ type: 'create', name: 'Host' });
+        const { lobby } = await host.next('welcome', 5000);
+        const guest = await balancer.connect(lobby.code.slice(0, 2));
+        opened.push(guest);
+        guest.send({ type: 'join', code: lobby.code, name: 'Guest' });
+        const joined = await guest.next('welcome', 5000);
+        const toHost = await relayNumbered(guest, host, 1, 5);
+        const toGuest = await relayNumbered(host, guest, joined.you, 5);
+        expect(toHost).toEqual([0, 1, 2, 3, 4].map((seq) => ({ from: joined.you, seq })));
+        expect(toGuest).toEqual([0, 1, 2, 3, 4].map((seq) => ({ from: 1, seq })));
+        return lobby.code;
+      }),
+    );
+    expect(new Set(lobbies).size).toBe(50);
+    const health = await Promise.all(cluster.nodes.map((n) => n.health()));
+    return {
+      lobbiesPerNode: health.map((h) => h.lobbies),
+      routedSockets: health.reduce((sum, h) => sum + h.cluster.routedSockets, 0),
+    };
+  } finally {
+    for (const c of opened) c.terminate();
+    await balancer.stop();
+  }
+}
+
 describe.skipIf(missing !== undefined)(
   `three nodes, redis and haproxy${missing ? ` (skipped: ${missing})` : ''}`,
   () => {
@@ -109,5 +257,61 @@ describe.skipIf(missing !== undefined)(
         async () => (await a.health()).cluster.remotePlayers === 0,
       );
     });
+
+    it('50 lobbies through HAProxy: round-robin spreads them and crosses nodes; hashing on the lobby keeps each on one node', async () => {
+      const rr = await fiftyLobbies(cluster, 'haproxy', 'roundrobin');
+      expect(rr.lobbiesPerNode.every((n) => n > 0)).toBe(true);
+      expect(rr.routedSockets).toBeGreaterThan(0);
+      const hashed = await fiftyLobbies(cluster, 'haproxy', 'hash');
+      expect(hashed.lobbiesPerNode.every((n) => n > 0)).toBe(true);
+      // Every guest landed on its host's node: nothing crosses Redis.
+      expect(hashed.routedSockets).toBe(0);
+    }, 30_000);
+
+    it.skipIf(missingBinary('nginx') !== undefined)(
+      '50 lobbies through nginx, hashing on the lobby: each on one node',
+      async () => {
+        const hashed = await fiftyLobbies(cluster, 'nginx', 'hash');
+        expect(hashed.lobbiesPerNode.every((n) => n > 0)).toBe(true);
+        expect(hashed.routedSockets).toBe(0);
+      },
+      30_000,
+    );
+
+    it('a node SIGKILLed mid-game: every lobby is whole again within 5 s', async () => {
+      const parties = await Promise.all(
+        Array.from({ length: 6 }, () => Party.open(cluster.balancer.baseUrl, 2)),
+      );
+      const victim = cluster.nodes[0] as LanpartyNode;
+      const held = (await victim.health()).connections;
+      expect(held).toBeGreaterThan(0);
+      const ms = await wholeAgain(parties, () => victim.stop('SIGKILL'), 10_000);
+      console.log(`SIGKILL of a node serving ${held} players: every lobby whole after ${ms} ms`);
+      expect(ms).toBeLessThan(5000);
+      for (const p of parties) p.close();
+      await victim.start();
+    }, 40_000);
+
+    it('a node drained with SIGTERM: every lobby is whole again within 5 s, no seat lost', async () => {
+      const parties = await Promise.all(
+        Array.from({ length: 6 }, () => Party.open(cluster.balancer.baseUrl, 2)),
+      );
+      const seats = parties.map((p) => p.host.client.lobby?.players.map((x) => x.id));
+      const victim = cluster.nodes[1] as LanpartyNode;
+      let drained: Promise<{ code: number | null }> | undefined;
+      const ms = await wholeAgain(
+        parties,
+        () => {
+          drained = victim.stop('SIGTERM');
+        },
+        10_000,
+      );
+      console.log(`SIGTERM drain: every lobby whole after ${ms} ms`);
+      expect(ms).toBeLessThan(5000);
+      expect((await drained)?.code).toBe(0);
+      expect(parties.map((p) => p.host.client.lobby?.players.map((x) => x.id))).toEqual(seats);
+      for (const p of parties) p.close();
+      await victim.start();
+    }, 40_000);
   },
 );
