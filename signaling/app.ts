@@ -123,6 +123,7 @@ function startNode(config: Config, log: Logger, cluster: ClusterPort): Promise<R
     nodeTimeoutMs: config.nodeTimeoutMs,
     beatIntervalMs: CLUSTER_LIMITS.BEAT_INTERVAL_MS,
     refreshMs: CLUSTER_LIMITS.REFRESH_MS,
+    rejoinMs: CLUSTER_LIMITS.REJOIN_MS,
     // Server messages (a welcome with 32 players) may be longer than what a client may send.
     maxPayload: config.maxFrameBytes + 65_536,
   });

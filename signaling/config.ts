@@ -494,6 +494,11 @@ export const CLUSTER_LIMITS = {
   REFRESH_MS: 5_000,
   /** Owners tell the nodes holding their players' sockets they are alive this often. */
   BEAT_INTERVAL_MS: 1_000,
+  /**
+   * After Redis comes back, a lobby it does not know yet may be one whose node has not renewed
+   * its claim: joins, resumes and re-claims of it get `cluster_unavailable` (retried) this long.
+   */
+  REJOIN_MS: 3_000,
   /** Start-up waits this long for Redis, then goes on without it (it connects when it can). */
   CONNECT_WAIT_MS: 3_000,
 } as const;

@@ -17,6 +17,11 @@ export interface FederationOptions {
   readonly refreshMs: number;
   /** Largest client message carried between nodes (the server's frame limit). */
   readonly maxPayload: number;
+  /**
+   * After the store comes back (empty, or having missed changes), a lobby it does not know may
+   * just not be re-claimed by its node yet: for this long it is `cluster_unavailable`, not gone.
+   */
+  readonly rejoinMs: number;
 }
 
 /** Messages a socket may send while the node looks up where its lobby lives. */
@@ -69,6 +74,8 @@ export class Federation {
   private lastBeat = 0;
   private lastRefresh = 0;
   private lastState: string;
+  /** When the store last came back (see `rejoinMs`). */
+  private upSince = Number.NEGATIVE_INFINITY;
   private draining = false;
 
   constructor(
@@ -116,7 +123,12 @@ export class Federation {
       const texts = this.locating.get(peer);
       this.locating.delete(peer);
       if (texts === undefined || peer.closed) return;
-      if (!found.ok && this.hub.directory.get(hello.code) === undefined) {
+      // Also before the tick has seen the store come back (`lastState`).
+      const rejoining =
+        found.ok &&
+        found.value === undefined &&
+        (this.lastState !== 'up' || this.now() - this.upSince < this.options.rejoinMs);
+      if ((!found.ok || rejoining) && this.hub.directory.get(hello.code) === undefined) {
         // Never guess while the directory is away: a join here would say "no such lobby", a
         // re-claim here could split the lobby in two.
         this.stats.refusedUnavailable++;
@@ -328,6 +340,7 @@ export class Federation {
       }
     }
     const state = this.cluster.state();
+    if (state === 'up' && this.lastState !== 'up') this.upSince = now;
     // After the store comes back (or went away and lost everything), claims are renewed at once.
     if (
       state === 'up' &&

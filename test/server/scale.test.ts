@@ -1,3 +1,4 @@
+import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { CloseCode } from '../../shared/protocol/close-codes.ts';
@@ -7,6 +8,7 @@ import {
   readRelayHeader,
   relayPayload,
 } from '../../shared/protocol/relay-frame.ts';
+import { encodeNodeMessage } from '../../signaling/node-protocol.ts';
 import { type Hello, SignalingClient, type SocketLike } from '../../web/net/signaling-client.ts';
 import type { TestClient } from '../support/client.ts';
 import {
@@ -108,14 +110,14 @@ class Party {
     readonly host: Player,
     readonly guests: Player[],
   ) {}
-  static async open(baseUrl: string, guests: number): Promise<Party> {
-    const host = player(baseUrl, { type: 'create', name: 'Host' });
+  /** The host through `hostUrl`, a guest through each of `guestUrls`. */
+  static async open(hostUrl: string, guestUrls: readonly string[]): Promise<Party> {
+    const host = player(hostUrl, { type: 'create', name: 'Host' });
     await until('the lobby', () => host.client.lobby !== undefined);
     const code = host.client.lobby?.code ?? '';
-    const joined: Player[] = [];
-    for (let i = 0; i < guests; i++) {
-      joined.push(player(baseUrl, { type: 'join', code, name: `Guest ${i + 1}` }));
-    }
+    const joined = guestUrls.map((url, i) =>
+      player(url, { type: 'join', code, name: `Guest ${i + 1}` }),
+    );
     const party = new Party(host, joined);
     await until('the party to be whole', () => party.whole(), 10_000);
     return party;
@@ -151,6 +153,17 @@ class Party {
   close(): void {
     for (const p of [this.host, ...this.guests]) p.close();
   }
+  /** What each player sees, for failure messages. */
+  describe(): string {
+    return [this.host, ...this.guests]
+      .map(
+        (p) =>
+          `${p.client.you}: ${JSON.stringify(p.client.state)} sees ${JSON.stringify(
+            p.client.lobby?.players.map((x) => [x.id, x.connected]),
+          )}, heard ${JSON.stringify([...p.heard].map(([id, t]) => [id, Date.now() - t]))}`,
+      )
+      .join('; ');
+  }
 }
 
 /**
@@ -169,6 +182,14 @@ async function wholeAgain(
   return Date.now() - start;
 }
 
+/** A failed wait, with what the client did receive (and how it closed). */
+const explain = (what: string, client: TestClient) => async (error: Error) => {
+  const closed = await Promise.race([client.closed, Promise.resolve(undefined)]);
+  throw new Error(
+    `${what}: ${error.message}; got ${JSON.stringify(client.texts)}, closed ${JSON.stringify(closed)}`,
+  );
+};
+
 /**
  * 50 lobbies of a host and a guest, created and joined through a balancer (the clients put the
  * lobby shard in `lobby=` as the page does), each relaying a few frames both ways.
@@ -186,11 +207,11 @@ async function fiftyLobbies(cluster: TestCluster, kind: BalancerKind, balancing:
         const host = await balancer.connect(randomLobbyShard(Math.random));
         opened.push(host);
         host.send({ type: 'create', name: 'Host' });
-        const { lobby } = await host.next('welcome', 5000);
+        const { lobby } = await host.next('welcome', 5000).catch(explain('create', host));
         const guest = await balancer.connect(lobby.code.slice(0, 2));
         opened.push(guest);
         guest.send({ type: 'join', code: lobby.code, name: 'Guest' });
-        const joined = await guest.next('welcome', 5000);
+        const joined = await guest.next('welcome', 5000).catch(explain('join', guest));
         const toHost = await relayNumbered(guest, host, 1, 5);
         const toGuest = await relayNumbered(host, guest, joined.you, 5);
         expect(toHost).toEqual([0, 1, 2, 3, 4].map((seq) => ({ from: joined.you, seq })));
@@ -216,7 +237,7 @@ describe.skipIf(missing !== undefined)(
     let cluster: TestCluster;
     beforeAll(async () => {
       cluster = await TestCluster.start({ nodes: 3, balancer: 'haproxy', balancing: 'roundrobin' });
-    }, 30_000);
+    }, 60_000);
     afterAll(async () => {
       for (const c of clients) c.terminate();
       await cluster?.dispose();
@@ -280,7 +301,10 @@ describe.skipIf(missing !== undefined)(
 
     it('a node SIGKILLed mid-game: every lobby is whole again within 5 s', async () => {
       const parties = await Promise.all(
-        Array.from({ length: 6 }, () => Party.open(cluster.balancer.baseUrl, 2)),
+        Array.from({ length: 6 }, () => {
+          const url = cluster.balancer.baseUrl;
+          return Party.open(url, [url, url]);
+        }),
       );
       const victim = cluster.nodes[0] as LanpartyNode;
       const held = (await victim.health()).connections;
@@ -294,7 +318,10 @@ describe.skipIf(missing !== undefined)(
 
     it('a node drained with SIGTERM: every lobby is whole again within 5 s, no seat lost', async () => {
       const parties = await Promise.all(
-        Array.from({ length: 6 }, () => Party.open(cluster.balancer.baseUrl, 2)),
+        Array.from({ length: 6 }, () => {
+          const url = cluster.balancer.baseUrl;
+          return Party.open(url, [url, url]);
+        }),
       );
       const seats = parties.map((p) => p.host.client.lobby?.players.map((x) => x.id));
       const victim = cluster.nodes[1] as LanpartyNode;
@@ -313,5 +340,114 @@ describe.skipIf(missing !== undefined)(
       for (const p of parties) p.close();
       await victim.start();
     }, 40_000);
+
+    it('Redis stopped for 10 s: games on one node go on, cross-node joins fail with cluster_unavailable, and everything works again after', async () => {
+      const [a, b] = cluster.nodes as [LanpartyNode, LanpartyNode];
+      const local = await Party.open(a.baseUrl, [a.baseUrl]);
+      const crossed = await Party.open(a.baseUrl, [b.baseUrl]);
+      await cluster.redis.stop();
+      const stoppedAt = Date.now();
+      try {
+        await until('both nodes to see Redis down', async () => {
+          const [ha, hb] = await Promise.all([a.health(), b.health()]);
+          return ha.redis === 'down' && hb.redis === 'down';
+        });
+        // A newcomer joins the lobby on one node; that lobby never notices the outage.
+        const late = await connectTo(a);
+        late.send({ type: 'join', code: local.code, name: 'Late' });
+        expect((await late.next('welcome')).lobby.code).toBe(local.code);
+        late.send({ type: 'leave' });
+        await until('the newcomer gone', () => local.whole());
+        let localBroken = 0;
+        const watch = setInterval(() => {
+          if (!local.whole()) localBroken++;
+        }, 50);
+        // A join through another node cannot find the lobby: a coded error, the socket stays.
+        const stranger = await connectTo(b);
+        stranger.send({ type: 'join', code: crossed.code, name: 'Stranger' });
+        expect(await stranger.next('error')).toMatchObject({
+          code: 'cluster_unavailable',
+          ref: 'join',
+        });
+        await new Promise((r) => setTimeout(r, 10_000 - (Date.now() - stoppedAt)));
+        clearInterval(watch);
+        expect(localBroken).toBe(0);
+      } finally {
+        await cluster.redis.resume();
+      }
+      const back = Date.now();
+      // A newcomer through the other node again (the page's own retry after the error).
+      await until(
+        'the cross-node join to work again',
+        async () => {
+          const again = await connectTo(b);
+          again.send({ type: 'join', code: crossed.code, name: 'Again' });
+          const reply = await Promise.race([again.next('welcome'), again.next('error')]);
+          if (reply.type === 'welcome') again.send({ type: 'leave' });
+          else again.terminate();
+          if (reply.type === 'error') expect(reply.code).toBe('cluster_unavailable');
+          return reply.type === 'welcome';
+        },
+        5000,
+      );
+      // The guest served through Redis was told to come back, and did (host on a, guest on b).
+      await until('the cross-node lobby whole again', () => crossed.whole(), 5000).catch((e) => {
+        throw new Error(`${e.message}: ${crossed.describe()}`);
+      });
+      console.log(`Redis back: cross-node join and lobby whole after ${Date.now() - back} ms`);
+      local.close();
+      crossed.close();
+    }, 40_000);
+
+    it('every node restarted: hosts re-claim their lobbies and guests resume, all through the balancer', async () => {
+      const url = cluster.balancer.baseUrl;
+      const parties = await Promise.all(
+        Array.from({ length: 4 }, () => Party.open(url, [url, url])),
+      );
+      const ms = await wholeAgain(
+        parties,
+        async () => {
+          await Promise.all(cluster.nodes.map((n) => n.stop('SIGTERM')));
+          await Promise.all(cluster.nodes.map((n) => n.start()));
+        },
+        20_000,
+      );
+      console.log(`every node restarted: every lobby whole after ${ms} ms`);
+      expect(parties.map((p) => p.host.client.lobby?.players.map((x) => x.id))).toEqual(
+        parties.map(() => [1, 2, 3]),
+      );
+      for (const p of parties) p.close();
+    }, 60_000);
+
+    it('messages between nodes are checked like browser messages: junk on a node channel is dropped and counted', async () => {
+      const node = cluster.nodes[2] as LanpartyNode;
+      const party = await Party.open(node.baseUrl, [node.baseUrl]);
+      const before = (await node.health()).cluster.rejected;
+      const redis = new Redis(cluster.redis.url);
+      const channel = `lanparty:node:${node.id}`;
+      const junk = [
+        Buffer.from('not a message'),
+        Buffer.from([0xff, 0xff, 1, 2, 3]),
+        encodeNodeMessage({ k: 'o.text', from: 'n0', conn: 12345 }, '{"type":"lobby"}'),
+        encodeNodeMessage({ k: 'c.text', from: 'n0', conn: 777 }, '{"type":"leave"}'),
+        encodeNodeMessage({ k: 'o.ping', from: node.id, conn: 1 }),
+        Buffer.concat([
+          Buffer.from([0, 40]),
+          Buffer.from(JSON.stringify({ k: 'c.open', from: 'x y', conn: 1, ip: '', baseUrl: '' })),
+        ]),
+      ];
+      for (const bytes of junk) await redis.publish(channel, bytes);
+      await redis.quit();
+      await until(
+        'every junk message counted',
+        async () => (await node.health()).cluster.rejected >= before + junk.length,
+      );
+      expect((await node.health()).status).toBe('ok');
+      await until('the lobby still whole', () => party.whole());
+      party.close();
+      // The password in the Redis URL never reached a log line.
+      for (const n of cluster.nodes)
+        expect(n.output.join('\n')).not.toContain(cluster.redis.password);
+    });
   },
 );

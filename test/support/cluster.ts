@@ -174,9 +174,16 @@ export class LanpartyNode {
         env: { PATH: process.env.PATH ?? '', NODE_ID: this.id },
       }),
     );
-    await until(`node ${this.id} to answer /healthz`, async () => {
-      if (!this.running) throw new Error(`node ${this.id} exited:\n${this.output.join('\n')}`);
-      return (await this.health().catch(() => undefined))?.status === 'ok';
+    await until(
+      `node ${this.id} to answer /healthz`,
+      async () => {
+        if (!this.running) throw new Error(`node ${this.id} exited:\n${this.output.join('\n')}`);
+        return (await this.health().catch(() => undefined))?.status === 'ok';
+        // Generous: CI machines run other suites beside this one.
+      },
+      20_000,
+    ).catch((error: Error) => {
+      throw new Error(`${error.message}:\n${this.output.join('\n')}`);
     });
   }
   stop(signal: NodeJS.Signals = 'SIGTERM') {
