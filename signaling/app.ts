@@ -32,15 +32,25 @@ interface SocketData {
   peer?: Peer;
 }
 
+/**
+ * Whether a uWS socket callback is running: uWS corks its sockets there. Sends caused by another
+ * node's messages (a Redis callback) must cork themselves, or uWS may hold them back.
+ */
+let insideSocketCallback = false;
+
 /** The hub's view of a uWS socket: every call is a no-op once the socket has closed. */
 class UwsPort implements SocketPort {
   closed = false;
   constructor(private readonly ws: uWS.WebSocket<SocketData>) {}
   sendText(text: string) {
-    if (!this.closed) this.ws.send(text, false);
+    if (this.closed) return;
+    if (insideSocketCallback) this.ws.send(text, false);
+    else this.ws.cork(() => this.ws.send(text, false));
   }
   sendBinary(bytes: Uint8Array) {
-    if (!this.closed) this.ws.send(bytes, true);
+    if (this.closed) return;
+    if (insideSocketCallback) this.ws.send(bytes, true);
+    else this.ws.cork(() => this.ws.send(bytes, true));
   }
   bufferedAmount() {
     return this.closed ? 0 : this.ws.getBufferedAmount();
@@ -119,14 +129,21 @@ function startNode(config: Config, log: Logger, cluster: ClusterPort): Promise<R
   const hub = new Hub(config, Date.now, new SharedDirectory<Peer>(cluster), (event) =>
     log.info(event, event.event),
   );
-  const federation = new Federation(hub, cluster, {
-    nodeTimeoutMs: config.nodeTimeoutMs,
-    beatIntervalMs: CLUSTER_LIMITS.BEAT_INTERVAL_MS,
-    refreshMs: CLUSTER_LIMITS.REFRESH_MS,
-    rejoinMs: CLUSTER_LIMITS.REJOIN_MS,
-    // Server messages (a welcome with 32 players) may be longer than what a client may send.
-    maxPayload: config.maxFrameBytes + 65_536,
-  });
+  const federation = new Federation(
+    hub,
+    cluster,
+    {
+      nodeTimeoutMs: config.nodeTimeoutMs,
+      beatIntervalMs: CLUSTER_LIMITS.BEAT_INTERVAL_MS,
+      refreshMs: CLUSTER_LIMITS.REFRESH_MS,
+      rejoinMs: CLUSTER_LIMITS.REJOIN_MS,
+      // Server messages (a welcome with 32 players) may be longer than what a client may send.
+      maxPayload: config.maxFrameBytes + 65_536,
+    },
+    Date.now,
+    // Not a microtask: uWS callbacks do not run Node's queues at once, setImmediate always runs.
+    setImmediate,
+  );
   /** The built-in STUN server, once bound (right after the TCP port, below). */
   let stun: StunServer | undefined;
   const metrics = createMetrics(
@@ -150,6 +167,7 @@ function startNode(config: Config, log: Logger, cluster: ClusterPort): Promise<R
   const guarded = (ws: uWS.WebSocket<SocketData>, what: string, fn: (peer: Peer) => void) => {
     const { peer, port } = ws.getUserData();
     if (peer === undefined || port === undefined || port.closed) return;
+    insideSocketCallback = true;
     try {
       fn(peer);
     } catch (error) {
@@ -157,6 +175,8 @@ function startNode(config: Config, log: Logger, cluster: ClusterPort): Promise<R
       hub.stats.reject('internal_error');
       port.close(CloseCode.INTERNAL_ERROR, 'internal error');
       federation.closed(peer);
+    } finally {
+      insideSocketCallback = false;
     }
   };
 
@@ -488,6 +508,7 @@ function startNode(config: Config, log: Logger, cluster: ClusterPort): Promise<R
         }
         clearInterval(ticker);
         await stunClosed;
+        federation.flush();
         await cluster.close();
       },
     };

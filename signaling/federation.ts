@@ -5,7 +5,13 @@ import { assertNever } from '../shared/result.ts';
 import { type ClusterPort, ClusterStats } from './cluster.ts';
 import { type LobbyEntry, MemoryDirectory } from './directory.ts';
 import type { Hub, Peer, SocketPort } from './hub.ts';
-import { decodeNodeMessage, encodeNodeMessage, type NodeHeader } from './node-protocol.ts';
+import {
+  decodeNodeMessage,
+  encodeBatch,
+  encodeNodeMessage,
+  type NodeHeader,
+  splitBatch,
+} from './node-protocol.ts';
 
 /** Timings of the node-to-node layer (see `CLUSTER_LIMITS` and the settings). */
 export interface FederationOptions {
@@ -22,6 +28,17 @@ export interface FederationOptions {
    * just not be re-claimed by its node yet: for this long it is `cluster_unavailable`, not gone.
    */
   readonly rejoinMs: number;
+}
+
+/** A batch to one node is sent at once when it reaches this size, without waiting for the turn's end. */
+const MAX_BATCH_BYTES = 256 * 1024;
+
+/** Messages to one node in this event-loop turn, and the answer they will share. */
+interface Batch {
+  readonly messages: Buffer[];
+  size: number;
+  readonly delivered: Promise<boolean>;
+  readonly settle: (delivered: boolean) => void;
 }
 
 /** Messages a socket may send while the node looks up where its lobby lives. */
@@ -71,6 +88,8 @@ export class Federation {
   private readonly remotes = new Map<string, RemotePort>();
   /** When each owner node was last heard from. */
   private readonly heard = new Map<string, number>();
+  private readonly outbox = new Map<string, Batch>();
+  private flushScheduled = false;
   private lastBeat = 0;
   private lastRefresh = 0;
   private lastState: string;
@@ -83,6 +102,8 @@ export class Federation {
     private readonly cluster: ClusterPort,
     private readonly options: FederationOptions,
     private readonly now: () => number = Date.now,
+    /** Runs `flush` after the current event-loop turn (the edge passes `setImmediate`). */
+    private readonly defer: (fn: () => void) => void = queueMicrotask,
   ) {
     this.solo = cluster.state() === 'solo';
     this.lastState = cluster.state();
@@ -246,17 +267,54 @@ export class Federation {
 
   // ---- both --------------------------------------------------------------------------------
 
+  /** Queues a message for `node`; resolves, with its whole batch, to whether a live node got it. */
   private send(node: string, header: NodeHeader, payload?: string | Uint8Array): Promise<boolean> {
     const bytes = encodeNodeMessage(header, payload);
     this.stats.sent++;
     this.stats.sentBytes += bytes.length;
-    return this.cluster.send(node, bytes).then((delivered) => {
-      if (!delivered) this.stats.undelivered++;
-      return delivered;
+    let batch = this.outbox.get(node);
+    if (batch === undefined) {
+      let settle: (delivered: boolean) => void = () => {};
+      const delivered = new Promise<boolean>((resolve) => {
+        settle = resolve;
+      });
+      batch = { messages: [], size: 0, delivered, settle };
+      this.outbox.set(node, batch);
+    }
+    batch.messages.push(bytes);
+    batch.size += bytes.length;
+    if (batch.size >= MAX_BATCH_BYTES) this.flushTo(node, batch);
+    else if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      this.defer(() => this.flush());
+    }
+    return batch.delivered;
+  }
+
+  /** Sends every queued batch now (also before the cluster connection closes). */
+  flush(): void {
+    this.flushScheduled = false;
+    for (const [node, batch] of this.outbox) this.flushTo(node, batch);
+  }
+
+  private flushTo(node: string, batch: Batch): void {
+    this.outbox.delete(node);
+    this.cluster.send(node, encodeBatch(batch.messages)).then((delivered) => {
+      if (!delivered) this.stats.undelivered += batch.messages.length;
+      batch.settle(delivered);
     });
   }
 
   private receive(bytes: Buffer): void {
+    const messages = splitBatch(bytes);
+    if (!messages.ok) {
+      this.stats.rejected++;
+      return;
+    }
+    for (const message of messages.value) this.receiveOne(message);
+  }
+
+  private receiveOne(bytes: Buffer): void {
     this.stats.received++;
     this.stats.receivedBytes += bytes.length;
     const decoded = decodeNodeMessage(bytes, this.options.maxPayload);

@@ -89,3 +89,35 @@ export function decodeNodeMessage(bytes: Buffer, maxPayload: number): Result<Nod
   }
   return ok({ header, payload });
 }
+
+/**
+ * Messages to one node are sent in batches, one pub/sub message per event-loop turn: each a
+ * 4-byte big-endian length and the message. Batching is what makes cross-node relay affordable
+ * (one Redis command and one write instead of one per frame).
+ */
+export function encodeBatch(messages: readonly Buffer[]): Buffer {
+  let size = 0;
+  for (const m of messages) size += 4 + m.length;
+  const out = Buffer.allocUnsafe(size);
+  let at = 0;
+  for (const m of messages) {
+    out.writeUInt32BE(m.length, at);
+    m.copy(out, at + 4);
+    at += 4 + m.length;
+  }
+  return out;
+}
+
+/** Splits a batch; a length that runs past the end makes the whole batch invalid. */
+export function splitBatch(bytes: Buffer): Result<Buffer[], string> {
+  const out: Buffer[] = [];
+  let at = 0;
+  while (at < bytes.length) {
+    if (at + 4 > bytes.length) return err('truncated length');
+    const length = bytes.readUInt32BE(at);
+    if (length === 0 || at + 4 + length > bytes.length) return err('bad message length');
+    out.push(bytes.subarray(at + 4, at + 4 + length));
+    at += 4 + length;
+  }
+  return out.length > 0 ? ok(out) : err('empty batch');
+}

@@ -8,7 +8,7 @@ import {
   readRelayHeader,
   relayPayload,
 } from '../../shared/protocol/relay-frame.ts';
-import { encodeNodeMessage } from '../../signaling/node-protocol.ts';
+import { encodeBatch, encodeNodeMessage } from '../../signaling/node-protocol.ts';
 import { type Hello, SignalingClient, type SocketLike } from '../../web/net/signaling-client.ts';
 import type { TestClient } from '../support/client.ts';
 import {
@@ -425,15 +425,24 @@ describe.skipIf(missing !== undefined)(
       const before = (await node.health()).cluster.rejected;
       const redis = new Redis(cluster.redis.url);
       const channel = `lanparty:node:${node.id}`;
+      // Batches that do not split, and well-framed batches of messages that must be refused: an
+      // owner's message for a socket this node does not hold, a client message for a player it
+      // does not serve, one "from" this very node, a header that fails the schema.
       const junk = [
         Buffer.from('not a message'),
         Buffer.from([0xff, 0xff, 1, 2, 3]),
-        encodeNodeMessage({ k: 'o.text', from: 'n0', conn: 12345 }, '{"type":"lobby"}'),
-        encodeNodeMessage({ k: 'c.text', from: 'n0', conn: 777 }, '{"type":"leave"}'),
-        encodeNodeMessage({ k: 'o.ping', from: node.id, conn: 1 }),
-        Buffer.concat([
-          Buffer.from([0, 40]),
-          Buffer.from(JSON.stringify({ k: 'c.open', from: 'x y', conn: 1, ip: '', baseUrl: '' })),
+        encodeBatch([
+          encodeNodeMessage({ k: 'o.text', from: 'n0', conn: 12345 }, '{"type":"lobby"}'),
+        ]),
+        encodeBatch([
+          encodeNodeMessage({ k: 'c.text', from: 'n0', conn: 777 }, '{"type":"leave"}'),
+        ]),
+        encodeBatch([encodeNodeMessage({ k: 'o.ping', from: node.id, conn: 1 })]),
+        encodeBatch([
+          Buffer.concat([
+            Buffer.from([0, 70]),
+            Buffer.from(JSON.stringify({ k: 'c.open', from: 'x y', conn: 1, ip: '', baseUrl: '' })),
+          ]),
         ]),
       ];
       for (const bytes of junk) await redis.publish(channel, bytes);
