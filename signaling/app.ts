@@ -25,7 +25,8 @@ const LIBUS_LISTEN_EXCLUSIVE_PORT = 1;
 interface SocketData {
   readonly ip: string;
   readonly baseUrl: string;
-  readonly version: string;
+  /** Whether `?v=` is our protocol version (a boolean: nothing per socket to keep). */
+  readonly versionOk: boolean;
   /** The `lobby` parameter of the URL: the shard a balancer hashed on (see `LOBBY_SHARD_LENGTH`). */
   readonly shard: string | undefined;
   port?: UwsPort;
@@ -161,6 +162,8 @@ function startNode(config: Config, log: Logger, cluster: ClusterPort): Promise<R
   hub.maxConnections = resolveMaxConnections(config.maxConnections, fdLimit);
   const publicOrigin = config.publicUrl === '' ? undefined : new URL(config.publicUrl).origin;
   const startedAt = Date.now();
+  /** Every socket from one origin shares one string (memory per connection). */
+  const baseUrls = new Interned(64);
   let shuttingDown = false;
 
   /** Guards one socket callback: a bug closes only that peer, never the process. */
@@ -204,7 +207,7 @@ function startNode(config: Config, log: Logger, cluster: ClusterPort): Promise<R
       const key = req.getHeader('sec-websocket-key');
       const protocol = req.getHeader('sec-websocket-protocol');
       const extensions = req.getHeader('sec-websocket-extensions');
-      const version = req.getQuery('v') ?? '';
+      const versionOk = req.getQuery('v') === String(PROTOCOL_VERSION);
       const shard = normalizeLobbyShard(req.getQuery('lobby') ?? '');
       const ip = clientAddress(res, config.trustProxy ? forwardedFor : '');
       const ownScheme =
@@ -241,7 +244,7 @@ function startNode(config: Config, log: Logger, cluster: ClusterPort): Promise<R
       const baseUrl = ownOrigin ?? `${scheme}://localhost:${port}`;
       res.cork(() =>
         res.upgrade<SocketData>(
-          { ip, baseUrl, version, shard },
+          { ip, baseUrl: baseUrls.intern(baseUrl), versionOk, shard },
           key,
           protocol,
           extensions,
@@ -254,7 +257,7 @@ function startNode(config: Config, log: Logger, cluster: ClusterPort): Promise<R
       const data = ws.getUserData();
       const port = new UwsPort(ws);
       data.port = port;
-      if (data.version !== String(PROTOCOL_VERSION)) {
+      if (!data.versionOk) {
         hub.stats.reject('protocol_mismatch');
         port.close(
           CloseCode.PROTOCOL_MISMATCH,
@@ -566,6 +569,21 @@ function createTlsApp(cert: string, key: string): uWS.TemplatedApp {
 function endWithoutBody(res: uWS.HttpResponse, engine: UwsEngine): void {
   if (engine === 'native') res.endWithoutBody();
   else res.end();
+}
+
+/**
+ * One copy of each of a few strings (the origins players connect through): a bounded map, so a
+ * client sending many different Host headers only stops the sharing, never grows memory.
+ */
+class Interned {
+  private readonly strings = new Map<string, string>();
+  constructor(private readonly max: number) {}
+  intern(s: string): string {
+    const known = this.strings.get(s);
+    if (known !== undefined) return known;
+    if (this.strings.size < this.max) this.strings.set(s, s);
+    return s;
+  }
 }
 
 /** The client's address: the socket's, or the first hop of X-Forwarded-For behind a trusted proxy. */

@@ -49,12 +49,16 @@ export function formatLobbyCode(code: string): string {
  */
 export const LOBBY_SHARD_LENGTH = 2;
 
+/** Every shard, made once: a socket keeps a reference, not a string of its own. */
+const SHARDS: ReadonlyMap<string, string> = new Map(
+  Array.from({ length: LOBBY_SHARD_LENGTH })
+    .reduce<string[]>((shards) => shards.flatMap((s) => Array.from(ALPHABET, (c) => s + c)), [''])
+    .map((s) => [s, s]),
+);
+
 /** The shard of a code (see `LOBBY_SHARD_LENGTH`), or undefined when `input` is not one. */
 export function normalizeLobbyShard(input: string): string | undefined {
-  const shard = input.toUpperCase();
-  if (shard.length !== LOBBY_SHARD_LENGTH) return undefined;
-  for (const ch of shard) if (!ALPHABET.includes(ch)) return undefined;
-  return shard;
+  return input.length === LOBBY_SHARD_LENGTH ? SHARDS.get(input.toUpperCase()) : undefined;
 }
 
 /** A random shard for a lobby about to be created; `random` returns numbers in [0, 1). */
