@@ -364,6 +364,8 @@ export class Federation {
           this.stats.rejected++;
           return;
         }
+        // Closed here before the edge told us (uWS reports every close; other ports may not).
+        if (peer.closed) return this.closed(peer);
         if (h.k === 'o.text') peer.port.sendText(payload.toString('utf8'));
         else if (h.k === 'o.bin') peer.port.sendBinary(payload);
         else if (h.k === 'o.ping')
