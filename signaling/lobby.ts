@@ -75,7 +75,9 @@ export class Lobby {
 
   /** Removes a seat (left, kicked, or gone past the grace period); its id rests before reuse. */
   removeSeat(id: number, now: number): void {
-    if (this.seats.delete(id)) (this.freed ??= []).push({ id, at: now });
+    if (!this.seats.delete(id)) return;
+    this.freed ??= [];
+    this.freed.push({ id, at: now });
   }
 
   private newId(now: number): number | undefined {
