@@ -243,7 +243,7 @@ const row = (r) =>
 const report = [
   `# Same-node vs cross-node relay (2 nodes + Redis)`,
   '',
-  `${os.cpus()[0]?.model}, ${os.cpus().length} cores, Node ${process.version}; ${PAIRS} host/guest pairs, 100 B relay frames echoed by the host; closed loop ${DURATION_MS / 1000} s, then paced at ${f(PACED_RATE)} round trips/s. CPU: both nodes and redis-server (utime+stime), not pinned; the machine may be shared.`,
+  `${os.cpus()[0]?.model}, ${os.cpus().length} cores, Node ${process.version}; ${PAIRS} host/guest pairs, 100 B relay frames echoed by the host; closed loop ${DURATION_MS / 1000} s, then paced at ${f(PACED_RATE)} round trips/s. CPU: both nodes and redis-server (utime+stime), not pinned; the machine may be shared (load average ${os.loadavg()[0].toFixed(1)} at the end).`,
   '',
   '| relay path | messages/s (closed loop) | CPU s: node a / node b / redis | messages per server CPU-second | closed-loop p99 RTT (ms) | paced p50 RTT (ms) | paced p99 RTT (ms) |',
   '| --- | ---: | ---: | ---: | ---: | ---: | ---: |',
