@@ -15,10 +15,11 @@ import {
   Balancer,
   type BalancerKind,
   type Balancing,
-  type LanpartyNode,
+  LanpartyNode,
   missingBinary,
   TestCluster,
 } from '../support/cluster.ts';
+import { freePort } from '../support/ports.ts';
 
 /**
  * Several nodes behind a real balancer, sharing lobbies through a real redis-server: everything
@@ -130,17 +131,23 @@ class Party {
    * both ways within the last half second.
    */
   whole(): boolean {
+    const lobby = this.host.client.lobby;
+    return (
+      lobby !== undefined &&
+      lobby.players.length === this.guests.length + 1 &&
+      lobby.players.every((p) => p.connected) &&
+      this.playing()
+    );
+  }
+  /** Like `whole`, but players who joined later (not in this party) do not count. */
+  playing(): boolean {
     const { host, guests } = this;
-    const lobby = host.client.lobby;
     const now = Date.now();
     const fresh = (p: Player, from: number | undefined) =>
       from !== undefined && now - (p.heard.get(from) ?? 0) < 500;
     return (
       host.client.state.kind === 'open' &&
       host.client.isHost &&
-      lobby !== undefined &&
-      lobby.players.length === guests.length + 1 &&
-      lobby.players.every((p) => p.connected) &&
       guests.every(
         (g) =>
           g.client.state.kind === 'open' &&
@@ -397,6 +404,40 @@ describe.skipIf(missing !== undefined)(
       console.log(`Redis back: cross-node join and lobby whole after ${Date.now() - back} ms`);
       local.close();
       crossed.close();
+    }, 40_000);
+
+    it('a node added: the balancer sends players to it, they join lobbies of the old nodes, nothing moves', async () => {
+      const url = cluster.balancer.baseUrl;
+      const parties = await Promise.all(Array.from({ length: 3 }, () => Party.open(url, [url])));
+      const added = new LanpartyNode('n3', await freePort(), ['--redis', cluster.redis.url]);
+      await added.start();
+      const wider = await Balancer.start('haproxy', 'roundrobin', [
+        ...cluster.nodes.map((n) => n.port),
+        added.port,
+      ]);
+      try {
+        let broken = 0;
+        const watch = setInterval(() => {
+          if (!parties.every((p) => p.playing())) broken++;
+        }, 50);
+        // Eight newcomers through the wider balancer: round-robin puts two on the new node.
+        const newcomers: TestClient[] = [];
+        for (let i = 0; i < 8; i++) {
+          const c = await wider.connect();
+          newcomers.push(c);
+          c.send({ type: 'join', code: (parties[i % 3] as Party).code, name: `New ${i}` });
+          await c.next('welcome');
+          c.send({ type: 'leave' });
+          await c.closeInfo();
+        }
+        clearInterval(watch);
+        expect(broken).toBe(0);
+        expect((await added.health()).cluster.sent).toBeGreaterThan(0);
+      } finally {
+        await wider.stop();
+        await added.stop('SIGKILL');
+        for (const p of parties) p.close();
+      }
     }, 40_000);
 
     it('every node restarted: hosts re-claim their lobbies and guests resume, all through the balancer', async () => {
