@@ -257,6 +257,12 @@ describe.skipIf(missing !== undefined)(
       expect(joined.lobby.code).toBe(code);
       expect((await a.health()).cluster.remotePlayers).toBe(1);
       expect((await b.health()).cluster.routedSockets).toBe(1);
+      // Each node says who it is, how Redis looks to it, and what crossed nodes.
+      const metrics = await b.metrics();
+      expect(metrics).toContain(`lanparty_node_info{node="${b.id}"} 1`);
+      expect(metrics).toContain('lanparty_redis_state{state="up"} 1');
+      expect(metrics).toMatch(/lanparty_cluster_messages_out_total [1-9]/);
+      expect(metrics).toContain('lanparty_cluster_routed_sockets 1');
       // The host hears of the guest through the owner's broadcast.
       const seen = await host.next('lobby');
       expect(seen.lobby.players.map((p) => p.name)).toEqual(['Host', 'Guest']);
