@@ -1,14 +1,19 @@
 import uWS from 'uWebSockets.js';
 import { accessSync, constants } from 'node:fs';
+import { hostname } from 'node:os';
 import { CloseCode, UpgradeRefusal } from '../shared/protocol/close-codes.ts';
+import { normalizeLobbyShard } from '../shared/protocol/lobby-code.ts';
 import { PROTOCOL_VERSION, WS_PATH } from '../shared/protocol/version.ts';
-import { type Config, STUN_LIMITS } from './config.ts';
+import { type ClusterPort, clusterStateName, soloCluster } from './cluster.ts';
+import { CLUSTER_LIMITS, type Config, STUN_LIMITS } from './config.ts';
 import { detectEngine, type UwsEngine } from './engine.ts';
 import { FD_RESERVE, FdGuard, openFileLimit, resolveMaxConnections } from './fd-guard.ts';
+import { Federation, SharedDirectory } from './federation.ts';
 import { inlineStyleHashes, isOwnHost, ownHostNames, pageHeaders } from './http-security.ts';
 import { Hub, type Peer, type SocketPort } from './hub.ts';
 import type { Logger } from './log.ts';
 import { createMetrics } from './metrics.ts';
+import { connectRedisCluster } from './redis-cluster.ts';
 import { loadStaticFiles, pickEncoding, resolveStatic } from './static-files.ts';
 import { type StunServer, startStunServer } from './stun-server.ts';
 
@@ -20,20 +25,33 @@ const LIBUS_LISTEN_EXCLUSIVE_PORT = 1;
 interface SocketData {
   readonly ip: string;
   readonly baseUrl: string;
-  readonly version: string;
+  /** Whether `?v=` is our protocol version (a boolean: nothing per socket to keep). */
+  readonly versionOk: boolean;
+  /** The `lobby` parameter of the URL: the shard a balancer hashed on (see `LOBBY_SHARD_LENGTH`). */
+  readonly shard: string | undefined;
   port?: UwsPort;
   peer?: Peer;
 }
+
+/**
+ * Whether a uWS socket callback is running: uWS corks its sockets there. Sends caused by another
+ * node's messages (a Redis callback) must cork themselves, or uWS may hold them back.
+ */
+let insideSocketCallback = false;
 
 /** The hub's view of a uWS socket: every call is a no-op once the socket has closed. */
 class UwsPort implements SocketPort {
   closed = false;
   constructor(private readonly ws: uWS.WebSocket<SocketData>) {}
   sendText(text: string) {
-    if (!this.closed) this.ws.send(text, false);
+    if (this.closed) return;
+    if (insideSocketCallback) this.ws.send(text, false);
+    else this.ws.cork(() => this.ws.send(text, false));
   }
   sendBinary(bytes: Uint8Array) {
-    if (!this.closed) this.ws.send(bytes, true);
+    if (this.closed) return;
+    if (insideSocketCallback) this.ws.send(bytes, true);
+    else this.ws.cork(() => this.ws.send(bytes, true));
   }
   bufferedAmount() {
     return this.closed ? 0 : this.ws.getBufferedAmount();
@@ -55,14 +73,49 @@ export interface RunningServer {
   readonly url: string;
   readonly engine: UwsEngine;
   readonly hub: Hub;
+  /** This node among others (`--redis`), or alone. */
+  readonly federation: Federation;
   /** The built-in STUN server on UDP, unless turned off with `--stun-port 0`. */
   readonly stun: StunServer | undefined;
   /** Stops accepting, tells clients the server is going away, and resolves when they are gone. */
   close(): Promise<void>;
 }
 
+/**
+ * A node's default name: the host name and port, or a random suffix when the port is picked at
+ * start (two such nodes on one machine must not share a name).
+ */
+function defaultNodeId(port: number): string {
+  const host =
+    hostname()
+      .replace(/[^A-Za-z0-9._-]/g, '')
+      .slice(0, 40) || 'node';
+  return `${host}:${port === 0 ? Math.random().toString(36).slice(2, 10) : port}`;
+}
+
 /** Starts the server: web app, `/ws`, `/healthz` and `/metrics` on one port. */
-export function startServer(config: Config, log: Logger): Promise<RunningServer> {
+export async function startServer(config: Config, log: Logger): Promise<RunningServer> {
+  const nodeId = config.nodeId || defaultNodeId(config.port);
+  const cluster =
+    config.redis === ''
+      ? soloCluster(nodeId)
+      : await connectRedisCluster(
+          {
+            url: config.redis,
+            nodeId,
+            claimTtlMs: CLUSTER_LIMITS.CLAIM_TTL_MS,
+            connectWaitMs: CLUSTER_LIMITS.CONNECT_WAIT_MS,
+          },
+          log,
+          (count) => log.warn({ count }, 'lobbies served here are claimed by another node'),
+        );
+  return startNode(config, log, cluster).catch(async (error) => {
+    await cluster.close();
+    throw error;
+  });
+}
+
+function startNode(config: Config, log: Logger, cluster: ClusterPort): Promise<RunningServer> {
   const tls = config.cert !== '';
   const scheme = tls ? 'https' : 'http';
   let app: uWS.TemplatedApp;
@@ -74,10 +127,33 @@ export function startServer(config: Config, log: Logger): Promise<RunningServer>
   }
   const engine = detectEngine();
   // One info line per lobby and link event: what an operator needs to follow a party.
-  const hub = new Hub(config, Date.now, undefined, (event) => log.info(event, event.event));
+  const hub = new Hub(config, Date.now, new SharedDirectory<Peer>(cluster), (event) =>
+    log.info(event, event.event),
+  );
+  const federation = new Federation(
+    hub,
+    cluster,
+    {
+      nodeTimeoutMs: config.nodeTimeoutMs,
+      beatIntervalMs: CLUSTER_LIMITS.BEAT_INTERVAL_MS,
+      refreshMs: CLUSTER_LIMITS.REFRESH_MS,
+      rejoinMs: CLUSTER_LIMITS.REJOIN_MS,
+      // Server messages (a welcome with 32 players) may be longer than what a client may send.
+      maxPayload: config.maxFrameBytes + 65_536,
+    },
+    Date.now,
+    // Not a microtask: uWS callbacks do not run Node's queues at once, setImmediate always runs.
+    setImmediate,
+  );
   /** The built-in STUN server, once bound (right after the TCP port, below). */
   let stun: StunServer | undefined;
-  const metrics = createMetrics(hub, engine, () => stun?.stats);
+  const metrics = createMetrics(
+    hub,
+    engine,
+    () => stun?.stats,
+    federation,
+    () => clusterStateName(cluster),
+  );
   const files = loadStaticFiles(config.webRoot);
   const index = files.get('/index.html');
   const htmlHeaders = pageHeaders(index ? inlineStyleHashes(index.body.toString('utf8')) : []);
@@ -86,19 +162,24 @@ export function startServer(config: Config, log: Logger): Promise<RunningServer>
   hub.maxConnections = resolveMaxConnections(config.maxConnections, fdLimit);
   const publicOrigin = config.publicUrl === '' ? undefined : new URL(config.publicUrl).origin;
   const startedAt = Date.now();
+  /** Every socket from one origin shares one string (memory per connection). */
+  const baseUrls = new Interned(64);
   let shuttingDown = false;
 
   /** Guards one socket callback: a bug closes only that peer, never the process. */
   const guarded = (ws: uWS.WebSocket<SocketData>, what: string, fn: (peer: Peer) => void) => {
     const { peer, port } = ws.getUserData();
     if (peer === undefined || port === undefined || port.closed) return;
+    insideSocketCallback = true;
     try {
       fn(peer);
     } catch (error) {
       log.error({ err: error, what, ip: peer.ip }, 'socket handler failed');
       hub.stats.reject('internal_error');
       port.close(CloseCode.INTERNAL_ERROR, 'internal error');
-      hub.closed(peer);
+      federation.closed(peer);
+    } finally {
+      insideSocketCallback = false;
     }
   };
 
@@ -126,7 +207,8 @@ export function startServer(config: Config, log: Logger): Promise<RunningServer>
       const key = req.getHeader('sec-websocket-key');
       const protocol = req.getHeader('sec-websocket-protocol');
       const extensions = req.getHeader('sec-websocket-extensions');
-      const version = req.getQuery('v') ?? '';
+      const versionOk = req.getQuery('v') === String(PROTOCOL_VERSION);
+      const shard = normalizeLobbyShard(req.getQuery('lobby') ?? '');
       const ip = clientAddress(res, config.trustProxy ? forwardedFor : '');
       const ownScheme =
         config.trustProxy && /^https?$/.test(forwardedProto) ? forwardedProto : scheme;
@@ -161,7 +243,13 @@ export function startServer(config: Config, log: Logger): Promise<RunningServer>
       }
       const baseUrl = ownOrigin ?? `${scheme}://localhost:${port}`;
       res.cork(() =>
-        res.upgrade<SocketData>({ ip, baseUrl, version }, key, protocol, extensions, context),
+        res.upgrade<SocketData>(
+          { ip, baseUrl: baseUrls.intern(baseUrl), versionOk, shard },
+          key,
+          protocol,
+          extensions,
+          context,
+        ),
       );
     }),
 
@@ -169,7 +257,7 @@ export function startServer(config: Config, log: Logger): Promise<RunningServer>
       const data = ws.getUserData();
       const port = new UwsPort(ws);
       data.port = port;
-      if (data.version !== String(PROTOCOL_VERSION)) {
+      if (!data.versionOk) {
         hub.stats.reject('protocol_mismatch');
         port.close(
           CloseCode.PROTOCOL_MISMATCH,
@@ -177,23 +265,23 @@ export function startServer(config: Config, log: Logger): Promise<RunningServer>
         );
         return;
       }
-      data.peer = hub.open(port, data.ip, data.baseUrl);
+      data.peer = hub.open(port, data.ip, data.baseUrl, data.shard);
     },
 
     message: (ws, message, isBinary) =>
       guarded(ws, 'message', (peer) => {
-        if (isBinary) hub.binary(peer, new Uint8Array(message));
-        else hub.text(peer, Buffer.from(message).toString('utf8'), message.byteLength);
+        if (isBinary) federation.binary(peer, new Uint8Array(message));
+        else federation.text(peer, Buffer.from(message).toString('utf8'), message.byteLength);
       }),
 
     // Pings from a client are answered by uWS itself; both count against the client's rates.
-    ping: (ws) => guarded(ws, 'ping', (peer) => hub.control(peer)),
-    pong: (ws) => guarded(ws, 'pong', (peer) => hub.control(peer)),
+    ping: (ws) => guarded(ws, 'ping', (peer) => federation.control(peer)),
+    pong: (ws) => guarded(ws, 'pong', (peer) => federation.control(peer)),
 
     close: (ws) => {
       const { peer, port } = ws.getUserData();
       if (port) port.closed = true;
-      if (peer) hub.closed(peer);
+      if (peer) federation.closed(peer);
     },
   });
 
@@ -207,6 +295,13 @@ export function startServer(config: Config, log: Logger): Promise<RunningServer>
       maxConnections: hub.maxConnections,
       accepting: !(fdGuard?.paused ?? false),
       lobbies: hub.directory.size,
+      node: federation.nodeId,
+      redis: clusterStateName(cluster),
+      cluster: {
+        routedSockets: federation.routedCount,
+        remotePlayers: federation.remoteCount,
+        ...federation.stats,
+      },
       stun:
         stun === undefined
           ? { enabled: false }
@@ -385,6 +480,7 @@ export function startServer(config: Config, log: Logger): Promise<RunningServer>
     const ticker = setInterval(() => {
       try {
         hub.tick();
+        federation.tick();
       } catch (error) {
         log.error({ err: error }, 'tick failed');
       }
@@ -398,6 +494,7 @@ export function startServer(config: Config, log: Logger): Promise<RunningServer>
       url,
       engine,
       hub,
+      federation,
       stun,
       close: async () => {
         if (shuttingDown) return;
@@ -406,6 +503,7 @@ export function startServer(config: Config, log: Logger): Promise<RunningServer>
         if (listenSocket) uWS.us_listen_socket_close(listenSocket);
         listenSocket = undefined;
         const stunClosed = stun?.close();
+        await federation.drain();
         hub.goingAway();
         const deadline = Date.now() + config.shutdownTimeoutMs;
         while (hub.connectionCount > 0 && Date.now() < deadline) {
@@ -413,6 +511,8 @@ export function startServer(config: Config, log: Logger): Promise<RunningServer>
         }
         clearInterval(ticker);
         await stunClosed;
+        federation.flush();
+        await cluster.close();
       },
     };
   });
@@ -469,6 +569,21 @@ function createTlsApp(cert: string, key: string): uWS.TemplatedApp {
 function endWithoutBody(res: uWS.HttpResponse, engine: UwsEngine): void {
   if (engine === 'native') res.endWithoutBody();
   else res.end();
+}
+
+/**
+ * One copy of each of a few strings (the origins players connect through): a bounded map, so a
+ * client sending many different Host headers only stops the sharing, never grows memory.
+ */
+class Interned {
+  private readonly strings = new Map<string, string>();
+  constructor(private readonly max: number) {}
+  intern(s: string): string {
+    const known = this.strings.get(s);
+    if (known !== undefined) return known;
+    if (this.strings.size < this.max) this.strings.set(s, s);
+    return s;
+  }
 }
 
 /** The client's address: the socket's, or the first hop of X-Forwarded-For behind a trusted proxy. */

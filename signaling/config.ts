@@ -2,6 +2,7 @@ import { parseArgs } from 'node:util';
 import * as v from 'valibot';
 import { IceServer, WIRE_LIMITS } from '../shared/protocol/signaling.ts';
 import { err, ok, type Result } from '../shared/result.ts';
+import { NODE_ID } from './node-protocol.ts';
 
 /**
  * Every setting of the server, its flag, its environment variable, its default and what it is
@@ -103,6 +104,8 @@ interface Setting<T> {
   readonly default: string;
   readonly parse: Parse<T>;
   readonly doc: string;
+  /** Its value may hold a credential: an error never repeats it. */
+  readonly secret?: boolean;
 }
 const setting = <T>(
   flag: string,
@@ -110,13 +113,32 @@ const setting = <T>(
   def: string,
   parse: Parse<T>,
   doc: string,
+  secret = false,
 ): Setting<T> => ({
   flag,
   env,
   default: def,
   parse,
   doc,
+  secret,
 });
+
+/** `redis://` or `rediss://` (TLS), with an optional user, password and database number. */
+const redisUrl: Parse<string> = (raw) => {
+  if (raw === '') return ok('');
+  try {
+    const url = new URL(raw);
+    if (url.protocol !== 'redis:' && url.protocol !== 'rediss:') {
+      return err('must start with redis:// or rediss://');
+    }
+    if (!/^\/?\d*$/.test(url.pathname)) return err('the path must be a database number');
+    return ok(raw);
+  } catch {
+    return err('is not a URL like redis://:password@127.0.0.1:6379/0');
+  }
+};
+const nodeId: Parse<string> = (raw) =>
+  raw === '' || NODE_ID.test(raw) ? ok(raw) : err('1 to 64 letters, digits, or . _ : -');
 
 export const SETTINGS = {
   host: setting(
@@ -445,6 +467,47 @@ export const SETTINGS = {
     text,
     '16+ characters: signs the ownership of lobbies whose host changed, so their new host can re-claim them after a restart. Default: a random one per start, so such lobbies are lost on a restart (lobbies that never changed host are not affected).',
   ),
+  // ---- several nodes ----
+  redis: setting(
+    'redis',
+    'REDIS_URL',
+    '',
+    redisUrl,
+    'Redis to share lobbies with other nodes, e.g. `redis://:password@10.0.0.5:6379/0` (see Running several nodes). Without it the server runs alone, all in memory. The password is never logged.',
+    true,
+  ),
+  nodeId: setting(
+    'node-id',
+    'NODE_ID',
+    '',
+    nodeId,
+    "This node's name among the others (default: host name and port, e.g. `game1:8081`); shown in `/healthz` and `/metrics`.",
+  ),
+  nodeTimeoutMs: setting(
+    'node-timeout-ms',
+    'NODE_TIMEOUT_MS',
+    '3000',
+    // At least two of the owners' beats (`CLUSTER_LIMITS.BEAT_INTERVAL_MS`).
+    int(2000, 600_000),
+    'With `--redis`: a node that owns a lobby of our players and is silent this long is taken for dead; its players here are told to reconnect (1001) and resume on a live node.',
+  ),
+} as const;
+
+/** Timings of the node-to-node layer that are not worth a setting. */
+export const CLUSTER_LIMITS = {
+  /** Time to live of a lobby's claim in Redis: a killed node's lobbies are free again after it. */
+  CLAIM_TTL_MS: 15_000,
+  /** Claims are renewed this often (three times per time to live). */
+  REFRESH_MS: 5_000,
+  /** Owners tell the nodes holding their players' sockets they are alive this often. */
+  BEAT_INTERVAL_MS: 1_000,
+  /**
+   * After Redis comes back, a lobby it does not know yet may be one whose node has not renewed
+   * its claim: joins, resumes and re-claims of it get `cluster_unavailable` (retried) this long.
+   */
+  REJOIN_MS: 3_000,
+  /** Start-up waits this long for Redis, then goes on without it (it connects when it can). */
+  CONNECT_WAIT_MS: 3_000,
 } as const;
 
 /**
@@ -503,8 +566,10 @@ export function parseConfig(
     const fromFlag = values[s.flag];
     const raw = typeof fromFlag === 'string' ? fromFlag : (env[s.env] ?? s.default);
     const parsed = s.parse(raw);
-    if (!parsed.ok)
-      return err(`invalid --${s.flag} / ${s.env}=${JSON.stringify(raw)}: ${parsed.error}`);
+    if (!parsed.ok) {
+      const shown = s.secret ? '' : `=${JSON.stringify(raw)}`;
+      return err(`invalid --${s.flag} / ${s.env}${shown}: ${parsed.error}`);
+    }
     config[key] = parsed.value;
   }
   const c = config as Config;

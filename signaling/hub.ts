@@ -61,6 +61,13 @@ export interface Peer {
   signalBudgets: WeakMap<Peer, TokenBucket> | undefined;
   entry: LobbyEntry<Peer> | undefined;
   seatId: number;
+  /**
+   * Seated in a lobby another node owns (see `Federation`): this node keeps only the socket's
+   * limits and heartbeat, so it is not dropped for never saying hello.
+   */
+  elsewhere: boolean;
+  /** The `lobby` shard from the WebSocket URL: a lobby this peer creates gets a code starting with it (see `lobbyCodeFor`). */
+  readonly shard: string | undefined;
 }
 
 /**
@@ -172,7 +179,7 @@ export class Hub {
     return address.connections < this.config.connectionsPerAddress ? 'ok' : 'too_many_connections';
   }
 
-  open(port: SocketPort, ip: string, baseUrl: string): Peer {
+  open(port: SocketPort, ip: string, baseUrl: string, shard?: string): Peer {
     const now = this.now();
     const peer: Peer = {
       port,
@@ -189,6 +196,8 @@ export class Hub {
       signalBudgets: undefined,
       entry: undefined,
       seatId: 0,
+      elsewhere: false,
+      shard,
     };
     this.peers.add(peer);
     this.address(ip, now).connections++;
@@ -197,7 +206,11 @@ export class Hub {
 
   /** A text message: JSON, one of the client messages. */
   text(peer: Peer, text: string, size = text.length): void {
-    if (!this.admitMessage(peer, size)) return;
+    if (this.admitMessage(peer, size)) this.handleText(peer, text);
+  }
+
+  /** A text message that `admitMessage` already let through. */
+  handleText(peer: Peer, text: string): void {
     this.stats.messagesIn++;
     const decoded = decodeClientMessage(text);
     if (!decoded.ok) return this.offence(peer, decoded.error);
@@ -303,7 +316,11 @@ export class Hub {
     for (const peer of this.peers) {
       if (now - peer.lastSeen > heartbeatTimeoutMs) {
         this.closePeer(peer, CloseCode.HEARTBEAT_TIMEOUT, 'no heartbeat');
-      } else if (peer.entry === undefined && now - peer.openedAt > helloTimeoutMs) {
+      } else if (
+        peer.entry === undefined &&
+        !peer.elsewhere &&
+        now - peer.openedAt > helloTimeoutMs
+      ) {
         this.closePeer(peer, CloseCode.HELLO_TIMEOUT, 'no create, join or resume in time');
       } else if (
         now - peer.lastSeen >= heartbeatIntervalMs &&
@@ -406,8 +423,8 @@ export class Hub {
       );
     }
     let hostKey = newHostKey();
-    while (this.directory.get(lobbyCodeFor(hostKey))) hostKey = newHostKey();
-    const lobby = new Lobby(lobbyCodeFor(hostKey), capacity);
+    while (this.directory.get(lobbyCodeFor(hostKey, peer.shard))) hostKey = newHostKey();
+    const lobby = new Lobby(lobbyCodeFor(hostKey, peer.shard), capacity);
     const token = newResumeToken();
     const seat = lobby.addSeat(msg.name, tokenTag(token), this.config.nameMaxLength);
     if (!seat.ok) return this.nameRefused(peer, msg.type);
@@ -993,7 +1010,7 @@ export class Hub {
   }
 
   /** Size and rate limits for every message, per connection and per address; closes the offender. */
-  private admitMessage(peer: Peer, size: number): boolean {
+  admitMessage(peer: Peer, size: number): boolean {
     if (peer.closed) return false;
     const now = this.now();
     peer.lastSeen = now;
@@ -1047,7 +1064,8 @@ export class Hub {
     }
   }
 
-  private fail(peer: Peer, code: ErrorCode, message: string, ref?: string, field?: string): void {
+  /** An error reply to the client (counted by code); the connection stays open. */
+  fail(peer: Peer, code: ErrorCode, message: string, ref?: string, field?: string): void {
     this.stats.reject(code);
     this.send(peer, {
       type: 'error',

@@ -52,8 +52,11 @@ export class Lobby {
   /** Whether the host lets people watch. */
   spectating = true;
   private nextId = 1;
-  /** Ids of removed seats with when they went, oldest first (used once `nextId` runs out). */
-  private readonly freed: { id: number; at: number }[] = [];
+  /**
+   * Ids of removed seats with when they went, oldest first (used once `nextId` runs out); made
+   * on the first removal, since most lobbies never remove a seat (memory per idle lobby).
+   */
+  private freed: { id: number; at: number }[] | undefined;
 
   constructor(
     readonly code: string,
@@ -117,15 +120,17 @@ export class Lobby {
 
   /** Removes a seat (left, kicked, or gone past the grace period); its id rests before reuse. */
   removeSeat(id: number, now: number): void {
-    if (this.seats.delete(id)) this.freed.push({ id, at: now });
+    if (!this.seats.delete(id)) return;
+    this.freed ??= [];
+    this.freed.push({ id, at: now });
   }
 
   private newId(now: number): number | undefined {
     if (this.nextId <= MAX_SEAT_ID) return this.nextId++;
     for (;;) {
-      const oldest = this.freed[0];
+      const oldest = this.freed?.[0];
       if (oldest === undefined || now - oldest.at < ID_REUSE_DELAY_MS) return undefined;
-      this.freed.shift();
+      this.freed?.shift();
       // A restored seat may have taken it meanwhile.
       if (!this.seats.has(oldest.id)) return oldest.id;
     }

@@ -2,6 +2,7 @@ import { networkInterfaces } from 'node:os';
 import { startServer } from './app.ts';
 import { helpText, parseConfig, settingsMarkdown } from './config.ts';
 import { createLogger } from './log.ts';
+import { redactRedisUrl } from './redis-cluster.ts';
 
 /** `npm start`: read the configuration, serve, print where to go, shut down cleanly. */
 async function main(): Promise<void> {
@@ -45,6 +46,9 @@ async function main(): Promise<void> {
       stunPort: server.stun?.port ?? 0,
       // The URLs only: the TURN secret is never logged.
       turnUrls: config.turnUrls,
+      node: server.federation.nodeId,
+      // Without its user and password.
+      redis: config.redis === '' ? 'off' : redactRedisUrl(config.redis),
     },
     'lanparty is running',
   );

@@ -1,5 +1,6 @@
 import { Counter, collectDefaultMetrics, Gauge, Registry } from 'prom-client';
 import type { UwsEngine } from './engine.ts';
+import type { Federation } from './federation.ts';
 import type { Hub } from './hub.ts';
 import type { StunStats } from './stun-responder.ts';
 
@@ -12,6 +13,8 @@ export function createMetrics(
   engine: UwsEngine,
   /** The built-in STUN server's counters, once it is bound (none while it is off). */
   stun: () => StunStats | undefined = () => undefined,
+  federation?: Federation,
+  redis: () => 'off' | 'up' | 'down' = () => 'off',
 ): Registry {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'lanparty_' });
@@ -131,5 +134,86 @@ export function createMetrics(
     registers: [registry],
   });
   engineGauge.set({ engine }, 1);
+  if (federation) clusterMetrics(registry, federation, redis, counter, gauge);
   return registry;
+}
+
+/** Node identity, Redis state and cross-node traffic (zero on a node that runs alone). */
+function clusterMetrics(
+  registry: Registry,
+  federation: Federation,
+  redis: () => 'off' | 'up' | 'down',
+  counter: (name: string, help: string, read: () => number) => Counter,
+  gauge: (name: string, help: string, read: () => number) => Gauge,
+): void {
+  new Gauge({
+    name: 'lanparty_node_info',
+    help: 'This node (1 for its id).',
+    labelNames: ['node'],
+    registers: [registry],
+  }).set({ node: federation.nodeId }, 1);
+  new Gauge({
+    name: 'lanparty_redis_state',
+    help: 'Redis as this node sees it: 1 for the current state (off: no --redis).',
+    labelNames: ['state'],
+    registers: [registry],
+    collect() {
+      const now = redis();
+      for (const state of ['off', 'up', 'down']) this.set({ state }, state === now ? 1 : 0);
+    },
+  });
+  const s = federation.stats;
+  for (const [direction, messages, bytes] of [
+    ['out', () => s.sent, () => s.sentBytes],
+    ['in', () => s.received, () => s.receivedBytes],
+  ] as const) {
+    new Counter({
+      name: `lanparty_cluster_messages_${direction}_total`,
+      help: `Messages ${direction === 'out' ? 'sent to' : 'received from'} other nodes.`,
+      registers: [registry],
+      collect() {
+        this.reset();
+        this.inc(messages());
+      },
+    });
+    new Counter({
+      name: `lanparty_cluster_bytes_${direction}_total`,
+      help: `Bytes ${direction === 'out' ? 'sent to' : 'received from'} other nodes.`,
+      registers: [registry],
+      collect() {
+        this.reset();
+        this.inc(bytes());
+      },
+    });
+  }
+  counter(
+    'lanparty_cluster_rejected_total',
+    'Messages from other nodes dropped: invalid, or for a connection this node does not hold.',
+    () => s.rejected,
+  );
+  counter(
+    'lanparty_cluster_undelivered_total',
+    'Messages to other nodes that no live node received (node gone or Redis down).',
+    () => s.undelivered,
+  );
+  counter(
+    'lanparty_cluster_owner_lost_total',
+    'Sockets told to reconnect (1001) because the node owning their lobby was lost.',
+    () => s.ownerLost,
+  );
+  counter(
+    'lanparty_cluster_unavailable_total',
+    'Joins, resumes and re-claims refused with cluster_unavailable while Redis was down.',
+    () => s.refusedUnavailable,
+  );
+  gauge(
+    'lanparty_cluster_routed_sockets',
+    'Sockets on this node whose lobby another node serves.',
+    () => federation.routedCount,
+  );
+  gauge(
+    'lanparty_cluster_remote_players',
+    "Players of this node's lobbies whose sockets are on other nodes.",
+    () => federation.remoteCount,
+  );
 }

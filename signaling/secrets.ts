@@ -1,5 +1,9 @@
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
-import { encodeCrockford, LOBBY_CODE_LENGTH } from '../shared/protocol/lobby-code.ts';
+import {
+  encodeCrockford,
+  LOBBY_CODE_LENGTH,
+  LOBBY_SHARD_LENGTH,
+} from '../shared/protocol/lobby-code.ts';
 
 /** A resume token: 192 random bits. Only its hash (the tag) is kept by the server. */
 export const newResumeToken = (): string => randomBytes(24).toString('base64url');
@@ -15,10 +19,28 @@ export const newHostKey = (): string => randomBytes(32).toString('base64url');
  * The lobby code is derived from the host key, so after a restart the server — which has
  * forgotten everything — can check a re-claim without storing anything, and guests, who know
  * the code, cannot compute the key.
+ *
+ * With a `shard` (the `lobby` parameter of the host's WebSocket URL: random characters its page
+ * chose), the code starts with it and the rest is derived from shard and key. A balancer that
+ * hashes on that parameter then sends the host and every guest, who put the code's first
+ * characters there, to the same node. The shard is not secret (it is in URLs, and so in proxy
+ * logs): such codes keep 55 secret bits instead of 65, still far beyond rate-limited guessing.
  */
-export function lobbyCodeFor(hostKey: string): string {
-  const digest = createHash('sha256').update(`lanparty lobby v1\0${hostKey}`).digest();
-  return encodeCrockford(digest, LOBBY_CODE_LENGTH);
+export function lobbyCodeFor(hostKey: string, shard?: string): string {
+  if (shard === undefined) {
+    const digest = createHash('sha256').update(`lanparty lobby v1\0${hostKey}`).digest();
+    return encodeCrockford(digest, LOBBY_CODE_LENGTH);
+  }
+  const digest = createHash('sha256').update(`lanparty lobby v2\0${shard}\0${hostKey}`).digest();
+  return shard + encodeCrockford(digest, LOBBY_CODE_LENGTH - shard.length);
+}
+
+/** Whether `code` was derived from `hostKey` (with or without a shard). */
+function isCodeOf(code: string, hostKey: string): boolean {
+  return (
+    lobbyCodeFor(hostKey) === code ||
+    lobbyCodeFor(hostKey, code.slice(0, LOBBY_SHARD_LENGTH)) === code
+  );
 }
 
 /** A secret to sign ownership tokens with, when none is configured (lost on restart). */
@@ -52,7 +74,7 @@ export function provesOwnership(
   generation: number,
   owner: string | undefined,
 ): boolean {
-  if (generation === 0) return lobbyCodeFor(hostKey) === code;
+  if (generation === 0) return isCodeOf(code, hostKey);
   if (owner === undefined) return false;
   const expected = Buffer.from(ownerToken(secret, code, generation, hostKey));
   const given = Buffer.from(owner);

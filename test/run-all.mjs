@@ -73,6 +73,10 @@ if (!run('build', process.execPath, ['esbuild.config.mjs'])) failed += 1;
 
 // The TURN test runs Debian's coturn on loopback; without it that test is skipped (and says so).
 ensureDebianPackage('/usr/bin/turnserver', 'coturn');
+// The scale-out tests run real redis-server, HAProxy and nginx on loopback (skipped without them).
+ensureDebianPackage('/usr/bin/redis-server', 'redis-server');
+ensureDebianPackage('/usr/sbin/haproxy', 'haproxy');
+ensureDebianPackage('/usr/sbin/nginx', 'nginx');
 const vitestOk = run('unit and server tests', npx, [
   'vitest',
   'run',

@@ -41,3 +41,29 @@ export function formatLobbyCode(code: string): string {
   }
   return parts.join('-');
 }
+
+/**
+ * How many leading characters of a lobby code a WebSocket URL carries as `lobby=` for load
+ * balancers that hash on it: enough to spread lobbies over nodes (1,024 shards), too few to find
+ * a lobby with (the code is the secret in the share link, and URLs end up in proxy logs).
+ */
+export const LOBBY_SHARD_LENGTH = 2;
+
+/** Every shard, made once: a socket keeps a reference, not a string of its own. */
+const SHARDS: ReadonlyMap<string, string> = new Map(
+  Array.from({ length: LOBBY_SHARD_LENGTH })
+    .reduce<string[]>((shards) => shards.flatMap((s) => Array.from(ALPHABET, (c) => s + c)), [''])
+    .map((s) => [s, s]),
+);
+
+/** The shard of a code (see `LOBBY_SHARD_LENGTH`), or undefined when `input` is not one. */
+export function normalizeLobbyShard(input: string): string | undefined {
+  return input.length === LOBBY_SHARD_LENGTH ? SHARDS.get(input.toUpperCase()) : undefined;
+}
+
+/** A random shard for a lobby about to be created; `random` returns numbers in [0, 1). */
+export function randomLobbyShard(random: () => number): string {
+  let shard = '';
+  for (let i = 0; i < LOBBY_SHARD_LENGTH; i++) shard += ALPHABET[Math.floor(random() * 32) % 32];
+  return shard;
+}

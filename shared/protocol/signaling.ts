@@ -262,6 +262,11 @@ export const ERROR_CODES = [
   'relay_target',
   'server_full',
   'rate_limited',
+  /**
+   * Several nodes share lobbies through Redis, and Redis is unreachable: a lobby this node does
+   * not hold cannot be found for now (join, resume, re-claim). Retry; lobbies are not lost.
+   */
+  'cluster_unavailable',
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
 

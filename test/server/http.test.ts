@@ -195,6 +195,21 @@ describe('operations endpoints', () => {
       accepting: true,
       lobbies: expect.any(Number),
       stun: { enabled: true, port: server.port, responses: expect.any(Number) },
+      // Alone (no --redis): a node id all the same, no cross-node traffic.
+      node: expect.stringMatching(/^[A-Za-z0-9._-]+:[a-z0-9]+$/),
+      redis: 'off',
+      cluster: {
+        routedSockets: 0,
+        remotePlayers: 0,
+        sent: 0,
+        received: 0,
+        sentBytes: 0,
+        receivedBytes: 0,
+        rejected: 0,
+        undelivered: 0,
+        ownerLost: 0,
+        refusedUnavailable: 0,
+      },
     });
     expect(['native', 'js-fallback']).toContain(body.engine);
   });

@@ -44,10 +44,13 @@ export class TestClient {
       headers?: Record<string, string>;
       /** Source address, e.g. 127.0.0.2: on Linux every 127.x address is loopback. */
       localAddress?: string;
+      /** More of the URL's query, e.g. `lobby=7Q` (what a balancer may hash on). */
+      query?: string;
     } = {},
   ): Promise<TestClient> {
     const v = options.version === undefined ? String(PROTOCOL_VERSION) : options.version;
-    const url = `${baseUrl.replace(/^http/, 'ws')}/ws${v === null ? '' : `?v=${v}`}`;
+    const query = [v === null ? undefined : `v=${v}`, options.query].filter(Boolean).join('&');
+    const url = `${baseUrl.replace(/^http/, 'ws')}/ws${query === '' ? '' : `?${query}`}`;
     const ws = new WebSocket(url, {
       ...(options.origin === undefined ? {} : { origin: options.origin }),
       ...(options.headers === undefined ? {} : { headers: options.headers }),

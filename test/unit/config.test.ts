@@ -36,6 +36,30 @@ describe('configuration', () => {
     expect(parseConfig(['--host-migration-ms', '-1'], {}).ok).toBe(false);
   });
 
+  it('several nodes: Redis URL (never echoed: it may hold a password), node id, node timeout', () => {
+    expect(defaultConfig()).toMatchObject({ redis: '', nodeId: '', nodeTimeoutMs: 3000 });
+    const r = parseConfig(['--node-id', 'game1:8081'], {
+      REDIS_URL: 'redis://:pw@10.0.0.5:6379/2',
+    });
+    expect(r.ok && [r.value.redis, r.value.nodeId]).toEqual([
+      'redis://:pw@10.0.0.5:6379/2',
+      'game1:8081',
+    ]);
+    for (const bad of [
+      'http://:hunter2@10.0.0.5',
+      'redis://:hunter2@10.0.0.5/db',
+      'not a url hunter2',
+    ]) {
+      const refused = parseConfig(['--redis', bad], {});
+      expect(refused.ok).toBe(false);
+      expect(!refused.ok && refused.error).toMatch(/^invalid --redis \/ REDIS_URL: /);
+      expect(!refused.ok && refused.error).not.toContain('hunter2');
+    }
+    expect(parseConfig(['--node-id', 'a b'], {}).ok).toBe(false);
+    expect(parseConfig(['--node-id', 'x'.repeat(65)], {}).ok).toBe(false);
+    expect(parseConfig(['--node-timeout-ms', '1000'], {}).ok).toBe(false);
+  });
+
   it('reads the environment (PORT, HOST, …) and lets flags win', () => {
     const r = parseConfig(['--port', '9000'], {
       PORT: '7000',

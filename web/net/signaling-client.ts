@@ -1,5 +1,10 @@
 import { CloseCode, shouldReconnect } from '../../shared/protocol/close-codes.ts';
 import {
+  LOBBY_SHARD_LENGTH,
+  normalizeLobbyCode,
+  randomLobbyShard,
+} from '../../shared/protocol/lobby-code.ts';
+import {
   encodeRelayFrame,
   readRelayHeader,
   relayPayload,
@@ -139,6 +144,8 @@ export class SignalingClient {
   private closedByUser = false;
   private readonly socketFactory: SocketFactory;
   private readonly random: () => number;
+  /** The shard a new lobby is asked for, kept across retries (see `shard`). */
+  private newShard: string | undefined;
   private readonly now: () => number;
   private readonly timers: Timers;
   private readonly states = new Emitter<[SignalingState]>();
@@ -263,8 +270,25 @@ export class SignalingClient {
 
   // ---- internals -------------------------------------------------------------------------------
 
+  /**
+   * What goes into `lobby=` on the WebSocket URL: the first characters of the lobby's code, so a
+   * balancer that hashes on it sends every member of a lobby to the same server node; for a new
+   * lobby, random ones, which the server makes its code start with.
+   */
+  private shard(): string {
+    const hello = this.options.hello;
+    const code =
+      this.lobby?.code ?? (hello.type === 'join' ? normalizeLobbyCode(hello.code) : undefined);
+    if (code !== undefined) return code.slice(0, LOBBY_SHARD_LENGTH);
+    this.newShard ??= randomLobbyShard(this.random);
+    return this.newShard;
+  }
+
   private connect(): void {
-    const url = new URL(`${WS_PATH}?v=${PROTOCOL_VERSION}`, this.options.server);
+    const url = new URL(
+      `${WS_PATH}?v=${PROTOCOL_VERSION}&lobby=${this.shard()}`,
+      this.options.server,
+    );
     url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
     let socket: SocketLike;
     try {
@@ -404,9 +428,11 @@ export class SignalingClient {
       this.socket?.send(JSON.stringify(this.hello()));
       return;
     }
-    // A resume or re-claim over the address's rate is refused for now, not for good: retried.
+    // A resume or re-claim over the address's rate, or while the servers' shared directory is
+    // away, is refused for now, not for good: retried.
     const limited =
-      error.code === 'rate_limited' && (error.ref === 'resume' || error.ref === 'reclaim');
+      (error.code === 'rate_limited' || error.code === 'cluster_unavailable') &&
+      (error.ref === 'resume' || error.ref === 'reclaim');
     const refusedResume =
       (error.code === 'resume_refused' || error.code === 'seat_in_use' || limited) &&
       this.token !== undefined;
