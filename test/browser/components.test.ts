@@ -574,6 +574,34 @@ describe('lp-game', function () {
     expect(seen).to.have.length(1);
   });
 
+  it('listens to the keys only while it is in the page, and again when it comes back', async () => {
+    const inputs: unknown[] = [];
+    // Only what the view asks of a runner: no state to draw, inputs recorded.
+    const recorder = {
+      view: () => undefined,
+      setInput: (input: unknown) => inputs.push(input),
+    } as unknown as GameRunner<TagState, TagInput>;
+    const el: LpGame = await mount('lp-game', { runner: recorder, module: tag, you: 1, peers: [] });
+    const press = async () => {
+      await sendKeys({ down: 'ArrowRight' });
+      await sendKeys({ up: 'ArrowRight' });
+    };
+    await press();
+    expect(inputs).to.have.length(2);
+    el.remove();
+    await press();
+    expect(inputs, 'keys while out of the page').to.have.length(2);
+    document.body.append(el);
+    await el.updateComplete;
+    await press();
+    expect(inputs).to.deep.equal([
+      { dx: 127, dy: 0 },
+      { dx: 0, dy: 0 },
+      { dx: 127, dy: 0 },
+      { dx: 0, dy: 0 },
+    ]);
+  });
+
   it('with a real game: the HUD, steering turned with the arena on a tall screen, then the scoreboard', async () => {
     const { url } = await executeServerCommand<{ url: string }, undefined>('lanparty-server');
     client = new SignalingClient({ server: url, hello: { type: 'create', name: 'Ada' } });

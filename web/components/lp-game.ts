@@ -2,6 +2,7 @@ import { css, html, LitElement, type PropertyValues } from 'lit';
 import type { LobbyView } from '../../shared/protocol/signaling.ts';
 import { linkLabel, linkText } from '../app/link-labels.ts';
 import { FrameLoop } from '../controllers/frame-loop.ts';
+import { GameInput } from '../controllers/game-input.ts';
 import type { GameRunner } from '../game/game-runner.ts';
 import type { AnyGameModule, GameRenderer, Hud } from '../games/game-module.ts';
 import type { PeerInfo } from '../net/peer-network.ts';
@@ -105,7 +106,7 @@ export class LpGame extends LitElement {
   declare spectator: boolean;
   declare hud: Hud | undefined;
   private renderer: GameRenderer<unknown> | undefined;
-  private stopInput: (() => void) | undefined;
+  private readonly input = new GameInput(this);
   private lastHud = 0;
   private readonly reducedMotion = matchMedia('(prefers-reduced-motion: reduce)');
 
@@ -131,8 +132,7 @@ export class LpGame extends LitElement {
   /** The renderer and the input mapping belong to the module: a new module, new ones. */
   override updated(changed: PropertyValues<this>): void {
     if (!changed.has('module')) return;
-    this.stopInput?.();
-    this.stopInput = undefined;
+    this.input.listen(undefined);
     this.renderer = undefined;
     this.hud = undefined;
     const canvas = this.renderRoot.querySelector('canvas');
@@ -141,16 +141,12 @@ export class LpGame extends LitElement {
     const renderer = module.renderer(canvas);
     this.renderer = renderer;
     if (this.spectator) return;
-    this.stopInput = module.watchInput(
-      { keys: window, surface: canvas, turned: () => renderer.rotated },
-      (input) => this.runner?.setInput(input),
+    this.input.listen(() =>
+      module.watchInput(
+        { keys: window, surface: canvas, turned: () => renderer.rotated },
+        (input) => this.runner?.setInput(input),
+      ),
     );
-  }
-
-  override disconnectedCallback(): void {
-    super.disconnectedCallback();
-    this.stopInput?.();
-    this.stopInput = undefined;
   }
 
   override render() {
