@@ -1,13 +1,13 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import WebSocket from 'ws';
 import { encodeInputs } from '../../shared/sim/engine-frames.ts';
 import { ChatChannel } from '../../web/chat/chat-channel.ts';
 import { CHAT_FRAME, decodeFromHost, encodeSay } from '../../web/chat/chat-frames.ts';
 import { CHAT_RATE } from '../../web/chat/chat-room.ts';
 import { GameRunner } from '../../web/game/game-runner.ts';
 import { PeerNetwork } from '../../web/net/peer-network.ts';
-import { type Hello, SignalingClient, type SocketLike } from '../../web/net/signaling-client.ts';
+import type { Hello } from '../../web/net/signaling-client.ts';
 import { type DotsInput, type DotsState, dots } from '../support/dots-game.ts';
+import { nodeClock, nodeSignalingClient, until } from '../support/node-page.ts';
 import { startTestServer, type TestServer } from '../support/server.ts';
 
 /**
@@ -21,20 +21,8 @@ afterEach(async () => {
   cleanup = [];
 });
 
-const until = async (what: () => boolean, timeoutMs = 5000) => {
-  await expect.poll(what, { timeout: timeoutMs, interval: 10 }).toBe(true);
-};
-const clock = (onTick: (now: number) => void) => {
-  const t = setInterval(() => onTick(performance.now()), 8);
-  return () => clearInterval(t);
-};
-
 function player(server: TestServer, hello: Hello) {
-  const client = new SignalingClient({
-    server: server.baseUrl,
-    hello,
-    socket: (url) => new WebSocket(url, { origin: server.baseUrl }) as unknown as SocketLike,
-  });
+  const client = nodeSignalingClient(server.baseUrl, hello);
   const network = new PeerNetwork({ client });
   const chat = new ChatChannel({ client, network });
   let runner: GameRunner<DotsState, DotsInput> | undefined;
@@ -47,7 +35,7 @@ function player(server: TestServer, hello: Hello) {
       return runner;
     },
     run() {
-      runner = new GameRunner({ game: dots, find: () => dots, client, network, clock });
+      runner = new GameRunner({ game: dots, find: () => dots, client, network, clock: nodeClock });
       return runner;
     },
     close() {

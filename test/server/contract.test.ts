@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import WebSocket from 'ws';
 import { PeerNetwork } from '../../web/net/peer-network.ts';
 import { RelayTransport } from '../../web/net/relay-transport.ts';
 import type { Session } from '../../web/net/session.ts';
-import { type Hello, SignalingClient, type SocketLike } from '../../web/net/signaling-client.ts';
+import type { Hello } from '../../web/net/signaling-client.ts';
 import { linkContract, transportContract, until } from '../contract/transport-contract.ts';
+import { nodeSignalingClient } from '../support/node-page.ts';
 import { startTestServer, type TestServer } from '../support/server.ts';
 
 const api = { describe, it, expect };
@@ -12,12 +12,7 @@ const api = { describe, it, expect };
 /** A host and a guest through a fresh real server, as the browser client connects. */
 async function lobby() {
   const server: TestServer = await startTestServer();
-  const client = (hello: Hello) =>
-    new SignalingClient({
-      server: server.baseUrl,
-      hello,
-      socket: (url) => new WebSocket(url, { origin: server.baseUrl }) as unknown as SocketLike,
-    });
+  const client = (hello: Hello) => nodeSignalingClient(server.baseUrl, hello);
   const host = client({ type: 'create', name: 'H' });
   await until(() => host.lobby !== undefined, 5000, 'the lobby');
   const guest = client({ type: 'join', code: host.lobby?.code ?? '', name: 'G' });

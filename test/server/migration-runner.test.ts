@@ -1,14 +1,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import WebSocket from 'ws';
 import { GameRunner } from '../../web/game/game-runner.ts';
 import { PeerNetwork } from '../../web/net/peer-network.ts';
-import {
-  type Hello,
-  type SavedSeat,
-  SignalingClient,
-  type SocketLike,
-} from '../../web/net/signaling-client.ts';
+import type { Hello, SavedSeat } from '../../web/net/signaling-client.ts';
 import { type DotsInput, type DotsState, dots } from '../support/dots-game.ts';
+import { nodeClock, nodeSignalingClient, until } from '../support/node-page.ts';
 import { startTestServer, type TestServer } from '../support/server.ts';
 
 /**
@@ -21,22 +16,8 @@ afterEach(async () => {
   cleanup = [];
 });
 
-const until = async (what: () => boolean, timeoutMs = 5000) => {
-  await expect.poll(what, { timeout: timeoutMs, interval: 10 }).toBe(true);
-};
-/** Drives a runner at ~120 Hz of real time (the Worker clock of the page). */
-const clock = (onTick: (now: number) => void) => {
-  const t = setInterval(() => onTick(performance.now()), 8);
-  return () => clearInterval(t);
-};
-
 function player(server: TestServer, hello: Hello, saved?: SavedSeat) {
-  const client = new SignalingClient({
-    server: server.baseUrl,
-    hello,
-    saved,
-    socket: (url) => new WebSocket(url, { origin: server.baseUrl }) as unknown as SocketLike,
-  });
+  const client = nodeSignalingClient(server.baseUrl, hello, saved);
   const network = new PeerNetwork({ client });
   let runner: GameRunner<DotsState, DotsInput> | undefined;
   const p = {
@@ -50,7 +31,7 @@ function player(server: TestServer, hello: Hello, saved?: SavedSeat) {
         game: dots,
         client,
         network,
-        clock,
+        clock: nodeClock,
         ...(seed === undefined ? {} : { seed }),
       });
       return runner;

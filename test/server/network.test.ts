@@ -1,23 +1,14 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import WebSocket from 'ws';
+import type WebSocket from 'ws';
 import { PeerNetwork } from '../../web/net/peer-network.ts';
 import type { Session } from '../../web/net/session.ts';
-import { type Hello, SignalingClient, type SocketLike } from '../../web/net/signaling-client.ts';
+import type { Hello } from '../../web/net/signaling-client.ts';
+import { nodeSignalingClient, until } from '../support/node-page.ts';
 import { startTestServer, type TestServer } from '../support/server.ts';
 import { freePort } from '../support/server-process.mjs';
 
 /** The browser client, driven in Node with the `ws` package as its WebSocket. */
-function client(server: TestServer, hello: Hello): SignalingClient {
-  return new SignalingClient({
-    server: server.baseUrl,
-    hello,
-    socket: (url) => new WebSocket(url, { origin: server.baseUrl }) as unknown as SocketLike,
-  });
-}
-
-const until = async (what: () => boolean, timeoutMs = 5000) => {
-  await expect.poll(what, { timeout: timeoutMs, interval: 10 }).toBe(true);
-};
+const client = (server: TestServer, hello: Hello) => nodeSignalingClient(server.baseUrl, hello);
 
 const u32 = (i: number) => {
   const b = new Uint8Array(4);
@@ -115,12 +106,11 @@ describe('a page that reloads', () => {
     (guestClient as unknown as { socket: WebSocket }).socket.terminate();
     guestClient.close();
     await until(() => host.info()[0]?.present === false);
-    const reloaded = new SignalingClient({
-      server: server.baseUrl,
-      hello: { type: 'join', code: hostClient.lobby?.code ?? '', name: 'ignored' },
+    const reloaded = nodeSignalingClient(
+      server.baseUrl,
+      { type: 'join', code: hostClient.lobby?.code ?? '', name: 'ignored' },
       saved,
-      socket: (url) => new WebSocket(url, { origin: server.baseUrl }) as unknown as SocketLike,
-    });
+    );
     cleanup.push(() => reloaded.close());
     await until(() => reloaded.state.kind === 'open');
     expect(reloaded.you).toBe(2);

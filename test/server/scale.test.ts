@@ -1,6 +1,5 @@
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import WebSocket from 'ws';
 import { CloseCode } from '../../shared/protocol/close-codes.ts';
 import { randomLobbyShard } from '../../shared/protocol/lobby-code.ts';
 import {
@@ -9,7 +8,7 @@ import {
   relayPayload,
 } from '../../shared/protocol/relay-frame.ts';
 import { encodeBatch, encodeNodeMessage } from '../../signaling/node-protocol.ts';
-import { type Hello, SignalingClient, type SocketLike } from '../../web/net/signaling-client.ts';
+import type { Hello } from '../../web/net/signaling-client.ts';
 import type { TestClient } from '../support/client.ts';
 import {
   Balancer,
@@ -19,6 +18,7 @@ import {
   missingBinary,
   TestCluster,
 } from '../support/cluster.ts';
+import { nodeSignalingClient } from '../support/node-page.ts';
 import { freePort } from '../support/server-process.mjs';
 
 /**
@@ -78,11 +78,7 @@ async function relayNumbered(from: TestClient, to: TestClient, toId: number, n: 
  * re-claim), relaying a "game" frame to its host (or, for the host, to every guest) every 50 ms.
  */
 function player(baseUrl: string, hello: Hello) {
-  const client = new SignalingClient({
-    server: baseUrl,
-    hello,
-    socket: (url) => new WebSocket(url, { origin: baseUrl }) as unknown as SocketLike,
-  });
+  const client = nodeSignalingClient(baseUrl, hello);
   /** When a game frame last arrived from each seat. */
   const heard = new Map<number, number>();
   client.onRelay((from) => heard.set(from, Date.now()));
