@@ -99,7 +99,6 @@ export class PlaySession {
   private everOpen = false;
   private readonly changes = new Emitter<[]>();
   private readonly off: Unsubscribe[] = [];
-  private readonly ticker: ReturnType<typeof setInterval>;
   private readonly presets: GameSettings;
   /** The last link report sent to the server, to send only changes. */
   private reportedLinks = '';
@@ -194,8 +193,6 @@ export class PlaySession {
     );
     // Creating a lobby makes this player its host: the picker's games load while it connects.
     if (options.hello.type === 'create') this.loadPicker();
-    // Pings move, and a guest's game appears with the host's first snapshot: the UI looks often.
-    this.ticker = setInterval(() => this.changed(), 250);
   }
 
   get lobby(): LobbyView | undefined {
@@ -305,7 +302,6 @@ export class PlaySession {
 
   dispose(): void {
     this.disposed = true;
-    clearInterval(this.ticker);
     for (const off of this.off) off();
     this.runner?.dispose();
     this.chat.dispose();

@@ -15,6 +15,7 @@ import {
   setRelayOnly,
   takeSavedGame,
 } from '../app/storage.ts';
+import { WakeAt } from '../controllers/wake-at.ts';
 import type { Hello } from '../net/signaling-client.ts';
 import { describeProblem, type NoticeAction } from './lp-notice.ts';
 import { base } from './styles.ts';
@@ -105,6 +106,8 @@ export class LpApp extends LitElement {
   private lastPlayers = new Map<number, PlayerView>();
   /** The host change last announced. */
   private lastHostChange: PlaySession['hostChange'];
+  /** Re-renders when a notice's time comes (nothing on this screen polls). */
+  private readonly wake = new WakeAt(this);
   private readonly onPopState = () => this.go(parseRoute(location.pathname), false);
   /** The tab goes (reload, close): a host keeps its game, so a reload carries on with it. */
   private readonly onPageHide = () => {
@@ -138,6 +141,9 @@ export class LpApp extends LitElement {
     const s = this.session;
     const problem = s?.problem;
     this.updateTitle();
+    // "Retrying in 3 s": the next render when the count goes down.
+    if (problem?.kind === 'reconnecting' || problem?.kind === 'unreachable')
+      this.wake.nextSecond(problem.retryAt);
     let screen: unknown;
     if (problem && (isFinal(problem) || this.unreachable())) {
       // Never in a lobby and the server does not answer: that is the screen, with a countdown.
@@ -194,13 +200,16 @@ export class LpApp extends LitElement {
     }
     // Host migration: said once in the live region, shown for a few seconds.
     const change = s?.hostChange;
-    if (change && Date.now() - change.at < HOST_CHANGE_NOTICE_MS && !isFinal(problem))
+    if (change && Date.now() - change.at < HOST_CHANGE_NOTICE_MS && !isFinal(problem)) {
       items.push(html`<p class="panel banner" data-testid="host-change">${change.text}</p>`);
+      this.wake.at(change.at + HOST_CHANGE_NOTICE_MS);
+    }
     // A host away for a moment is a reload or a blip, or another player takes over (the server
     // waits 1.5 s): nothing to say. Still away after that (migration turned off on this server):
     // say the host left, offer a way out, and carry on if they come back within the grace period
     // (the server ends the lobby otherwise, and the final "The host left" notice replaces this).
     const awaySince = s?.hostAwaySince;
+    if (awaySince !== undefined) this.wake.at(awaySince + HOST_AWAY_NOTICE_MS + 1);
     if (
       awaySince !== undefined &&
       Date.now() - awaySince > HOST_AWAY_NOTICE_MS &&

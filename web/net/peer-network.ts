@@ -185,6 +185,8 @@ export class PeerNetwork {
     });
     this.peers.set(id, entry);
     session.onKind(() => this.changed.emit());
+    // The UI shows each link's round-trip time: a new measure is a change (4 a second per peer).
+    session.onRtt(() => this.changed.emit());
     session.onStatus((status) => {
       this.changed.emit();
       const failure = session.failure;

@@ -142,6 +142,7 @@ export class Session implements Link {
   private readonly statuses = new Emitter<[LinkStatus]>();
   private readonly kinds = new Emitter<[TransportKind]>();
   private readonly resets = new Emitter<[]>();
+  private readonly rtts = new Emitter<[number]>();
   /** This session's instance (1-65535), sent in pings; and the peer's, 0 until known. */
   private readonly instance: number;
   private peerInstance = 0;
@@ -205,6 +206,10 @@ export class Session implements Link {
   /** Fires when traffic moves between relay and direct. */
   onKind(handler: (kind: TransportKind) => void): Unsubscribe {
     return this.kinds.on(handler);
+  }
+  /** Fires when the round-trip time over the transport in use is measured again (each pong). */
+  onRtt(handler: (rtt: number) => void): Unsubscribe {
+    return this.rtts.on(handler);
   }
 
   send(payload: Uint8Array, { reliable }: SendOptions): void {
@@ -319,6 +324,7 @@ export class Session implements Link {
         if (state.samples.length > RTT_SAMPLES) state.samples.shift();
         state.rtt = median(state.samples);
         state.answered = true;
+        if (state === this.active) this.rtts.emit(state.rtt);
         if (state === this.direct && this.active === this.relay) {
           this.retryDelay = this.limits.DIRECT_RETRY_MIN_MS;
           this.switchTo(state);
