@@ -1,13 +1,13 @@
 // A bad client for the flood scenario of test/e2e/play.test.ts (see `flood` in play-support.ts):
-// floods the lanparty server with junk from 127.0.0.2 until cut off, comes back after a pause,
+// floods the lanparty server with junk from 127.0.0.2 (or the address given) until cut off, comes back after a pause,
 // and so on until the time is up.
-//   node play-flooder.mjs <server http url> <milliseconds> [pause ms, default 0]
+//   node play-flooder.mjs <server http url> <milliseconds> [pause ms, default 0] [address]
 // Prints {"codes":[close codes the server sent, or HTTP statuses of refused upgrades],
 // "sent":frames,"connections":n} on stdout.
 import { randomBytes } from 'node:crypto';
 import WebSocket from 'ws';
 
-const [serverUrl = '', ms = '3000', pauseMs = '0'] = process.argv.slice(2);
+const [serverUrl = '', ms = '3000', pauseMs = '0', address = '127.0.0.2'] = process.argv.slice(2);
 const url = `${serverUrl.replace(/^http/, 'ws')}/ws?v=1`;
 const end = Date.now() + Number(ms);
 const junk = Array.from({ length: 64 }, (_, i) => randomBytes(8 + i));
@@ -16,7 +16,7 @@ let sent = 0;
 let connections = 0;
 
 while (Date.now() < end) {
-  const ws = new WebSocket(url, { localAddress: '127.0.0.2' });
+  const ws = new WebSocket(url, { localAddress: address });
   connections++;
   ws.on('message', () => {}); // the server's error replies: read and ignored
   ws.on('error', () => {});

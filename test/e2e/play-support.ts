@@ -407,6 +407,7 @@ export async function flood(
   serverUrl: string,
   ms: number,
   pauseMs: number,
+  address = '127.0.0.2',
 ): Promise<{ codes: number[]; sent: number; connections: number }> {
   const child = spawn(
     'nice',
@@ -418,6 +419,7 @@ export async function flood(
       serverUrl,
       String(ms),
       String(pauseMs),
+      address,
     ],
     { stdio: ['ignore', 'pipe', 'inherit'] },
   );
