@@ -115,7 +115,9 @@ describe.skipIf(missing !== '')('internet play across real NATs, through the UI'
     expect(ottoPlay.snapshots).toBeGreaterThanOrEqual(10);
     expect(samPlay.snapshots).toBeGreaterThanOrEqual(10);
     expect(await chipKind(sam.page)).toBe('relay');
-    expect(await chipKind(gus.page)).toBe('direct');
+    // A page that stalls (five software-rendered games on two cores) can miss its pings for
+    // 500 ms and fail over to the relay for a moment: Gus's link is direct once it has settled.
+    await poll(() => chipKind(gus.page), 10_000).toBe('direct');
     for (const p of [host, ...guests]) {
       expect(p.problems, `${p.name}'s console`).toEqual([]);
       expect(await p.page.getByRole('alert').count(), `${p.name}'s notices`).toBe(0);

@@ -15,6 +15,7 @@ import {
   setRelayOnly,
   takeSavedGame,
 } from '../app/storage.ts';
+import { Subscription } from '../controllers/subscription.ts';
 import { WakeAt } from '../controllers/wake-at.ts';
 import type { Hello } from '../net/signaling-client.ts';
 import { describeProblem, type NoticeAction } from './lp-notice.ts';
@@ -100,7 +101,16 @@ export class LpApp extends LitElement {
   declare route: Route;
   declare session: PlaySession | undefined;
   declare announcement: string;
-  private offSession: (() => void) | undefined;
+  /** What the app shows follows the session: every change re-renders (and is announced). */
+  private readonly following = new Subscription<PlaySession>(this, (session) =>
+    session.onChange(() => {
+      this.announceChanges(session);
+      // A page too old for the host's game keeps its seat: "Reload" takes it back.
+      if (isFinal(session.problem) && session.problem?.kind !== 'unknown-game' && session.lobby)
+        forgetSeat(session.lobby.code);
+      this.requestUpdate();
+    }),
+  );
   /** The name of the last attempt, for "Try again" (it is remembered only once accepted). */
   private lastName = '';
   private lastPlayers = new Map<number, PlayerView>();
@@ -306,18 +316,11 @@ export class LpApp extends LitElement {
     });
     this.session = session;
     this.lastPlayers = new Map();
-    this.offSession = session.onChange(() => {
-      this.announceChanges(session);
-      // A page too old for the host's game keeps its seat: "Reload" takes it back.
-      if (isFinal(session.problem) && session.problem?.kind !== 'unknown-game' && session.lobby)
-        forgetSeat(session.lobby.code);
-      this.requestUpdate();
-    });
+    this.following.follow(session);
   }
 
   private endSession(): void {
-    this.offSession?.();
-    this.offSession = undefined;
+    this.following.follow(undefined);
     this.session?.dispose();
     this.session = undefined;
   }
@@ -325,7 +328,7 @@ export class LpApp extends LitElement {
   private leave = (): void => {
     const code = this.session?.lobby?.code;
     this.session?.leave();
-    this.offSession?.();
+    this.following.follow(undefined);
     this.session = undefined;
     if (code) forgetSeat(code);
     this.go({ page: 'home' }, true);

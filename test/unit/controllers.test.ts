@@ -1,5 +1,6 @@
 import type { ReactiveController, ReactiveControllerHost } from 'lit';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { Subscription } from '../../web/controllers/subscription.ts';
 import { WakeAt } from '../../web/controllers/wake-at.ts';
 
 /** A Lit element as far as a controller sees it: it counts the updates asked for. */
@@ -13,6 +14,9 @@ function host() {
       h.updates++;
     },
     updateComplete: Promise.resolve(true),
+    connect: () => {
+      for (const c of controllers) c.hostConnected?.();
+    },
     disconnect: () => {
       for (const c of controllers) c.hostDisconnected?.();
     },
@@ -64,5 +68,40 @@ describe('WakeAt (re-render at a notice’s moment, no polling)', () => {
     h.disconnect();
     vi.advanceTimersByTime(5000);
     expect(h.updates).toBe(0);
+  });
+});
+
+describe('Subscription (a listener that lives while its element is in the page)', () => {
+  /** A source that counts its listeners. */
+  const source = () => {
+    const s = {
+      listeners: 0,
+      on: () => {
+        s.listeners++;
+        return () => {
+          s.listeners--;
+        };
+      },
+    };
+    return s;
+  };
+
+  it('listens to the source it follows only while connected, and to one source at a time', () => {
+    const h = host();
+    const following = new Subscription<ReturnType<typeof source>>(h, (s) => s.on());
+    const a = source();
+    const b = source();
+    following.follow(a);
+    expect(a.listeners, 'not yet in the page').toBe(0);
+    h.connect();
+    expect(a.listeners).toBe(1);
+    following.follow(b);
+    expect([a.listeners, b.listeners]).toEqual([0, 1]);
+    h.disconnect();
+    expect(b.listeners).toBe(0);
+    h.connect();
+    expect(b.listeners).toBe(1);
+    following.follow(undefined);
+    expect([a.listeners, b.listeners]).toEqual([0, 0]);
   });
 });
