@@ -45,9 +45,12 @@ describe.skipIf(missing !== undefined)(
       });
       open.push(host);
       // Round-robin decides where each socket lands: a guest that lands on its host's node is
-      // replaced until one lands on the other node.
+      // replaced until one lands on the other node. A page load makes the same number of
+      // requests every time, so between attempts one more request through the balancer moves
+      // the next page's WebSocket to the other node.
       let guest: Named | undefined;
       for (let attempt = 0; attempt < 6 && guest === undefined; attempt++) {
+        if (attempt > 0) await fetch(`${cluster.balancer.baseUrl}/healthz`);
         const candidate = await joinGuest(browser, `${link}?relay=1`, 'Rey');
         const routed = await cluster.total((h) => h.cluster.routedSockets);
         if (routed > 0) guest = candidate;
