@@ -97,6 +97,22 @@ export function oneFileOptions() {
   return options;
 }
 
+/**
+ * The service worker (web/sw.ts): a classic script at the site's root, so its scope is the whole
+ * app, under a fixed name (browsers look for it there at every visit; it is served `no-cache`).
+ * @type {import('esbuild').BuildOptions}
+ */
+export const serviceWorkerOptions = {
+  entryPoints: [join(root, 'web/sw.ts')],
+  outfile: join(dist, 'web/sw.js'), // replaced per build by a private folder (see build())
+  bundle: true,
+  platform: 'browser',
+  format: 'iife',
+  target: 'es2022',
+  minify: true,
+  logLevel: 'warning',
+};
+
 /** The entry and every chunk it imports statically: what a page loads before anything runs. */
 function firstLoad(metafile, entry) {
   const names = new Set();
@@ -165,6 +181,7 @@ export async function build() {
   const [, web] = await Promise.all([
     esbuild.build(serverOptions),
     esbuild.build({ ...webOptions, outdir: join(out, 'assets') }),
+    esbuild.build({ ...serviceWorkerOptions, outfile: join(out, 'sw.js') }),
   ]);
   const { jsRaw, jsGzip, entryRaw, entryGzip } = writeWebFiles(web.metafile, out);
   const old = join(dist, `web.${process.pid}.old`);

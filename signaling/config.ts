@@ -458,7 +458,7 @@ export const SETTINGS = {
     'HOST_MIGRATION_MS',
     '1500',
     int(0, 600_000),
-    'A host whose connection closed or was lost hands its lobby to a guest after this long unless it is back (a reload keeps the host role); a host that presses Leave hands it over at once. Above `--grace-ms`, migration is off: the lobby ends as before.',
+    'A host whose connection closed or was lost hands its lobby to a guest after this long unless it is back (a reload keeps the host role); a host that presses Leave, or whose tab says it is closing rather than reloading, hands it over at once. Above `--grace-ms`, migration is off: the lobby ends as before.',
   ),
   lobbySecret: setting(
     'lobby-secret',

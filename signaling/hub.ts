@@ -52,6 +52,8 @@ export interface Peer {
   lastPing: number;
   strikes: number;
   closed: boolean;
+  /** The page said it is closing, not reloading (`closing`): a host is replaced as it closes. */
+  closing: boolean;
   readonly bucket: TokenBucket;
   /** WebSocket pings and pongs from this connection. */
   readonly control: TokenBucket;
@@ -190,6 +192,7 @@ export class Hub {
       lastPing: now,
       strikes: 0,
       closed: false,
+      closing: false,
       bucket: createBucket(this.config.connMessageRate, this.config.connMessageBurst, now),
       control: createBucket(this.config.controlFrameRate, this.config.controlFrameRate * 3, now),
       relayBudgets: undefined,
@@ -301,7 +304,13 @@ export class Hub {
       seat.droppedAt = this.now();
       seat.link = undefined;
       this.events({ event: 'player_dropped', lobby: shortCode(entry.lobby.code), seat: seat.id });
-      this.broadcast(entry);
+      // A host whose tab closed (it said so) is replaced now: one update says both.
+      const handedOver =
+        peer.closing &&
+        this.config.hostMigrationMs <= this.config.graceMs &&
+        seat.id === entry.lobby.hostId &&
+        this.migrate(entry, 'host closed its tab');
+      if (!handedOver) this.broadcast(entry);
     }
   }
 
@@ -384,6 +393,9 @@ export class Hub {
         return this.reclaim(peer, msg);
       case 'leave':
         return this.leave(peer);
+      case 'closing':
+        peer.closing = true;
+        return;
       case 'kick':
         return this.kick(peer, msg);
       case 'lock':
@@ -772,11 +784,11 @@ export class Hub {
    * working here at once (see `isCurrentHostKey`); the old host's seat, if still held, is an
    * ordinary guest seat from now on.
    */
-  private migrate(entry: LobbyEntry<Peer>, reason: string): void {
+  private migrate(entry: LobbyEntry<Peer>, reason: string): boolean {
     const { lobby } = entry;
     const next = lobby.successor();
     const target = next === undefined ? undefined : entry.members.get(next.id);
-    if (next === undefined || target === undefined) return;
+    if (next === undefined || target === undefined) return false;
     const from = lobby.hostId;
     this.stats.hostMigrations++;
     entry.generation++;
@@ -799,6 +811,7 @@ export class Hub {
       owner: entry.owner,
     });
     this.broadcast(entry);
+    return true;
   }
 
   /**

@@ -1,1 +1,4 @@
 import './components/lp-app.ts';
+import { watchForReloads } from './app/reload-notice.ts';
+
+watchForReloads();

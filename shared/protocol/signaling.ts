@@ -85,6 +85,12 @@ export const ReclaimMessage = v.object({
   seats: v.pipe(v.array(ReclaimSeat), v.maxLength(WIRE_LIMITS.PLAYERS + WIRE_LIMITS.SPECTATORS)),
 });
 export const LeaveMessage = v.object({ type: v.literal('leave') });
+/**
+ * The page is going away and is not being reloaded (its tab closed, or it went to another site):
+ * a host is replaced as soon as its socket closes, not after `--host-migration-ms`. The seat is
+ * held as after any drop. A page that cannot tell (no service worker) never sends it.
+ */
+export const ClosingMessage = v.object({ type: v.literal('closing') });
 export const KickMessage = v.object({ type: v.literal('kick'), id: peerId });
 export const LockMessage = v.object({ type: v.literal('lock'), locked: v.boolean() });
 /** Host only: whether anyone may watch; turning it off sends the spectators away (4012). */
@@ -154,6 +160,7 @@ const CLIENT_SCHEMAS = {
   resume: ResumeMessage,
   reclaim: ReclaimMessage,
   leave: LeaveMessage,
+  closing: ClosingMessage,
   kick: KickMessage,
   lock: LockMessage,
   spectate: SpectateMessage,

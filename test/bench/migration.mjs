@@ -5,15 +5,16 @@
 //   node test/bench/migration.mjs [--runs 10] [--no-write]
 //
 // Each run: a host and two guests (each in its own browser context) start a Tag round; after
-// 1.5 s of play the host goes — its tab closes (the server waits --host-migration-ms for a
-// reload before handing over), or it presses Leave (handed over at once). A probe in each
-// guest's page reads the game view's `stats` every millisecond and marks the first new
-// authoritative state: at the guest the server made host, its HostLoop starting from the
-// handed-over state; at the other guest, the new host's first snapshot. Measured from the
-// moment the bench closes the host's tab (Date.now(), one clock for every process here).
-// Game time lost: the newest tick either remaining player had received from the old host, minus
-// the tick the new host carried on from (its own newest authoritative state). Three setups: tab closed with the default wait, tab closed with --host-migration-ms 0
-// (a reload would then not keep the host role), and Leave.
+// 1.5 s of play the host goes — its tab closes, or it presses Leave. A closing tab says so
+// (`closing`, when the service worker can tell a close from a reload) and is handed over at once;
+// without a service worker (blocked in its browser context here, as on an insecure origin) the
+// server waits --host-migration-ms for a reload first. A probe in each guest's page reads the
+// game view's `stats` every millisecond and marks the first new authoritative state: at the
+// guest the server made host, its HostLoop starting from the handed-over state; at the other
+// guest, the new host's first snapshot. Measured from the moment the bench closes the host's tab
+// (Date.now(), one clock for every process here). Game time lost: the newest tick either
+// remaining player had received from the old host, minus the tick the new host carried on from
+// (its own newest authoritative state).
 //
 // Writes the report to test/bench/MIGRATION-RESULTS.md too (unless --no-write).
 import { writeFileSync } from 'node:fs';
@@ -58,14 +59,17 @@ const PROBE = `(() => {
   }, 1);
 })();`;
 
-async function newPage(browser) {
-  const context = await browser.newContext({ viewport: { width: 640, height: 360 } });
+async function newPage(browser, serviceWorkers = 'allow') {
+  const context = await browser.newContext({
+    viewport: { width: 640, height: 360 },
+    serviceWorkers,
+  });
   await context.addInitScript(PROBE);
   return context.newPage();
 }
 
-async function run(browser, url, how) {
-  const host = await newPage(browser);
+async function run(browser, url, how, serviceWorkers) {
+  const host = await newPage(browser, serviceWorkers);
   await host.goto(`${url}/?round=600`);
   await host.getByLabel('Name').fill('Ada');
   await host.getByRole('button', { name: 'Create lobby' }).click();
@@ -134,13 +138,24 @@ const median = (v) => {
 const fmt = (n, digits = 0) => (Number.isFinite(n) ? n.toFixed(digits) : '–');
 
 const SETUPS = [
-  { name: 'tab closed, default wait (--host-migration-ms 1500)', how: 'close', flags: [] },
   {
-    name: 'tab closed, no wait (--host-migration-ms 0)',
+    name: 'tab closed (the page says so: handed over at once)',
     how: 'close',
-    flags: ['--host-migration-ms', '0'],
+    flags: [],
+    serviceWorkers: 'allow',
   },
-  { name: 'host pressed Leave (handed over at once)', how: 'leave', flags: [] },
+  {
+    name: 'tab closed, page cannot tell (no service worker: --host-migration-ms 1500)',
+    how: 'close',
+    flags: [],
+    serviceWorkers: 'block',
+  },
+  {
+    name: 'host pressed Leave (handed over at once)',
+    how: 'leave',
+    flags: [],
+    serviceWorkers: 'allow',
+  },
 ];
 
 async function main() {
@@ -155,7 +170,7 @@ async function main() {
       try {
         const results = [];
         for (let i = 0; i < RUNS; i++) {
-          const r = await run(browser, server.url, setup.how);
+          const r = await run(browser, server.url, setup.how, setup.serviceWorkers);
           log(
             `${setup.name} #${i + 1}: ${r.ms.join(' / ')} ms, lost ${r.lost} ticks, gaps ${r.gaps.join(' / ')}`,
           );

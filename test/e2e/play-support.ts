@@ -295,6 +295,13 @@ export async function setNetwork(page: Page, online: boolean): Promise<void> {
 }
 
 /** The banners and status lines the page shows (role=status), as text. */
+/**
+ * Whether the app's service worker controls the page: then it can tell its reload from its tab
+ * closing (web/app/reload-notice.ts), and a closing host is handed over at once.
+ */
+export const reloadsKnown = (page: Page) =>
+  page.evaluate(() => navigator.serviceWorker?.controller != null);
+
 export const statuses = (page: Page) => page.getByRole('status').allTextContents();
 
 /**

@@ -18,6 +18,7 @@ import {
   NO_DIRECT_PATH,
   play,
   poll,
+  reloadsKnown,
   roundLeft,
   rttSeries,
   scoreboard,
@@ -260,7 +261,9 @@ describe('playing Tag from a shared link (real Chromium)', () => {
   }, 60_000);
 
   it('6: the host closes its tab mid-round: within 3 s a guest hosts the same round; the link still works; after a server crash the new host re-claims', async () => {
-    const own = await ownServer(['--lobby-secret', LOBBY_SECRET]);
+    // The server would wait 20 s for a host that dropped: only the closing tab saying so (it is
+    // not a reload) hands the lobby over within 3 s.
+    const own = await ownServer(['--lobby-secret', LOBBY_SECRET, '--host-migration-ms', '20000']);
     const { host, link } = await hostLobby(browser, own.url, { search: '?round=60' });
     track(host);
     const gus = track(await joinGuest(browser, link, 'Gus', { initScript: NEW_LOOP_PROBE }));
@@ -274,6 +277,7 @@ describe('playing Tag from a shared link (real Chromium)', () => {
     const left = await roundLeft(gus.page);
     const ticks = await Promise.all(guests.map(async (g) => (await gameStats(g.page)).tick ?? 0));
 
+    await poll(() => reloadsKnown(host.page)).toBe(true);
     const closedAt = Date.now();
     await host.page.close();
     // One of them hosts (the server's choice) and the other plays on its snapshots: when each
@@ -408,6 +412,8 @@ describe('playing Tag from a shared link (real Chromium)', () => {
     await moves(() => roundLeft(gus.page));
     await sleep(2_000);
     const left = await roundLeft(gus.page);
+    // The page would know its reload (else it could not tell it from a close, and would not say).
+    await poll(() => reloadsKnown(host.page)).toBe(true);
     const t0 = Date.now();
     await host.page.reload();
     await waitForGame(host.page, 5_000);

@@ -151,6 +151,46 @@ describe('host migration', () => {
     ]);
   });
 
+  it('a host whose tab says it is closing is replaced as its socket closes: one update, seat held', async () => {
+    // A wait far longer than the test: only `closing` can explain a hand-over.
+    const server = await start({ hostMigrationMs: 20_000 });
+    const { host, guests } = await lobbyWith(server, 2);
+    const [g2, g3] = guests;
+    if (!g2 || !g3) throw new Error('guests');
+    // A guest's `closing` changes nothing for anyone (its seat is held as after any drop).
+    g3.client.send({ type: 'closing' });
+    host.send({ type: 'closing' });
+    await new Promise((r) => setTimeout(r, 200));
+    expect(g2.client.texts.some((m) => m.type === 'lobby' || m.type === 'promoted')).toBe(false);
+    host.close();
+    const promoted = await g2.client.next('promoted', 3000);
+    expect(promoted.generation).toBe(1);
+    // One update says both: the old host dropped and the new one hosting.
+    const view = (await g3.client.next('lobby')).lobby;
+    expect(view.hostId).toBe(g2.id);
+    expect(view.players.map((p) => [p.id, p.connected])).toEqual([
+      [1, false],
+      [g2.id, true],
+      [g3.id, true],
+    ]);
+    // `closing` before any lobby is harmless too.
+    const again = await server.connect();
+    again.send({ type: 'closing' });
+    again.send({ type: 'join', code: view.code, name: 'late' });
+    expect((await again.next('welcome')).lobby.hostId).toBe(g2.id);
+  });
+
+  it('with migration off (a wait above the grace), a closing host is not replaced', async () => {
+    const server = await start({ hostMigrationMs: 5_000, graceMs: 1_000 });
+    const { host, guests } = await lobbyWith(server, 1);
+    host.send({ type: 'closing' });
+    host.close();
+    const dropped = await guests[0]?.client.next('lobby');
+    expect(dropped?.lobby.hostId).toBe(1);
+    expect(await guests[0]?.client.closeInfo()).toMatchObject({ code: CloseCode.LOBBY_CLOSED });
+    expect(guests[0]?.client.texts.some((m) => m.type === 'promoted')).toBe(false);
+  });
+
   it('a host that reloads within the wait comes back as host with nothing changed', async () => {
     const server = await start({ hostMigrationMs: 1500 });
     const { host, welcome, guests } = await lobbyWith(server, 2);

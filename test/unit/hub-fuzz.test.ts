@@ -255,7 +255,7 @@ class Fuzz {
           );
           return { label: 'sends a junk frame' };
         }
-        msg = this.rng.chance(0.5) ? { type: 'leave' } : { type: 'ice' };
+        msg = { type: this.rng.pick(['leave', 'ice', 'closing'] as const) ?? 'ice' };
     }
     this.h.send(conn, msg);
     return { label: `sends ${typeof msg === 'string' ? JSON.stringify(msg) : msg.type}` };

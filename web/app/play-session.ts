@@ -288,6 +288,10 @@ export class PlaySession {
   mute(id: number, muted: boolean): void {
     this.chat.mute(id, muted);
   }
+  /** The tab is closing, not reloading: the server may hand this host's lobby over at once. */
+  pageClosing(): void {
+    this.client.closing();
+  }
   leave(): void {
     this.client.leave();
     this.dispose();

@@ -3,6 +3,7 @@ import { formatLobbyCode } from '../../shared/protocol/lobby-code.ts';
 import type { PlayerView } from '../../shared/protocol/signaling.ts';
 import { relayNote } from '../app/link-labels.ts';
 import { isFinal, PlaySession } from '../app/play-session.ts';
+import { pageIsReloading, reloadsAreKnown } from '../app/reload-notice.ts';
 import { parseRoute, pathFor, type Route, settingParams } from '../app/route.ts';
 import {
   forgetSeat,
@@ -119,11 +120,15 @@ export class LpApp extends LitElement {
   /** Re-renders when a notice's time comes (nothing on this screen polls). */
   private readonly wake = new WakeAt(this);
   private readonly onPopState = () => this.go(parseRoute(location.pathname), false);
-  /** The tab goes (reload, close): a host keeps its game, so a reload carries on with it. */
+  /**
+   * The tab goes. A host keeps its game, so a reload carries on with it; a tab that is closing
+   * (no reload notice from the service worker) says so, and a guest takes over at once.
+   */
   private readonly onPageHide = () => {
     const code = this.session?.lobby?.code;
     const game = this.session?.gameToSave();
     if (code !== undefined && game !== undefined) saveGame(code, game);
+    if (reloadsAreKnown() && !pageIsReloading()) this.session?.pageClosing();
   };
 
   constructor() {

@@ -243,6 +243,14 @@ export class SignalingClient {
     this.sendJson({ type: 'spectate', allowed });
   }
 
+  /**
+   * The page is going away and not being reloaded (see web/app/reload-notice.ts): a host is
+   * replaced as soon as its socket closes. The seat is held as after any drop.
+   */
+  closing(): void {
+    this.sendJson({ type: 'closing' });
+  }
+
   /** Leaves the lobby for good (the host leaving ends it). */
   leave(): void {
     this.sendJson({ type: 'leave' });
