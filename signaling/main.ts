@@ -26,6 +26,19 @@ async function main(): Promise<void> {
     console.error(`lanparty: ${error.message}`);
     process.exit(1);
   });
+  // Before the banner: whoever reads it may signal at once, and an unhandled SIGTERM kills.
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal }, 'shutting down');
+    // A hard deadline, whatever happens: platforms kill us soon after SIGTERM anyway.
+    setTimeout(() => process.exit(0), config.shutdownTimeoutMs + 1000).unref();
+    server.close().then(() => process.exit(0));
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+
   if (server.engine !== 'native') {
     log.warn(
       'uWebSockets.js has no native binary for this Node version: running the slow JS fallback',
@@ -56,18 +69,6 @@ async function main(): Promise<void> {
   console.log(
     `\n  lanparty is up: open ${server.url}${lan.map((u) => `\n  on your network:  ${u}`).join('')}\n  ${stun}${config.turnUrls.length > 0 ? `, TURN credentials for ${config.turnUrls.join(', ')}` : ''}\n`,
   );
-
-  let stopping = false;
-  const stop = (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    log.info({ signal }, 'shutting down');
-    // A hard deadline, whatever happens: platforms kill us soon after SIGTERM anyway.
-    setTimeout(() => process.exit(0), config.shutdownTimeoutMs + 1000).unref();
-    server.close().then(() => process.exit(0));
-  };
-  process.on('SIGTERM', () => stop('SIGTERM'));
-  process.on('SIGINT', () => stop('SIGINT'));
 }
 
 function lanUrls(url: string, port: number): string[] {

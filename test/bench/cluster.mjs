@@ -10,17 +10,22 @@
 // sends it back, as fast as the pairs go) and then a paced load (`paced-rate` round trips per
 // second in all). Server CPU is utime+stime from /proc/<pid>/stat of both nodes and redis-server
 // over the measurement window; "messages" counts each relayed frame once.
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import os from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import WebSocket from 'ws';
+import {
+  buildIfNeeded,
+  freePort,
+  ROOT,
+  startChild,
+  startServerProcess,
+  until,
+} from '../support/server-process.mjs';
 
-const ROOT = join(dirname(fileURLToPath(import.meta.url)), '../..');
 const CLK_TCK = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim());
 const { values: opts } = parseArgs({
   options: {
@@ -36,82 +41,38 @@ const PACED_RATE = Number(opts['paced-rate']);
 const log = (...a) => console.error('bench:', ...a);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-const freePort = () =>
-  new Promise((resolve) => {
-    const probe = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = probe.address();
-      probe.close(() => resolve(port));
-    });
-  });
-
 const cpuTicks = (pid) => {
   const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
   return Number(fields[11]) + Number(fields[12]);
 };
 
-async function until(what, check, timeoutMs = 15_000) {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(50);
-  }
-}
-
-const children = [];
-process.on('exit', () => {
-  for (const c of children) c.kill('SIGKILL');
-});
-
+/** redis-server and two nodes sharing it; every child is killed when this process exits. */
 async function start() {
+  buildIfNeeded();
   const redisPort = await freePort();
-  const redis = spawn('redis-server', [
-    '--port',
-    String(redisPort),
-    '--bind',
-    '127.0.0.1',
-    '--save',
-    '',
-    '--appendonly',
-    'no',
+  const redis = startChild('redis-server', [
+    ...['--port', String(redisPort), '--bind', '127.0.0.1'],
+    ...['--save', '', '--appendonly', 'no'],
   ]);
-  children.push(redis);
   const nodes = [];
   for (const id of ['a', 'b']) {
-    const port = await freePort();
-    const child = spawn(
-      process.execPath,
-      [
-        join(ROOT, 'dist/server/main.js'),
-        ...[
-          '--host',
-          '127.0.0.1',
-          '--port',
-          String(port),
-          '--stun-port',
-          '0',
-          '--log-level',
-          'warn',
-        ],
-        ...['--redis', `redis://127.0.0.1:${redisPort}`, '--node-id', id],
+    const server = await startServerProcess({
+      flags: [
+        ...['--stun-port', '0', '--redis', `redis://127.0.0.1:${redisPort}`, '--node-id', id],
         ...['--connections-per-address', '100000', '--lobbies-per-address', '100000'],
         ...['--creates-per-minute', '100000', '--joins-per-minute', '100000'],
         ...['--conn-message-rate', '1000000', '--conn-message-burst', '1000000'],
         ...['--address-message-rate', '10000000', '--address-message-burst', '10000000'],
       ],
-      { stdio: ['ignore', 'pipe', 'inherit'] },
-    );
-    children.push(child);
-    nodes.push({ id, port, child, url: `ws://127.0.0.1:${port}/ws?v=1` });
+    });
+    nodes.push({ id, server, url: `ws://127.0.0.1:${server.port}/ws?v=1` });
   }
   for (const n of nodes) {
-    await until(`node ${n.id}`, async () => {
-      try {
-        const r = await fetch(`http://127.0.0.1:${n.port}/healthz`);
-        return (await r.json()).redis === 'up';
-      } catch {
-        return false;
-      }
-    });
+    const redisUp = async () => {
+      const r = await fetch(`${n.server.url}/healthz`).catch(() => undefined);
+      return (await r?.json())?.redis === 'up';
+    };
+    await until(redisUp, 15_000, `node ${n.id} to reach redis-server`);
   }
   return { redis, nodes };
 }
@@ -199,7 +160,7 @@ async function scenario(cluster, name, cross) {
   for (let i = 0; i < PAIRS; i++) pairs.push(await pair(a, cross ? b : a));
   // Warm-up, then the closed loop with CPU measured around it.
   await run(pairs, 1000);
-  const pids = [a.child.pid, b.child.pid, cluster.redis.pid];
+  const pids = [a.server.child().pid, b.server.child().pid, cluster.redis.process.pid];
   const before = pids.map(cpuTicks);
   const closed = await run(pairs, DURATION_MS);
   const after = pids.map(cpuTicks);
@@ -234,7 +195,6 @@ const cluster = await start();
 log(`${os.cpus()[0]?.model}, ${os.cpus().length} cores, node ${process.version}; ${PAIRS} pairs`);
 const same = await scenario(cluster, 'same node', false);
 const cross = await scenario(cluster, 'cross node', true);
-for (const c of children) c.kill('SIGKILL');
 
 const f = (n, d = 0) =>
   n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });

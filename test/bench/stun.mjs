@@ -16,14 +16,20 @@
 //   flood   lanparty with its default limits (20/s per address): one address floods, nearly all
 //           requests are dropped by the rate limiter; requests handled per CPU-second are read
 //           from /metrics (lanparty_stun_requests_total) since nothing comes back
-import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { createSocket } from 'node:dgram';
 import { once } from 'node:events';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { buildIfNeeded, freePort, ROOT, startServerProcess } from '../support/server-process.mjs';
+import {
+  buildIfNeeded,
+  freePort,
+  startChild,
+  startServerProcess,
+  until,
+} from '../support/server-process.mjs';
 
 const SERVER_CORE = '0';
 const LOADGEN_CORE = '1';
@@ -51,16 +57,14 @@ const SERVERS = opts.servers.split(',');
 
 const log = (...args) => console.error('[stun-bench]', ...args);
 const hasTaskset = spawnSync('taskset', ['-V']).status === 0;
-const children = new Set();
+/** What runs a server on the server core (nothing without taskset). */
+const PINNED = hasTaskset ? ['taskset', '-c', SERVER_CORE] : [];
+// Every server started here is killed when this process exits (see startChild).
 const watchdog = setTimeout(() => {
   log(`watchdog: still running after ${WATCHDOG_MS} ms, giving up`);
-  for (const child of children) child.kill('SIGKILL');
   process.exit(1);
 }, WATCHDOG_MS);
 watchdog.unref();
-process.on('exit', () => {
-  for (const child of children) child.kill('SIGKILL');
-});
 
 /** utime + stime of a whole process, in seconds. */
 function cpuSeconds(pid) {
@@ -75,48 +79,12 @@ function cpuSplit(pid) {
   return { user: Number(fields[11]) / CLK_TCK, system: Number(fields[12]) / CLK_TCK };
 }
 
-function pinned(args) {
-  return hasTaskset ? ['taskset', ['-c', SERVER_CORE, ...args]] : [args[0], args.slice(1)];
-}
-
-/** Starts `args` pinned to the server core; resolves once `ready(output)` is true. */
-async function startChild(args, ready, what) {
-  const [command, argv] = pinned(args);
-  const child = spawn(command, argv, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-  children.add(child);
-  child.once('exit', () => children.delete(child));
-  let output = '';
-  const onData = (d) => {
-    output += d;
-  };
-  child.stdout.on('data', onData);
-  child.stderr.on('data', onData);
-  const deadline = Date.now() + 15_000;
-  while (!ready(output)) {
-    if (child.exitCode !== null) throw new Error(`${what} exited: ${output}`);
-    if (Date.now() > deadline) throw new Error(`${what} did not start: ${output}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  return {
-    pid: child.pid,
-    output: () => output,
-    stop: async () => {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      const exited = once(child, 'exit');
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
-      await exited;
-      clearTimeout(timer);
-    },
-  };
-}
-
 async function startOurs(limits) {
   buildIfNeeded();
   const flags = limits === 'lifted' ? ['--stun-rate', '1000000', '--stun-burst', '1000000'] : [];
   const server = await startServerProcess({
     flags,
-    ...(hasTaskset ? { prefix: ['taskset', '-c', SERVER_CORE] } : {}),
+    prefix: PINNED,
   });
   return { ...server, pid: server.child().pid, name: 'lanparty' };
 }
@@ -145,13 +113,17 @@ async function startCoturn() {
       '',
     ].join('\n'),
   );
-  const child = await startChild(
-    [TURNSERVER, '-c', config],
-    (out) => out.includes('Total General servers'),
-    'coturn',
-  );
+  const [command, ...args] = [...PINNED, TURNSERVER, '-c', config];
+  const child = startChild(command, args, { killAfterMs: 5000 });
+  const started = () => {
+    if (!child.running()) throw new Error(`coturn exited: ${child.output()}`);
+    return child.output().includes('Total General servers');
+  };
+  await until(started, 15_000, 'coturn to start').catch((error) => {
+    throw new Error(`${error.message}: ${child.output()}`);
+  });
   return {
-    ...child,
+    pid: child.process.pid,
     port,
     name: 'coturn (stun-only)',
     stop: async () => {

@@ -7,8 +7,9 @@ import { GameRunner } from '../../web/game/game-runner.ts';
 import { PeerNetwork } from '../../web/net/peer-network.ts';
 import type { Hello } from '../../web/net/signaling-client.ts';
 import { type DotsInput, type DotsState, dots } from '../support/dots-game.ts';
-import { nodeClock, nodeSignalingClient, until } from '../support/node-page.ts';
+import { nodeClock, nodeSignalingClient } from '../support/node-page.ts';
 import { startTestServer, type TestServer } from '../support/server.ts';
+import { until } from '../support/server-process.mjs';
 
 /**
  * Chat and spectating with the browser's own code in Node — signaling client, PeerNetwork on

@@ -1,5 +1,3 @@
-import { type ChildProcess, spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -9,80 +7,38 @@ import { CloseCode } from '../../shared/protocol/close-codes.ts';
 import { SETTINGS } from '../../signaling/config.ts';
 import { TestClient, withTimeout } from '../support/client.ts';
 import { request } from '../support/http.ts';
-import { ROOT } from '../support/server.ts';
-import { freePort } from '../support/server-process.mjs';
+import { CLEAN_ENV } from '../support/server.ts';
+import {
+  type Child,
+  freePort,
+  SERVER_MAIN,
+  serverUp,
+  startChild,
+} from '../support/server-process.mjs';
 
-const MAIN = join(ROOT, 'dist/server/main.js');
-
-/** The environment of this process without any lanparty setting, so only the test's apply. */
-const CLEAN_ENV = Object.fromEntries(
-  Object.entries(process.env).filter(
-    ([name]) => !Object.values(SETTINGS).some((s) => s.env === name),
-  ),
-);
-
-interface Cli {
-  readonly child: ChildProcess;
-  stdout: string;
-  stderr: string;
-  /** Resolves with the exit code and signal, whenever the process ends. */
-  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-}
-
-const running: Cli[] = [];
+/**
+ * The command line as a person types it: these tests vary the very flags, variables and output
+ * that `startServerProcess` fixes (--host, --port, --log-level), so they start the server with
+ * exactly their own arguments.
+ */
+const running: Child[] = [];
 afterEach(async () => {
   // A failed test must not leave a server behind.
-  for (const cli of running.splice(0)) {
-    if (cli.child.exitCode === null && cli.child.signalCode === null) {
-      cli.child.kill('SIGKILL');
-      await cli.exited;
-    }
-  }
+  for (const cli of running.splice(0)) await cli.stop('SIGKILL');
 });
 
 /** `node dist/server/main.js` with these flags and lanparty variables (and nothing inherited). */
-function run(args: string[], env: Record<string, string> = {}): Cli {
-  const child = spawn(process.execPath, [MAIN, ...args], {
-    cwd: ROOT,
+function run(args: string[], env: Record<string, string> = {}): Child {
+  const cli = startChild(process.execPath, [SERVER_MAIN, ...args], {
     env: { ...CLEAN_ENV, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const cli: Cli = {
-    child,
-    stdout: '',
-    stderr: '',
-    exited: once(child, 'exit').then(([code, signal]) => ({ code, signal })),
-  };
-  child.stdout?.on('data', (d: Buffer) => {
-    cli.stdout += d.toString();
-  });
-  child.stderr?.on('data', (d: Buffer) => {
-    cli.stderr += d.toString();
   });
   running.push(cli);
   return cli;
 }
 
 /** Waits for the "open <url>" line and returns the URL. */
-async function urlOf(cli: Cli, timeoutMs = 10_000): Promise<URL> {
-  return withTimeout(
-    new Promise<URL>((resolve, reject) => {
-      const check = () => {
-        const m = cli.stdout.match(/lanparty is up: open (\S+)/);
-        if (m?.[1]) resolve(new URL(m[1]));
-      };
-      cli.child.stdout?.on('data', check);
-      cli.exited.then(({ code }) =>
-        reject(new Error(`exited with ${code} before printing its URL; stderr: ${cli.stderr}`)),
-      );
-      check();
-    }),
-    timeoutMs,
-    'the server to print its URL',
-  );
-}
+const urlOf = async (cli: Child) => new URL(await serverUp(cli));
 
-/** A port that was free a moment ago (a listener on 0, closed again). */
 const healthz = async (url: string) => {
   const r = await request(`${url}/healthz`);
   return { status: r.status, body: JSON.parse(r.body.toString()) as { status: string } };
@@ -96,7 +52,7 @@ describe('starting', () => {
     expect(url.protocol).toBe('http:');
     expect(url.hostname).toBe('localhost');
     expect(Number(url.port)).toBeGreaterThan(0);
-    expect(cli.stdout).toMatch(
+    expect(cli.stdout()).toMatch(
       new RegExp(`\\n  lanparty is up: open http://localhost:${url.port}\\n`),
     );
     expect(await healthz(`http://127.0.0.1:${url.port}`)).toMatchObject({
@@ -134,9 +90,12 @@ describe('starting', () => {
   it('--help lists every setting with its flag, variable and default, and exits 0', async () => {
     const cli = run(['--help']);
     expect(await cli.exited).toEqual({ code: 0, signal: null });
-    expect(cli.stderr).toBe('');
+    expect(cli.stderr()).toBe('');
     for (const s of Object.values(SETTINGS)) {
-      const line = cli.stdout.split('\n').find((l) => l.trimStart().startsWith(`--${s.flag} `));
+      const line = cli
+        .stdout()
+        .split('\n')
+        .find((l) => l.trimStart().startsWith(`--${s.flag} `));
       expect(line, `--help lists --${s.flag}`).toBeDefined();
       expect(line).toContain(` ${s.env} `);
       expect(line).toContain(` ${s.default || '""'} `);
@@ -241,10 +200,10 @@ describe('a bad configuration exits non-zero with one line naming the setting', 
     const { code } = await withTimeout(cli.exited, 10_000, 'the process to exit');
     expect(code).not.toBe(0);
     expect(code).not.toBe(null);
-    const lines = cli.stderr.trimEnd().split('\n');
-    expect(lines, cli.stderr).toHaveLength(1);
+    const lines = cli.stderr().trimEnd().split('\n');
+    expect(lines, cli.stderr()).toHaveLength(1);
     expect(lines[0]).toMatch(line);
-    expect(cli.stdout).not.toContain('lanparty is up');
+    expect(cli.stdout()).not.toContain('lanparty is up');
   });
 
   it('a port already in use', async () => {
@@ -254,7 +213,7 @@ describe('a bad configuration exits non-zero with one line naming the setting', 
     try {
       const cli = run(['--host', '127.0.0.1', '--port', String(port)]);
       expect((await withTimeout(cli.exited, 10_000, 'the process to exit')).code).toBe(1);
-      expect(cli.stderr).toBe(
+      expect(cli.stderr()).toBe(
         `lanparty: cannot listen on 127.0.0.1:${port} (in use, or not allowed)\n`,
       );
     } finally {
@@ -278,7 +237,7 @@ describe.each(['SIGTERM', 'SIGINT'] as const)('%s', (signal) => {
     expect((await healthz(url.origin)).body).toMatchObject({ connections: 3, lobbies: 1 });
 
     const sentAt = Date.now();
-    cli.child.kill(signal);
+    cli.process.kill(signal);
     for (const client of [host, guest, idle]) {
       expect(await client.closeInfo(5000)).toEqual({
         code: CloseCode.GOING_AWAY,
@@ -290,7 +249,7 @@ describe.each(['SIGTERM', 'SIGINT'] as const)('%s', (signal) => {
       signal: null,
     });
     expect(Date.now() - sentAt).toBeLessThan(5000);
-    expect(cli.stderr).toBe('');
+    expect(cli.stderr()).toBe('');
   });
 });
 
@@ -316,7 +275,8 @@ describe('the log at info', () => {
     await host.closeInfo(5000);
     const short = `${welcome.lobby.code.slice(0, 4)}…`;
     const events = () =>
-      cli.stdout
+      cli
+        .stdout()
         .split('\n')
         .filter((l) => l.startsWith('{'))
         .map((l) => JSON.parse(l) as Record<string, unknown>)
@@ -352,7 +312,7 @@ describe('the log at info', () => {
     );
     for (const e of events()) expect(e.level).toBe(30);
     for (const secret of [welcome.lobby.code, welcome.token, welcome.hostKey, joined.token]) {
-      expect(cli.stdout).not.toContain(secret);
+      expect(cli.stdout()).not.toContain(secret);
     }
   });
 });

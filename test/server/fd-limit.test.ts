@@ -1,16 +1,18 @@
-import { type ChildProcess, spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { Agent, get } from 'node:http';
 import { connect, type Socket } from 'node:net';
-import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { afterEach, describe, expect, it } from 'vitest';
 import { encodeRelayFrame } from '../../shared/protocol/relay-frame.ts';
-import { SETTINGS } from '../../signaling/config.ts';
 import { TestClient, withTimeout } from '../support/client.ts';
-import { ROOT } from '../support/server.ts';
-import { freePort } from '../support/server-process.mjs';
+import { CLEAN_ENV } from '../support/server.ts';
+import {
+  type Child,
+  freePort,
+  SERVER_MAIN,
+  serverUp,
+  startChild,
+} from '../support/server-process.mjs';
 
 /**
  * The open-file limit: plain TCP connections that never send a request reach no JavaScript
@@ -19,23 +21,14 @@ import { freePort } from '../support/server-process.mjs';
  * `ulimit -n 256` and is flooded with such connections; it must stay responsive and cool.
  * `FD_TEST_MAIN` points the test at another build, to measure one without the guard.
  */
-const MAIN = process.env.FD_TEST_MAIN ?? join(ROOT, 'dist/server/main.js');
+const MAIN = process.env.FD_TEST_MAIN ?? SERVER_MAIN;
 const CLK_TCK = 100;
 
-const CLEAN_ENV = Object.fromEntries(
-  Object.entries(process.env).filter(
-    ([name]) => !Object.values(SETTINGS).some((s) => s.env === name),
-  ),
-);
-
-let child: ChildProcess | undefined;
+let child: Child | undefined;
 const sockets: Socket[] = [];
 afterEach(async () => {
   for (const s of sockets.splice(0)) s.destroy();
-  if (child && child.exitCode === null && child.signalCode === null) {
-    child.kill('SIGKILL');
-    await once(child, 'exit');
-  }
+  await child?.stop('SIGKILL');
   child = undefined;
 });
 
@@ -51,24 +44,19 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 describe('at the open-file limit', () => {
   it('a flood of idle TCP connections under ulimit -n 256: /healthz within 100 ms throughout, CPU low, players play on', async () => {
     const port = await freePort();
-    child = spawn(
+    // Not startServerProcess: the limit is set by a shell that then execs the server (same pid),
+    // and FD_TEST_MAIN may name another build.
+    child = startChild(
       'sh',
       [
-        '-c',
-        `ulimit -n 256; exec "${process.execPath}" "${MAIN}" --host 127.0.0.1 --port ${port} --stun-port 0 --log-level error`,
+        ...['-c', 'ulimit -n 256; exec "$0" "$@"', process.execPath, MAIN],
+        ...['--host', '127.0.0.1', '--port', String(port)],
+        ...['--stun-port', '0', '--log-level', 'error'],
       ],
-      { cwd: ROOT, env: CLEAN_ENV, stdio: ['ignore', 'pipe', 'pipe'] },
+      { env: CLEAN_ENV },
     );
-    let out = '';
-    child.stdout?.on('data', (d: Buffer) => {
-      out += d.toString();
-    });
-    const deadline = Date.now() + 10_000;
-    while (!out.includes('lanparty is up')) {
-      if (Date.now() > deadline) throw new Error(`server did not start: ${out}`);
-      await sleep(20);
-    }
-    const pid = child.pid ?? 0;
+    await serverUp(child);
+    const pid = child.process.pid ?? 0;
     const base = `http://127.0.0.1:${port}`;
 
     // A monitor on one keep-alive connection, opened before the flood (as a load balancer's).

@@ -3,8 +3,9 @@ import { GameRunner } from '../../web/game/game-runner.ts';
 import { PeerNetwork } from '../../web/net/peer-network.ts';
 import type { Hello, SavedSeat } from '../../web/net/signaling-client.ts';
 import { type DotsInput, type DotsState, dots } from '../support/dots-game.ts';
-import { nodeClock, nodeSignalingClient, until } from '../support/node-page.ts';
+import { nodeClock, nodeSignalingClient } from '../support/node-page.ts';
 import { startTestServer, type TestServer } from '../support/server.ts';
+import { until } from '../support/server-process.mjs';
 
 /**
  * The browser's side of host migration with everything real but the page: the signaling client

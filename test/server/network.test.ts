@@ -3,9 +3,9 @@ import type WebSocket from 'ws';
 import { PeerNetwork } from '../../web/net/peer-network.ts';
 import type { Session } from '../../web/net/session.ts';
 import type { Hello } from '../../web/net/signaling-client.ts';
-import { nodeSignalingClient, until } from '../support/node-page.ts';
+import { nodeSignalingClient } from '../support/node-page.ts';
 import { startTestServer, type TestServer } from '../support/server.ts';
-import { freePort } from '../support/server-process.mjs';
+import { freePort, until } from '../support/server-process.mjs';
 
 /** The browser client, driven in Node with the `ws` package as its WebSocket. */
 const client = (server: TestServer, hello: Hello) => nodeSignalingClient(server.baseUrl, hello);

@@ -19,21 +19,13 @@ import {
   TestCluster,
 } from '../support/cluster.ts';
 import { nodeSignalingClient } from '../support/node-page.ts';
-import { freePort } from '../support/server-process.mjs';
+import { freePort, until } from '../support/server-process.mjs';
 
 /**
  * Several nodes behind a real balancer, sharing lobbies through a real redis-server: everything
  * is a real process on 127.0.0.1 started here (see `test/support/cluster.ts`).
  */
 const missing = missingBinary('redis', 'haproxy');
-
-const until = async (what: string, check: () => boolean | Promise<boolean>, timeoutMs = 5000) => {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms: ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-};
 
 /** A host with a lobby on `hostNode` and a guest seated through `guestNode`. */
 async function crossNodeLobby(hostNode: LanpartyNode, guestNode: LanpartyNode) {
@@ -61,7 +53,7 @@ async function relayNumbered(from: TestClient, to: TestClient, toId: number, n: 
     new DataView(payload.buffer).setUint32(0, i);
     from.sendBinary(encodeRelayFrame(toId, payload));
   }
-  await until(`${n} relay frames`, () => to.binaries.length >= n);
+  await until(() => to.binaries.length >= n, 5000, `${n} relay frames`);
   // Anything more (a duplicate) would show up here.
   await new Promise((r) => setTimeout(r, 100));
   return to.binaries.splice(0).map((f) => {
@@ -110,13 +102,13 @@ class Party {
   /** The host through `hostUrl`, a guest through each of `guestUrls`. */
   static async open(hostUrl: string, guestUrls: readonly string[]): Promise<Party> {
     const host = player(hostUrl, { type: 'create', name: 'Host' });
-    await until('the lobby', () => host.client.lobby !== undefined);
+    await until(() => host.client.lobby !== undefined, 5000, 'the lobby');
     const code = host.client.lobby?.code ?? '';
     const joined = guestUrls.map((url, i) =>
       player(url, { type: 'join', code, name: `Guest ${i + 1}` }),
     );
     const party = new Party(host, joined);
-    await until('the party to be whole', () => party.whole(), 10_000);
+    await until(() => party.whole(), 10_000, 'the party to be whole');
     return party;
   }
   get code(): string {
@@ -180,8 +172,8 @@ async function wholeAgain(
 ): Promise<number> {
   const start = Date.now();
   void disrupt();
-  await until('a lobby to be broken', () => parties.some((p) => !p.whole()), 5000);
-  await until('every lobby whole again', () => parties.every((p) => p.whole()), timeoutMs);
+  await until(() => parties.some((p) => !p.whole()), 5000, 'a lobby to be broken');
+  await until(() => parties.every((p) => p.whole()), timeoutMs, 'every lobby whole again');
   return Date.now() - start;
 }
 
@@ -283,8 +275,9 @@ describe.skipIf(missing !== undefined)(
       const after = await host.next('lobby');
       expect(after.lobby.players.map((p) => p.name)).toEqual(['Host']);
       await until(
-        'the owner to forget the remote player',
         async () => (await a.health()).cluster.remotePlayers === 0,
+        5000,
+        'the owner to forget the remote player',
       );
     });
 
@@ -357,16 +350,20 @@ describe.skipIf(missing !== undefined)(
       await cluster.redis.stop();
       const stoppedAt = Date.now();
       try {
-        await until('both nodes to see Redis down', async () => {
-          const [ha, hb] = await Promise.all([a.health(), b.health()]);
-          return ha.redis === 'down' && hb.redis === 'down';
-        });
+        await until(
+          async () => {
+            const [ha, hb] = await Promise.all([a.health(), b.health()]);
+            return ha.redis === 'down' && hb.redis === 'down';
+          },
+          5000,
+          'both nodes to see Redis down',
+        );
         // A newcomer joins the lobby on one node; that lobby never notices the outage.
         const late = await connectTo(a);
         late.send({ type: 'join', code: local.code, name: 'Late' });
         expect((await late.next('welcome')).lobby.code).toBe(local.code);
         late.send({ type: 'leave' });
-        await until('the newcomer gone', () => local.whole());
+        await until(() => local.whole(), 5000, 'the newcomer gone');
         let localBroken = 0;
         const watch = setInterval(() => {
           if (!local.whole()) localBroken++;
@@ -387,7 +384,6 @@ describe.skipIf(missing !== undefined)(
       const back = Date.now();
       // A newcomer through the other node again (the page's own retry after the error).
       await until(
-        'the cross-node join to work again',
         async () => {
           const again = await connectTo(b);
           again.send({ type: 'join', code: crossed.code, name: 'Again' });
@@ -398,9 +394,10 @@ describe.skipIf(missing !== undefined)(
           return reply.type === 'welcome';
         },
         5000,
+        'the cross-node join to work again',
       );
       // The guest served through Redis was told to come back, and did (host on a, guest on b).
-      await until('the cross-node lobby whole again', () => crossed.whole(), 5000).catch((e) => {
+      await until(() => crossed.whole(), 5000, 'the cross-node lobby whole again').catch((e) => {
         throw new Error(`${e.message}: ${crossed.describe()}`);
       });
       console.log(`Redis back: cross-node join and lobby whole after ${Date.now() - back} ms`);
@@ -491,15 +488,15 @@ describe.skipIf(missing !== undefined)(
       for (const bytes of junk) await redis.publish(channel, bytes);
       await redis.quit();
       await until(
-        'every junk message counted',
         async () => (await node.health()).cluster.rejected >= before + junk.length,
+        5000,
+        'every junk message counted',
       );
       expect((await node.health()).status).toBe('ok');
-      await until('the lobby still whole', () => party.whole());
+      await until(() => party.whole(), 5000, 'the lobby still whole');
       party.close();
       // The password in the Redis URL never reached a log line.
-      for (const n of cluster.nodes)
-        expect(n.output.join('\n')).not.toContain(cluster.redis.password);
+      for (const n of cluster.nodes) expect(n.output).not.toContain(cluster.redis.password);
     });
   },
 );

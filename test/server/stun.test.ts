@@ -1,13 +1,14 @@
-import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { once } from 'node:events';
-import { join } from 'node:path';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { SETTINGS } from '../../signaling/config.ts';
+import { afterEach, describe, expect, it } from 'vitest';
 import { encodeBindingRequest, ipBytes } from '../../signaling/stun.ts';
 import { request } from '../support/http.ts';
-import { ROOT, startTestServer, type TestServer } from '../support/server.ts';
-import { freePort } from '../support/server-process.mjs';
+import { CLEAN_ENV, startTestServer, type TestServer } from '../support/server.ts';
+import {
+  freePort,
+  SERVER_MAIN,
+  startChild,
+  startServerProcess,
+} from '../support/server-process.mjs';
 import { ipv6LoopbackMissing, UdpClient } from '../support/udp.ts';
 
 const clients: UdpClient[] = [];
@@ -224,49 +225,37 @@ describe('ICE servers in welcome', () => {
 });
 
 describe('command line', () => {
-  const MAIN = join(ROOT, 'dist/server/main.js');
-  const CLEAN_ENV = Object.fromEntries(
-    Object.entries(process.env).filter(
-      ([name]) => !Object.values(SETTINGS).some((s) => s.env === name),
-    ),
-  );
-  let child: ChildProcess | undefined;
-  afterAll(() => {
-    child?.kill('SIGKILL');
+  const started: { stop(signal: NodeJS.Signals): Promise<unknown> }[] = [];
+  afterEach(async () => {
+    for (const p of started.splice(0)) await p.stop('SIGKILL');
   });
-  const run = async (args: string[]) => {
-    child = spawn(process.execPath, [MAIN, '--host', '127.0.0.1', '--log-level', 'warn', ...args], {
-      cwd: ROOT,
-      env: CLEAN_ENV,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let out = '';
-    let err = '';
-    child.stdout?.on('data', (d: Buffer) => {
-      out += d;
-    });
-    child.stderr?.on('data', (d: Buffer) => {
-      err += d;
-    });
-    return { child, out: () => out, err: () => err };
-  };
+
   it('prints the STUN line beside "lanparty is up"', async () => {
-    const cli = await run(['--port', '0']);
-    while (!cli.out().includes('lanparty is up')) await new Promise((r) => setTimeout(r, 20));
-    await new Promise((r) => setTimeout(r, 50));
-    const port = /open http:\/\/127\.0\.0\.1:(\d+)/.exec(cli.out())?.[1];
-    expect(cli.out()).toContain(`STUN on udp port ${port}`);
-    cli.child.kill('SIGTERM');
-    expect((await once(cli.child, 'exit'))[0]).toBe(0);
+    const server = await startServerProcess({ env: CLEAN_ENV });
+    started.push(server);
+    expect(server.output()).toContain(`STUN on udp port ${server.port}`);
+    expect((await server.stop()).code).toBe(0);
   });
 
   it('stops with one line when the STUN port is taken', async () => {
     const squatter = await udp('udp4', '127.0.0.1');
     const port = await freePort();
-    const cli = await run(['--port', String(port), '--stun-port', String(squatter.address.port)]);
-    const [code] = await once(cli.child, 'exit');
-    expect(code).toBe(1);
-    expect(cli.err().trim()).toBe(
+    const cli = startChild(
+      process.execPath,
+      [
+        SERVER_MAIN,
+        '--host',
+        '127.0.0.1',
+        '--port',
+        String(port),
+        '--stun-port',
+        String(squatter.address.port),
+      ],
+      { env: CLEAN_ENV },
+    );
+    started.push(cli);
+    expect((await cli.exited).code).toBe(1);
+    expect(cli.stderr().trim()).toBe(
       `lanparty: cannot use UDP port ${squatter.address.port} on 127.0.0.1 for STUN (EADDRINUSE): free it, or set --stun-port to another port (0 turns STUN off)`,
     );
   });

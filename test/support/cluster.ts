@@ -1,12 +1,19 @@
-import { type ChildProcess, spawn } from 'node:child_process';
 import { accessSync, constants, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { TestClient } from './client.ts';
 import { request } from './http.ts';
-import { ROOT } from './server.ts';
-import { freePort } from './server-process.mjs';
+import {
+  type Child,
+  type Exit,
+  freePort,
+  ROOT,
+  type ServerProcess,
+  startChild,
+  startServerProcess,
+  until,
+} from './server-process.mjs';
 
 /**
  * Several real lanparty nodes (the built server, one process each), a real redis-server and a
@@ -14,7 +21,6 @@ import { freePort } from './server-process.mjs';
  * 127.0.0.1. Everything started here is stopped by `dispose()`.
  */
 
-const MAIN = join(ROOT, 'dist/server/main.js');
 const BINARIES = {
   redis: '/usr/bin/redis-server',
   haproxy: '/usr/sbin/haproxy',
@@ -33,45 +39,6 @@ export function missingBinary(...names: (keyof typeof BINARIES)[]): string | und
   return undefined;
 }
 
-/** A child process with its output kept, for failure messages. */
-class Proc {
-  readonly output: string[] = [];
-  readonly exited: Promise<{ code: number | null; signal: string | null }>;
-  constructor(readonly child: ChildProcess) {
-    const keep = (b: Buffer) => {
-      this.output.push(...b.toString().split('\n').filter(Boolean));
-      if (this.output.length > 400) this.output.splice(0, this.output.length - 400);
-    };
-    child.stdout?.on('data', keep);
-    child.stderr?.on('data', keep);
-    this.exited = new Promise((resolve) =>
-      child.once('exit', (code, signal) => resolve({ code, signal })),
-    );
-  }
-  get running(): boolean {
-    return this.child.exitCode === null && this.child.signalCode === null;
-  }
-  async stop(signal: NodeJS.Signals = 'SIGTERM', timeoutMs = 8000) {
-    if (!this.running) return this.exited;
-    this.child.kill(signal);
-    const timer = setTimeout(() => this.child.kill('SIGKILL'), timeoutMs);
-    const exit = await this.exited;
-    clearTimeout(timer);
-    return exit;
-  }
-}
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function until(what: string, check: () => Promise<boolean> | boolean, timeoutMs = 10_000) {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await check()) return;
-    await sleep(50);
-  }
-  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-}
-
 const tcpOpen = (port: number) =>
   new Promise<boolean>((resolve) => {
     const s = connect(port, '127.0.0.1');
@@ -82,8 +49,20 @@ const tcpOpen = (port: number) =>
     s.once('error', () => resolve(false));
   });
 
+/** Waits until `child` accepts connections on `port`; fails at once if it exits. */
+function listening(child: Child, port: number, what: string): Promise<void> {
+  return until(
+    () => {
+      if (!child.running()) throw new Error(`${what} exited:\n${child.output()}`);
+      return tcpOpen(port);
+    },
+    10_000,
+    `${what} to listen`,
+  );
+}
+
 export class RedisServer {
-  private proc: Proc | undefined;
+  private proc: Child | undefined;
   private constructor(
     readonly port: number,
     readonly password: string,
@@ -101,38 +80,24 @@ export class RedisServer {
   }
   /** Starts (again) on the same port, with nothing in it: Redis holds only soft state. */
   async resume(): Promise<void> {
-    this.proc = new Proc(
-      spawn(BINARIES.redis, [
-        '--port',
-        String(this.port),
-        '--bind',
-        '127.0.0.1',
-        '--requirepass',
-        this.password,
-        '--save',
-        '',
-        '--appendonly',
-        'no',
-      ]),
-    );
-    await until('redis-server', () => tcpOpen(this.port));
+    this.proc = startChild(BINARIES.redis, [
+      ...['--port', String(this.port), '--bind', '127.0.0.1'],
+      ...['--requirepass', this.password, '--save', '', '--appendonly', 'no'],
+    ]);
+    await listening(this.proc, this.port, 'redis-server');
   }
   async stop(): Promise<void> {
     await this.proc?.stop('SIGKILL');
   }
-  get output(): string[] {
-    return this.proc?.output ?? [];
+  get output(): string {
+    return this.proc?.output() ?? '';
   }
 }
 
 /** Flags every test node gets: the tests' clients all come from 127.0.0.1. */
 const NODE_FLAGS = [
-  '--host',
-  '127.0.0.1',
   '--stun-port',
   '0',
-  '--log-level',
-  'warn',
   '--trust-proxy',
   'true',
   '--lobby-secret',
@@ -151,8 +116,9 @@ const NODE_FLAGS = [
   '2000',
 ];
 
+/** One lanparty node: the built server on 127.0.0.1 at `port`, through `startServerProcess`. */
 export class LanpartyNode {
-  private proc: Proc | undefined;
+  private server: ServerProcess | undefined;
   constructor(
     readonly id: string,
     readonly port: number,
@@ -162,32 +128,24 @@ export class LanpartyNode {
     return `http://127.0.0.1:${this.port}`;
   }
   get running(): boolean {
-    return this.proc?.running ?? false;
+    const child = this.server?.child();
+    return child !== undefined && child.exitCode === null && child.signalCode === null;
   }
-  get output(): string[] {
-    return this.proc?.output ?? [];
+  /** Everything it printed, over every restart. */
+  get output(): string {
+    return this.server?.output() ?? '';
   }
+  /** Starts it, or starts it again on the same port. */
   async start(): Promise<void> {
-    this.proc = new Proc(
-      spawn(process.execPath, [MAIN, ...NODE_FLAGS, '--port', String(this.port), ...this.args], {
-        cwd: ROOT,
-        env: { PATH: process.env.PATH ?? '', NODE_ID: this.id },
-      }),
-    );
-    await until(
-      `node ${this.id} to answer /healthz`,
-      async () => {
-        if (!this.running) throw new Error(`node ${this.id} exited:\n${this.output.join('\n')}`);
-        return (await this.health().catch(() => undefined))?.status === 'ok';
-        // Generous: CI machines run other suites beside this one.
-      },
-      20_000,
-    ).catch((error: Error) => {
-      throw new Error(`${error.message}:\n${this.output.join('\n')}`);
+    if (this.server !== undefined) return this.server.restart();
+    this.server = await startServerProcess({
+      port: this.port,
+      flags: [...NODE_FLAGS, ...this.args],
+      env: { PATH: process.env.PATH ?? '', NODE_ID: this.id },
     });
   }
-  stop(signal: NodeJS.Signals = 'SIGTERM') {
-    return this.proc?.stop(signal) ?? Promise.resolve({ code: 0, signal: null });
+  stop(signal: NodeJS.Signals = 'SIGTERM'): Promise<Exit> {
+    return this.server?.stop(signal) ?? Promise.resolve({ code: 0, signal: null });
   }
   async health(): Promise<Health> {
     const reply = await request(`${this.baseUrl}/healthz`, { timeoutMs: 1000 });
@@ -279,7 +237,7 @@ export function renderBalancerConfig(
 
 export class Balancer {
   private constructor(
-    private readonly proc: Proc,
+    private readonly proc: Child,
     readonly port: number,
     private readonly dir: string,
   ) {}
@@ -292,23 +250,18 @@ export class Balancer {
     const dir = mkdtempSync(join(tmpdir(), `lanparty-${kind}-`));
     const file = join(dir, kind === 'haproxy' ? 'haproxy.cfg' : 'nginx.conf');
     writeFileSync(file, renderBalancerConfig(kind, balancing, port, nodePorts, dir));
-    const proc = new Proc(
-      kind === 'haproxy'
-        ? spawn(BINARIES.haproxy, ['-f', file, '-db'])
-        : spawn(BINARIES.nginx, ['-c', file, '-p', dir, '-g', 'daemon off;']),
-    );
+    const args =
+      kind === 'haproxy' ? ['-f', file, '-db'] : ['-c', file, '-p', dir, '-g', 'daemon off;'];
+    const proc = startChild(BINARIES[kind], args, { killAfterMs: 3000 });
     const balancer = new Balancer(proc, port, dir);
-    await until(`${kind} to listen`, () => {
-      if (!proc.running) throw new Error(`${kind} exited:\n${proc.output.join('\n')}`);
-      return tcpOpen(port);
-    });
+    await listening(proc, port, kind);
     return balancer;
   }
   get baseUrl(): string {
     return `http://127.0.0.1:${this.port}`;
   }
-  get output(): string[] {
-    return this.proc.output;
+  get output(): string {
+    return this.proc.output();
   }
   /** A client through the balancer, with `lobby=<shard>` on the URL when given. */
   connect(shard?: string): Promise<TestClient> {
@@ -318,7 +271,7 @@ export class Balancer {
     });
   }
   async stop(): Promise<void> {
-    await this.proc.stop('SIGTERM', 3000);
+    await this.proc.stop('SIGTERM');
     rmSync(this.dir, { recursive: true, force: true });
   }
 }

@@ -1,10 +1,8 @@
-import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { once } from 'node:events';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort } from './server-process.mjs';
+import { type Child, freePort, startChild } from './server-process.mjs';
 import { UdpClient } from './udp.ts';
 
 /** Debian's coturn (`apt-get install coturn`); `TURNSERVER` points elsewhere. */
@@ -97,35 +95,14 @@ export async function startCoturn(options: CoturnOptions = {}): Promise<Coturn> 
   writeFileSync(configFile, `${lines.join('\n')}\n`);
 
   const [command = TURNSERVER, ...args] = [...(options.wrap ?? []), TURNSERVER, '-c', configFile];
-  const child: ChildProcess = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-  let output = '';
-  child.stdout?.on('data', (d: Buffer) => {
-    output += d.toString();
-  });
-  child.stderr?.on('data', (d: Buffer) => {
-    output += d.toString();
-  });
-  const exited = once(child, 'exit');
-  // Never outlive the test process, even when it dies without an afterAll.
-  const kill = () => child.kill('SIGKILL');
-  process.once('exit', kill);
-
-  let stopped = false;
+  const child = startChild(command, args, { killAfterMs: STOP_TIMEOUT_MS });
   const stop = async () => {
-    if (stopped) return;
-    stopped = true;
-    process.off('exit', kill);
-    if (child.exitCode === null && child.signalCode === null) {
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), STOP_TIMEOUT_MS);
-      await exited;
-      clearTimeout(timer);
-    }
+    await child.stop();
     rmSync(dir, { recursive: true, force: true });
   };
 
   try {
-    await ready(child, () => output, options.probe ?? options.wrap === undefined, first, port);
+    await ready(child, options.probe ?? options.wrap === undefined, first, port);
   } catch (error) {
     await stop();
     throw error;
@@ -135,27 +112,19 @@ export async function startCoturn(options: CoturnOptions = {}): Promise<Coturn> 
     secret,
     realm,
     url: `turn:${first.includes(':') ? `[${first}]` : first}:${port}`,
-    log: () => output,
+    log: child.output,
     stop,
   };
 }
 
-async function ready(
-  child: ChildProcess,
-  output: () => string,
-  probe: boolean,
-  host: string,
-  port: number,
-): Promise<void> {
+async function ready(child: Child, probe: boolean, host: string, port: number): Promise<void> {
   const deadline = Date.now() + START_TIMEOUT_MS;
   const died = () =>
-    child.exitCode !== null || child.signalCode !== null
-      ? new Error(`turnserver exited (${child.exitCode ?? child.signalCode}): ${output()}`)
-      : undefined;
-  while (!output().includes('Total General servers')) {
+    child.running() ? undefined : new Error(`turnserver exited: ${child.output()}`);
+  while (!child.output().includes('Total General servers')) {
     const dead = died();
     if (dead) throw dead;
-    if (Date.now() > deadline) throw new Error(`turnserver did not start: ${output()}`);
+    if (Date.now() > deadline) throw new Error(`turnserver did not start: ${child.output()}`);
     await new Promise((r) => setTimeout(r, 20));
   }
   if (!probe) return;
@@ -164,7 +133,9 @@ async function ready(
     while (true) {
       const dead = died();
       if (dead) throw dead;
-      if (Date.now() > deadline) throw new Error(`turnserver does not answer STUN: ${output()}`);
+      if (Date.now() > deadline) {
+        throw new Error(`turnserver does not answer STUN: ${child.output()}`);
+      }
       const { decoded } = await client.bind(port, host, { timeoutMs: 200 });
       if (decoded?.ok) return;
     }

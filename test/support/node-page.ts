@@ -1,4 +1,3 @@
-import { expect } from 'vitest';
 import WebSocket from 'ws';
 import {
   type SavedSeat,
@@ -28,9 +27,4 @@ export function nodeSignalingClient(
 export function nodeClock(onTick: (now: number) => void): () => void {
   const timer = setInterval(() => onTick(performance.now()), 8);
   return () => clearInterval(timer);
-}
-
-/** Waits (polling every 10 ms) until `what` holds. */
-export async function until(what: () => boolean, timeoutMs = 5000): Promise<void> {
-  await expect.poll(what, { timeout: timeoutMs, interval: 10 }).toBe(true);
 }

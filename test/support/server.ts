@@ -1,11 +1,18 @@
 import { join } from 'node:path';
 import { type RunningServer, startServer } from '../../signaling/app.ts';
-import { type Config, defaultConfig } from '../../signaling/config.ts';
+import { type Config, defaultConfig, SETTINGS } from '../../signaling/config.ts';
 import { createLogger } from '../../signaling/log.ts';
 import { TestClient } from './client.ts';
 import { ROOT } from './server-process.mjs';
 
 export { ROOT };
+
+/** This process's environment without any lanparty setting, so only a test's own apply. */
+export const CLEAN_ENV: NodeJS.ProcessEnv = Object.fromEntries(
+  Object.entries(process.env).filter(
+    ([name]) => !Object.values(SETTINGS).some((s) => s.env === name),
+  ),
+);
 
 export interface TestServer extends RunningServer {
   readonly baseUrl: string;
