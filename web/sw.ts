@@ -6,10 +6,14 @@
  * before it goes, and a host page that goes without hearing it is closing: it says so and the
  * server hands its lobby over at once instead of waiting for it to come back (host migration).
  *
- * Chromium gives no `replacesClientId`, so every open page of the app at the navigation's URL is
- * told: a second tab on the same lobby link (rare) only makes its host wait as before.
+ * Which page is being reloaded is not known here: Chromium gives no `replacesClientId`, and a
+ * page's `Client.url` stays the address it was opened at (the app moves with `pushState`). A
+ * reload is known by its request (`cache` is `no-cache`, or `reload` for a hard reload), so every
+ * open page of the app is told; a host in another tab that closes within seconds of it only
+ * waits as before. A reload that bypasses the worker (Shift+reload) is taken for a close: that
+ * host's lobby is handed over and it comes back as a guest.
  */
-import { RELOAD_NOTICE, RELOAD_NOTICE_ACK_MS, urlWithoutHash } from './app/reload-notice.ts';
+import { RELOAD_NOTICE, RELOAD_NOTICE_ACK_MS } from './app/reload-notice.ts';
 
 /** The few service-worker types used here (the DOM and WebWorker libraries clash in one project). */
 interface FetchEvent extends Event {
@@ -17,7 +21,6 @@ interface FetchEvent extends Event {
   respondWith(response: Promise<Response>): void;
 }
 interface WindowClient {
-  readonly url: string;
   postMessage(message: unknown, transfer: Transferable[]): void;
 }
 interface WorkerScope {
@@ -41,30 +44,28 @@ scope.addEventListener('activate', (event) => {
   (event as unknown as ExtendableEvent).waitUntil(scope.clients.claim());
 });
 scope.addEventListener('fetch', (event) => {
-  if (event.request.mode !== 'navigate') return;
+  const { mode, cache } = event.request;
+  if (mode !== 'navigate' || (cache !== 'no-cache' && cache !== 'reload')) return;
   // The old page unloads only once this response is given: tell it first (briefly), then load.
   event.respondWith(
-    tellPages(event.request.url).then(
+    tellPages().then(
       () => fetch(event.request),
       () => fetch(event.request),
     ),
   );
 });
 
-/** Tells each page at `url` that it is being reloaded; waits for their replies, briefly. */
-async function tellPages(url: string): Promise<void> {
-  const target = urlWithoutHash(url);
+/** Tells every page of the app that one is being reloaded; waits for their replies, briefly. */
+async function tellPages(): Promise<void> {
   const pages = await scope.clients.matchAll({ type: 'window', includeUncontrolled: true });
-  const replies = pages
-    .filter((page) => urlWithoutHash(page.url) === target)
-    .map(
-      (page) =>
-        new Promise<void>((resolve) => {
-          const channel = new MessageChannel();
-          channel.port1.onmessage = () => resolve();
-          page.postMessage({ type: RELOAD_NOTICE }, [channel.port2]);
-          setTimeout(resolve, RELOAD_NOTICE_ACK_MS);
-        }),
-    );
+  const replies = pages.map(
+    (page) =>
+      new Promise<void>((resolve) => {
+        const channel = new MessageChannel();
+        channel.port1.onmessage = () => resolve();
+        page.postMessage({ type: RELOAD_NOTICE }, [channel.port2]);
+        setTimeout(resolve, RELOAD_NOTICE_ACK_MS);
+      }),
+  );
   await Promise.all(replies);
 }

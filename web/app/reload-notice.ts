@@ -10,16 +10,13 @@
 export const RELOAD_NOTICE = 'lanparty:reloading';
 /** How long the worker holds a navigation for the pages' replies (a reply takes ~1 ms). */
 export const RELOAD_NOTICE_ACK_MS = 150;
-/** A notice stays true this long: a reload that has not unloaded the page by then was stopped. */
-const NOTICE_VALID_MS = 10_000;
+/**
+ * A notice holds this long: the reloaded page unloads as soon as its response arrives, and a
+ * notice meant for another tab must not keep this one's close unreported for long.
+ */
+const NOTICE_VALID_MS = 5_000;
 
 let reloadingUntil = 0;
-
-/** The same page whatever its fragment (navigation requests carry none). */
-export function urlWithoutHash(url: string): string {
-  const hash = url.indexOf('#');
-  return hash < 0 ? url : url.slice(0, hash);
-}
 
 /**
  * Whether a reload of this page would be noticed: the worker controls the page, so every
@@ -30,7 +27,7 @@ export function reloadsAreKnown(): boolean {
   return 'serviceWorker' in navigator && navigator.serviceWorker.controller !== null;
 }
 
-/** True between the worker's notice and the page going: this `pagehide` is a reload. */
+/** True from the worker's notice that a page of the app is being reloaded: this one may be. */
 export function pageIsReloading(now = Date.now()): boolean {
   return now < reloadingUntil;
 }
