@@ -649,5 +649,11 @@ describe('lp-game', function () {
     expect(textOf(el)).to.match(/Ada \(you\): \d+ s/);
     expect($(el, '[data-testid=timer]').textContent).to.match(/^Next round \d+ s$/);
     expect(await audit(el)).to.deep.equal([]);
+
+    // A player who is no longer in the lobby (a host replaced by migration) keeps its name.
+    el.lobby = { ...lobby, players: [] };
+    await new Promise((r) => setTimeout(r, 600));
+    expect(textOf(el)).to.match(/Ada \(you\): \d+ s/);
+    expect(textOf(el)).not.to.contain('Player 1');
   });
 });

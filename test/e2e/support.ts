@@ -96,7 +96,10 @@ export async function joinByLink(page: Page, link: string, name: string): Promis
 
 /**
  * Watches the game view's snapshot counter for `ms`, in the page (every 5 ms, so a busy test
- * process does not blur it): how many snapshots arrived and the longest time without one.
+ * process does not blur it): how many snapshots arrived and the longest time without one. A
+ * page whose own thread was held up (a loaded machine deschedules it; its 5 ms timer then runs
+ * late) could not take snapshots meanwhile: `longestGapMs` leaves those stalls out, so it is what
+ * the network did, and `stalledMs` says how much was left out of that gap.
  */
 export async function snapshotGaps(
   page: Page,
@@ -106,30 +109,46 @@ export async function snapshotGaps(
   readonly longestGapMs: number;
   /** When the longest gap began, in ms from the start of watching. */
   readonly longestGapAt: number;
+  /** The page's own stalls inside the longest gap, left out of it. */
+  readonly stalledMs: number;
 }> {
   return page.locator('lp-game').evaluate(
     (el, duration) =>
-      new Promise<{ snapshots: number; longestGapMs: number; longestGapAt: number }>((resolve) => {
+      new Promise<{
+        snapshots: number;
+        longestGapMs: number;
+        longestGapAt: number;
+        stalledMs: number;
+      }>((resolve) => {
+        /** A timer this late means the page's thread did not run: a stall, not the network. */
+        const STALL_MS = 50;
         const count = () => (el as HTMLElement & { stats: { snapshots: number } }).stats.snapshots;
         const start = performance.now();
         const first = count();
         let last = first;
         let lastAt = start;
+        let tickAt = start;
+        let stalled = 0;
         let longest = 0;
         let longestAt = 0;
+        let longestStalled = 0;
         const gap = (now: number) => {
-          if (now - lastAt > longest) {
-            longest = now - lastAt;
+          if (now - lastAt - stalled > longest) {
+            longest = now - lastAt - stalled;
             longestAt = lastAt - start;
+            longestStalled = stalled;
           }
         };
         const timer = setInterval(() => {
           const now = performance.now();
+          if (now - tickAt > STALL_MS) stalled += now - tickAt;
+          tickAt = now;
           const n = count();
           if (n !== last) {
             gap(now);
             last = n;
             lastAt = now;
+            stalled = 0;
           }
         }, 5);
         setTimeout(() => {
@@ -139,6 +158,7 @@ export async function snapshotGaps(
             snapshots: last - first,
             longestGapMs: Math.round(longest),
             longestGapAt: Math.round(longestAt),
+            stalledMs: Math.round(longestStalled),
           });
         }, duration);
       }),
