@@ -1,12 +1,12 @@
 /// <reference types="mocha" />
-import { emulateMedia, sendKeys } from '@web/test-runner-commands';
-import axe from 'axe-core';
+import { sendKeys } from '@web/test-runner-commands';
 import { expect } from 'chai';
 import type { LobbyView } from '../../shared/protocol/signaling.ts';
 import type { ChatLine } from '../../web/chat/chat-frames.ts';
 import type { LpChat } from '../../web/components/lp-chat.ts';
 import { watchKeyboard } from '../../web/games/tag/keyboard-input.ts';
 import '../../web/components/lp-chat.ts';
+import { auditBothSchemes, focused, mount, query } from '../support/component-page.ts';
 import '../../web/components/lp-lobby.ts';
 
 /**
@@ -15,61 +15,11 @@ import '../../web/components/lp-lobby.ts';
  * reaches the game's key listener while it is open; new messages are said in a live region;
  * names and texts are text; axe-core finds nothing in either colour scheme.
  */
-const pageStyle = document.createElement('style');
-pageStyle.textContent = `
-  body { margin: 0; background: #f6f7fb; color: #15182b; }
-  @media (prefers-color-scheme: dark) { body { background: #0f1221; color: #eef0ff; } }`;
-document.head.append(pageStyle);
-
-let mounted: HTMLElement[] = [];
-afterEach(async () => {
-  for (const el of mounted) el.remove();
-  mounted = [];
-  await emulateMedia({ colorScheme: 'light' });
-});
-
-async function mount<K extends 'lp-chat' | 'lp-lobby'>(
-  tag: K,
-  props: Partial<HTMLElementTagNameMap[K]> = {},
-): Promise<HTMLElementTagNameMap[K]> {
-  const el = document.createElement(tag);
-  Object.assign(el, props);
-  document.body.append(el);
-  mounted.push(el);
-  await el.updateComplete;
-  return el;
-}
-
-const $ = <T extends Element = HTMLElement>(el: Element, selector: string): T | null =>
-  el.shadowRoot?.querySelector<T>(selector) ?? null;
-function focused(): Element | null {
-  let el = document.activeElement;
-  while (el?.shadowRoot?.activeElement) el = el.shadowRoot.activeElement;
-  return el;
-}
-const input = (el: LpChat) => $<HTMLInputElement>(el, 'input[aria-label=Message]');
+const input = (el: LpChat) => query<HTMLInputElement>(el, 'input[aria-label=Message]');
 const settle = async (el: LpChat) => {
   await el.updateComplete;
   await new Promise((r) => requestAnimationFrame(r));
 };
-
-async function audit(el: Element): Promise<void> {
-  for (const colorScheme of ['light', 'dark'] as const) {
-    await emulateMedia({ colorScheme });
-    const result = await axe.run(el, {
-      rules: {
-        region: { enabled: false },
-        'landmark-one-main': { enabled: false },
-        'page-has-heading-one': { enabled: false },
-      },
-      resultTypes: ['violations'],
-    });
-    expect(
-      result.violations.map((v) => `${v.id}: ${v.nodes.map((n) => n.html).join(' | ')}`),
-      colorScheme,
-    ).to.deep.equal([]);
-  }
-}
 
 const LINES: ChatLine[] = [
   { seq: 0, text: 'Bea joined' },
@@ -150,15 +100,15 @@ describe('lp-chat', () => {
 
   it('names and messages are text, never markup; a refusal is said', async () => {
     const el = await mount('lp-chat', { lines: LINES, open: true, refusal: 'muted' });
-    const item = $(el, 'li[data-seq="1"]');
+    const item = query(el, 'li[data-seq="1"]');
     expect(item?.textContent?.replace(/\s+/g, ' ').trim()).to.equal(
       '<img src=x onerror=alert(1)>: <b>hi</b> & <script>bad()</script>',
     );
     expect(item?.querySelector('img, b, script')).to.equal(null);
-    expect($(el, '[data-testid=chat-refusal]')?.textContent).to.equal(
+    expect(query(el, '[data-testid=chat-refusal]')?.textContent).to.equal(
       'You are muted: nobody sees your messages.',
     );
-    await audit(el);
+    await auditBothSchemes(el);
   });
 
   it('the host mutes a player from the chat (mid-game, away from the lobby); guests have no such list', async () => {
@@ -173,7 +123,7 @@ describe('lp-chat', () => {
     });
     const seen: unknown[] = [];
     el.addEventListener('lp-mute', (e) => seen.push(e.detail));
-    $<HTMLElement>(el, 'summary')?.click();
+    query<HTMLElement>(el, 'summary')?.click();
     await settle(el);
     const boxes = [
       ...(el.shadowRoot?.querySelectorAll<HTMLInputElement>('label.mute input') ?? []),
@@ -184,15 +134,15 @@ describe('lp-chat', () => {
     ]);
     boxes[0]?.click();
     expect(seen).to.deep.equal([{ id: 2, muted: true }]);
-    await audit(el);
+    await auditBothSchemes(el);
     el.people = [];
     await settle(el);
-    expect($(el, 'details')).to.equal(null);
+    expect(query(el, 'details')).to.equal(null);
   });
 
   it('new messages are announced in a live region (history and system lines are not), open or closed', async () => {
     const el = await mount('lp-chat', { lines: LINES, historyUpTo: 1 });
-    const live = () => $(el, '[aria-live=polite]')?.textContent ?? '';
+    const live = () => query(el, '[aria-live=polite]')?.textContent ?? '';
     expect(live()).to.equal('');
     el.lines = [...LINES, { seq: 2, text: 'Cy joined' }];
     await settle(el);
@@ -206,14 +156,14 @@ describe('lp-chat', () => {
     await settle(el);
     expect(live()).to.equal('Cy: hello');
     // The toggle counts what came while closed.
-    expect($(el, 'button')?.textContent?.replace(/\s+/g, ' ').trim()).to.equal('Chat (1 new)');
-    await audit(el);
+    expect(query(el, 'button')?.textContent?.replace(/\s+/g, ' ').trim()).to.equal('Chat (1 new)');
+    await auditBothSchemes(el);
     el.open = true;
     await settle(el);
-    await audit(el);
+    await auditBothSchemes(el);
     // A new panel (the lobby became the game view) does not say the old lines again.
     const again = await mount('lp-chat', { lines: el.lines, overGame: true });
-    expect($(again, '[aria-live=polite]')?.textContent).to.equal('');
+    expect(query(again, '[aria-live=polite]')?.textContent).to.equal('');
   });
 });
 
@@ -235,10 +185,10 @@ const lobby = (over: Partial<LobbyView> = {}): LobbyView => ({
 describe('spectators in the lobby', () => {
   it('are listed apart and not counted against the seats; the host can mute, kick and turn watching off', async () => {
     const el = await mount('lp-lobby', { lobby: lobby(), you: 1, peers: [] });
-    expect($(el, '#players-title')?.textContent).to.equal('Players 2/2 · locked');
-    const watching = $(el, 'ul[aria-label=Spectators]');
+    expect(query(el, '#players-title')?.textContent).to.equal('Players 2/2 · locked');
+    const watching = query(el, 'ul[aria-label=Spectators]');
     expect(watching?.textContent).to.contain('Wes');
-    expect($(el, 'ul[aria-label=Players]')?.textContent).not.to.contain('Wes');
+    expect(query(el, 'ul[aria-label=Players]')?.textContent).not.to.contain('Wes');
     const names = [...(el.shadowRoot?.querySelectorAll('button') ?? [])].map(
       (b) => b.getAttribute('aria-label') ?? b.textContent?.trim(),
     );
@@ -256,13 +206,13 @@ describe('spectators in the lobby', () => {
     expect(
       el.shadowRoot?.querySelector('button[aria-label="Mute Wes"]')?.getAttribute('aria-pressed'),
     ).to.equal('true');
-    await audit(el);
+    await auditBothSchemes(el);
   });
 
   it('the spectator’s own view: no host controls, told it is watching', async () => {
     const el = await mount('lp-lobby', { lobby: lobby(), you: 5, peers: [] });
     expect(el.shadowRoot?.textContent).to.contain('You are watching');
     expect(el.shadowRoot?.querySelector('button[aria-label^=Kick]')).to.equal(null);
-    await audit(el);
+    await auditBothSchemes(el);
   });
 });

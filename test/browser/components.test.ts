@@ -1,11 +1,5 @@
 /// <reference types="mocha" />
-import {
-  emulateMedia,
-  executeServerCommand,
-  sendKeys,
-  setViewport,
-} from '@web/test-runner-commands';
-import axe from 'axe-core';
+import { executeServerCommand, sendKeys, setViewport } from '@web/test-runner-commands';
 import { expect } from 'chai';
 import type { LobbyView } from '../../shared/protocol/signaling.ts';
 import type { Problem } from '../../web/app/play-session.ts';
@@ -23,39 +17,13 @@ import '../../web/components/lp-game.ts';
 import '../../web/components/lp-home.ts';
 import '../../web/components/lp-lobby.ts';
 import '../../web/components/lp-notice.ts';
+import { $, audit, auditBothSchemes, focused, mount } from '../support/component-page.ts';
 
 /**
  * Each Lit component on its own, in real Chromium with real DOM: properties in, rendered output
  * and events out, real key presses (through the browser, not synthetic events), and an axe-core
  * audit in the light and the dark colour scheme.
  */
-
-// The page around the components, as web/index.html styles it (they draw no background of
-// their own outside their panels, so contrast depends on it).
-const pageStyle = document.createElement('style');
-pageStyle.textContent = `
-  body { margin: 0; background: #f6f7fb; color: #15182b; }
-  @media (prefers-color-scheme: dark) { body { background: #0f1221; color: #eef0ff; } }`;
-document.head.append(pageStyle);
-
-let mounted: HTMLElement[] = [];
-afterEach(async () => {
-  for (const el of mounted) el.remove();
-  mounted = [];
-  await emulateMedia({ colorScheme: 'light' });
-});
-
-async function mount<K extends 'lp-home' | 'lp-lobby' | 'lp-notice' | 'lp-game'>(
-  tag: K,
-  props: Partial<HTMLElementTagNameMap[K]> = {},
-): Promise<HTMLElementTagNameMap[K]> {
-  const el = document.createElement(tag);
-  Object.assign(el, props);
-  document.body.append(el);
-  mounted.push(el);
-  await el.updateComplete;
-  return el;
-}
 
 /** Every event of these types the element sends, in order. */
 function record(el: HTMLElement, ...types: string[]): { type: string; detail: unknown }[] {
@@ -65,11 +33,6 @@ function record(el: HTMLElement, ...types: string[]): { type: string; detail: un
   return seen;
 }
 
-const $ = <T extends Element = HTMLElement>(el: Element, selector: string): T => {
-  const found = el.shadowRoot?.querySelector<T>(selector);
-  if (!found) throw new Error(`no ${selector} in ${el.localName}`);
-  return found;
-};
 const $$ = (el: Element, selector: string) => [
   ...(el.shadowRoot?.querySelectorAll<HTMLElement>(selector) ?? []),
 ];
@@ -84,35 +47,6 @@ function button(el: Element, name: string): HTMLButtonElement {
 const buttonNames = (el: Element) =>
   $$(el, 'button').map((b) => (b.getAttribute('aria-label') ?? b.textContent ?? '').trim());
 const textOf = (el: Element) => (el.shadowRoot?.textContent ?? '').replace(/\s+/g, ' ').trim();
-
-/** The element that has focus, through shadow roots. */
-function focused(): Element | null {
-  let el = document.activeElement;
-  while (el?.shadowRoot?.activeElement) el = el.shadowRoot.activeElement;
-  return el;
-}
-
-/**
- * axe-core on one component. Page-level rules (one main landmark, one h1, everything in a
- * landmark) are about the whole page: the end-to-end test audits whole pages.
- */
-async function audit(el: Element): Promise<string[]> {
-  const result = await axe.run(el, {
-    rules: {
-      region: { enabled: false },
-      'landmark-one-main': { enabled: false },
-      'page-has-heading-one': { enabled: false },
-    },
-    resultTypes: ['violations'],
-  });
-  return result.violations.map((v) => `${v.id}: ${v.nodes.map((n) => n.html).join(' | ')}`);
-}
-async function auditBothSchemes(el: Element): Promise<void> {
-  for (const colorScheme of ['light', 'dark'] as const) {
-    await emulateMedia({ colorScheme });
-    expect(await audit(el), colorScheme).to.deep.equal([]);
-  }
-}
 
 async function until(what: () => boolean, timeoutMs: number, label: string): Promise<void> {
   const end = performance.now() + timeoutMs;
