@@ -52,7 +52,7 @@ describe('lp-chat', () => {
     expect(focused()?.textContent?.trim()).to.equal('Chat');
   });
 
-  it('typing in the open chat never reaches the game; Enter sends and clears; Esc closes', async () => {
+  it('typing in the open chat never reaches the game; Enter sends and clears; Esc closes and keeps an unsent draft', async () => {
     const el = await mount('lp-chat', { lines: LINES, open: true });
     const steering: unknown[] = [];
     const stop = watchKeyboard(window, (i) => steering.push(i));
@@ -75,6 +75,16 @@ describe('lp-chat', () => {
       await sendKeys({ down: 'ArrowUp' });
       await sendKeys({ up: 'ArrowUp' });
       expect(steering.length).to.be.greaterThan(0);
+      // What was typed and not sent is there again at the next opening.
+      await sendKeys({ press: 'Enter' });
+      await settle(el);
+      await sendKeys({ type: 'half a thought' });
+      await sendKeys({ press: 'Escape' });
+      await settle(el);
+      await sendKeys({ press: 'Enter' });
+      await settle(el);
+      expect(input(el)?.value).to.equal('half a thought');
+      expect(sent).to.deep.equal(['wasd']);
     } finally {
       stop();
     }

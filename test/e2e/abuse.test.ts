@@ -1,64 +1,39 @@
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { afterEach, describe, expect, it } from 'vitest';
 import { encodeRelayFrame } from '../../shared/protocol/relay-frame.ts';
 import { encodeFrame, FrameKind } from '../../web/net/frames.ts';
 import { TestClient } from '../support/client.ts';
 import { request } from '../support/http.ts';
-import {
-  closeAll,
-  entry,
-  hostLobby,
-  joinGuest,
-  type Named,
-  poll,
-  sleep,
-  startGame,
-} from './play-support.ts';
-import { type E2eServer, launchBrowser, newPlayer, startServer } from './support.ts';
+import { e2eSuite, entry, hostLobby, joinGuest, poll, sleep, startGame } from './play-support.ts';
+import { newPlayer } from './support.ts';
 
 /**
  * Attacks on a host's browser, through the production build and the real server: a scripted
  * guest (a plain WebSocket client) against a real Chromium host. The server's own per-pair
  * budgets are raised here, so that what is tested is the browser's defence.
  */
-let browser: Browser;
-let server: E2eServer;
-const open: (Named | undefined)[] = [];
+const e2e = e2eSuite({
+  serverFlags: [
+    '--signal-rate',
+    '100000',
+    '--signal-burst',
+    '100000',
+    '--relay-pair-rate',
+    '1073741824',
+    '--relay-pair-burst',
+    '4000000',
+  ],
+});
+const { track } = e2e;
 const attackers: TestClient[] = [];
-
-beforeAll(async () => {
-  [browser, server] = await Promise.all([
-    launchBrowser(),
-    startServer([
-      '--signal-rate',
-      '100000',
-      '--signal-burst',
-      '100000',
-      '--relay-pair-rate',
-      '1073741824',
-      '--relay-pair-burst',
-      '4000000',
-    ]),
-  ]);
-});
-afterAll(async () => {
-  await browser?.close();
-  await server?.stop();
-});
-afterEach(async () => {
+afterEach(() => {
   for (const a of attackers.splice(0)) a.terminate();
-  await closeAll(open.splice(0));
 });
-
-const track = <T extends Named>(p: T): T => {
-  open.push(p);
-  return p;
-};
 
 /** A scripted guest in the lobby of `link`; resolves with it and the host's id. */
 async function attacker(link: string) {
   const code = link.slice(link.lastIndexOf('/') + 1);
-  const client = await TestClient.connect(server.url, { origin: server.url });
+  const client = await TestClient.connect(e2e.server.url, { origin: e2e.server.url });
   attackers.push(client);
   client.send({ type: 'join', code, name: 'Mallory' });
   const welcome = await client.next('welcome', 5000);
@@ -79,7 +54,7 @@ async function memory(page: Page): Promise<number> {
 
 describe('the host’s browser holds against a malicious guest', () => {
   it('4,096 out-of-order reliable 60 KB frames: the host tab grows by < 10 MB, and still takes players', async () => {
-    const { host, link } = await hostLobby(browser, server.url);
+    const { host, link } = await hostLobby(e2e.browser, e2e.server.url);
     track(host);
     const { client, hostId } = await attacker(link);
     await poll(() => entry(host.page, 'Mallory').textContent(), 10_000).toContain('relay');
@@ -99,7 +74,7 @@ describe('the host’s browser holds against a malicious guest', () => {
     const metrics = async () =>
       Number(
         /lanparty_relay_frames_total (\d+)/.exec(
-          (await request(`${server.url}/metrics`)).body.toString(),
+          (await request(`${e2e.server.url}/metrics`)).body.toString(),
         )?.[1] ?? 0,
       );
     await poll(metrics, 30_000).toBeGreaterThanOrEqual(4096);
@@ -111,13 +86,13 @@ describe('the host’s browser holds against a malicious guest', () => {
     expect(grown).toBeLessThan(10e6);
     expect(client.ws.readyState).toBe(client.ws.OPEN);
     // Still a working host: an honest guest joins and links up.
-    const bea = track(await joinGuest(browser, link, 'Bea'));
+    const bea = track(await joinGuest(e2e.browser, link, 'Bea'));
     await poll(() => entry(host.page, 'Bea').textContent(), 15_000).toMatch(/direct|turn|relay/);
     expect(bea.problems).toEqual([]);
   }, 120_000);
 
   it('600 offers with new attempt numbers: no "too many PeerConnections", an honest guest still gets a direct link', async () => {
-    const { host, link } = await hostLobby(browser, server.url);
+    const { host, link } = await hostLobby(e2e.browser, e2e.server.url);
     track(host);
     const { client, hostId } = await attacker(link);
     for (let attempt = 1; attempt <= 600; attempt++) {
@@ -130,7 +105,7 @@ describe('the host’s browser holds against a malicious guest', () => {
       if (attempt % 50 === 0) await sleep(20);
     }
     await sleep(1000);
-    const bea = track(await joinGuest(browser, link, 'Bea'));
+    const bea = track(await joinGuest(e2e.browser, link, 'Bea'));
     await poll(() => entry(host.page, 'Bea').textContent(), 20_000).toContain('direct');
     expect(host.problems.filter((p) => /so many PeerConnections/i.test(p))).toEqual([]);
     expect(bea.problems).toEqual([]);
@@ -139,18 +114,18 @@ describe('the host’s browser holds against a malicious guest', () => {
 
 describe('pages', () => {
   it('run under the strict CSP with no violation: lobby, direct links, a game (its Worker clock)', async () => {
-    const cspFirst = await request(`${server.url}/`);
+    const cspFirst = await request(`${e2e.server.url}/`);
     expect(cspFirst.headers['content-security-policy']).toContain("script-src 'self'");
     const report = `addEventListener('securitypolicyviolation', (e) =>
       console.error('CSP violation: ' + e.violatedDirective + ' ' + e.blockedURI));`;
-    const host = track({ ...(await newPlayer(browser)), name: 'Hana' });
+    const host = track({ ...(await newPlayer(e2e.browser)), name: 'Hana' });
     await host.page.context().addInitScript(report);
-    await host.page.goto(server.url);
+    await host.page.goto(e2e.server.url);
     await host.page.getByLabel('Name').fill('Hana');
     await host.page.getByRole('button', { name: 'Create lobby' }).click();
     await host.page.getByTestId('share-link').waitFor();
     const link = (await host.page.getByTestId('share-link').textContent()) ?? '';
-    const gus = track(await joinGuest(browser, link, 'Gus', { initScript: report }));
+    const gus = track(await joinGuest(e2e.browser, link, 'Gus', { initScript: report }));
     await poll(() => entry(host.page, 'Gus').textContent(), 15_000).toContain('direct');
     await startGame(host, [gus]);
     await sleep(1000);
@@ -159,8 +134,8 @@ describe('pages', () => {
   }, 60_000);
 
   it('/l/% (a broken share link) shows "This link is not valid", with a way to the start page', async () => {
-    const visitor = track({ ...(await newPlayer(browser)), name: 'V' });
-    await visitor.page.goto(`${server.url}/l/%`);
+    const visitor = track({ ...(await newPlayer(e2e.browser)), name: 'V' });
+    await visitor.page.goto(`${e2e.server.url}/l/%`);
     await expect
       .poll(() => visitor.page.getByTestId('invalid-link').textContent(), { timeout: 10_000 })
       .toContain('This link is not valid');

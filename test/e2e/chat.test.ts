@@ -1,16 +1,15 @@
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
 import {
-  closeAll,
+  e2eSuite,
   entry,
   gameStats,
   hostLobby,
   joinGuest,
-  type Named,
   poll,
   startGame,
 } from './play-support.ts';
-import { type E2eServer, launchBrowser, newPlayer, startServer } from './support.ts';
+import { newPlayer } from './support.ts';
 
 /**
  * Chat and spectators, end to end (issue 15): one party, its browsers shared by the steps, in
@@ -18,22 +17,9 @@ import { type E2eServer, launchBrowser, newPlayer, startServer } from './support
  * too); the host mutes, names stay text; a spectator is sent away when the host turns watching
  * off, and another one watches the locked lobby's running game, with its chat, and cannot steer.
  */
-let browser: Browser;
-let server: E2eServer;
-const open: (Named | undefined)[] = [];
-
-beforeAll(async () => {
-  [browser, server] = await Promise.all([launchBrowser(), startServer()]);
-});
-afterAll(async () => {
-  await closeAll(open.splice(0));
-  await browser?.close();
-  await server?.stop();
-});
-const track = <T extends Named>(p: T): T => {
-  open.push(p);
-  return p;
-};
+// One party for the whole file: its players stay open from step to step.
+const e2e = e2eSuite({ closeAfterEach: false });
+const { track } = e2e;
 
 /** The chat's lines as this page shows them (opening the panel first). */
 async function chatLines(page: Page): Promise<string[]> {
@@ -56,12 +42,12 @@ async function say(page: Page, text: string): Promise<void> {
 
 describe('chat and spectators (real Chromium, production build)', () => {
   it('chat reaches everyone over the relay, mutes hold, names are text; spectators watch a locked running game and are sent away when the host says so', async () => {
-    const { host, link } = await hostLobby(browser, server.url);
+    const { host, link } = await hostLobby(e2e.browser, e2e.server.url);
     track(host);
     const html = '<b>Bo</b>';
     const [rey, bo] = await Promise.all([
-      joinGuest(browser, `${link}?relay=1`, 'Rey').then(track),
-      joinGuest(browser, link, html).then(track),
+      joinGuest(e2e.browser, `${link}?relay=1`, 'Rey').then(track),
+      joinGuest(e2e.browser, link, html).then(track),
     ]);
     await poll(() => entry(host.page, 'Rey').textContent(), 15_000).toContain('relay');
 
@@ -85,7 +71,7 @@ describe('chat and spectators (real Chromium, production build)', () => {
       expect((await chatLines(p.page)).join('\n')).not.toContain('can anyone hear me');
 
     // A spectator by choice; the host turns spectating off and the spectator is told why.
-    const vi = track({ ...(await newPlayer(browser)), name: 'Vi' });
+    const vi = track({ ...(await newPlayer(e2e.browser)), name: 'Vi' });
     await vi.page.goto(link);
     await vi.page.getByLabel('Name').fill('Vi');
     await vi.page.getByRole('button', { name: 'Watch' }).click();
@@ -103,7 +89,7 @@ describe('chat and spectators (real Chromium, production build)', () => {
     // Locked and running: a late visitor is offered to watch, and watches.
     await host.page.getByRole('button', { name: 'Lock lobby' }).click();
     await startGame(host, [rey, bo]);
-    const wes = track({ ...(await newPlayer(browser)), name: 'Wes' });
+    const wes = track({ ...(await newPlayer(e2e.browser)), name: 'Wes' });
     await wes.page.goto(link);
     await wes.page.getByLabel('Name').fill('Wes');
     await wes.page.getByRole('button', { name: 'Join' }).click();
@@ -115,9 +101,12 @@ describe('chat and spectators (real Chromium, production build)', () => {
     expect(history).toContain('Rey: hello from the relay');
     expect(history).not.toContain('can anyone hear me');
 
-    // The game moves on the spectator's screen; its keys steer nothing (it has no player).
+    // The game moves on the spectator's screen; its keys steer nothing (it has no player), and
+    // its HUD speaks of no player of its own (no "Score 0"), only of the game.
     const before = (await gameStats(wes.page)).tick ?? 0;
     await poll(async () => (await gameStats(wes.page)).tick ?? 0).toBeGreaterThan(before + 30);
+    await wes.page.getByTestId('timer').waitFor();
+    expect(await wes.page.getByTestId('score').count()).toBe(0);
     await wes.page.keyboard.press('Escape');
     await wes.page.keyboard.down('ArrowRight');
     await wes.page.waitForTimeout(300);

@@ -1,9 +1,8 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Browser } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
-  closeAll,
+  e2eSuite,
   entry,
   firstScoreboard,
   hostLobby,
@@ -14,41 +13,25 @@ import {
   rideToSurvive,
   startGame,
 } from './play-support.ts';
-import { type E2eServer, launchBrowser, ROOT, startServer } from './support.ts';
+import { ROOT } from './support.ts';
 
 /**
  * Games as modules, end to end: the host picks Light cycles in the lobby, guests load it from
  * the host's first snapshot, and a page that does not have the game is told to reload.
  */
-let browser: Browser;
-let server: E2eServer;
-const open: (Named | undefined)[] = [];
-
-beforeAll(async () => {
-  [browser, server] = await Promise.all([launchBrowser(), startServer()]);
-});
-afterAll(async () => {
-  await browser?.close();
-  await server?.stop();
-});
-afterEach(async () => {
-  await closeAll(open.splice(0));
-});
-const track = <T extends Named>(p: T): T => {
-  open.push(p);
-  return p;
-};
+const e2e = e2eSuite();
+const { track } = e2e;
 
 /** A guest's view of the host's pick in the lobby: a status named "Game". */
 const pickOf = (p: Named) => p.page.getByRole('status', { name: 'Game' }).textContent();
 
 describe('picking a game (real Chromium, production build)', () => {
   it('the host picks Light cycles; two guests (one on the relay) play a round to a winner and all see the same result', async () => {
-    const { host, link } = await hostLobby(browser, server.url, { search: '?speed=10' });
+    const { host, link } = await hostLobby(e2e.browser, e2e.server.url, { search: '?speed=10' });
     track(host);
     const [gus, rey] = await Promise.all([
-      joinGuest(browser, link, 'Gus').then(track),
-      joinGuest(browser, `${link}?relay=1`, 'Rey').then(track),
+      joinGuest(e2e.browser, link, 'Gus').then(track),
+      joinGuest(e2e.browser, `${link}?relay=1`, 'Rey').then(track),
     ]);
     await poll(() => entry(host.page, 'Rey').textContent()).toContain('relay');
     // Guests see the host's pick in the lobby, before the start, and every change of it.
@@ -85,7 +68,7 @@ describe('picking a game (real Chromium, production build)', () => {
   }, 90_000);
 
   it('a guest whose page lacks the game is told to reload, keeps its seat, and plays after reloading', async () => {
-    const { host, link } = await hostLobby(browser, server.url);
+    const { host, link } = await hostLobby(e2e.browser, e2e.server.url);
     track(host);
     // An older page: the same build, in which Light cycles has another id (so its registry
     // lacks the id the host sends). The id is in the entry (the registry's line) and in the
@@ -99,7 +82,7 @@ describe('picking a game (real Chromium, production build)', () => {
     expect(stale.length).toBeGreaterThanOrEqual(2);
     const bea = track(
       await (async () => {
-        const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+        const context = await e2e.browser.newContext({ viewport: { width: 1280, height: 800 } });
         const page = await context.newPage();
         const problems: string[] = [];
         page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));

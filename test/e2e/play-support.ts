@@ -4,9 +4,19 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, BrowserContextOptions, Page } from 'playwright-core';
-import { expect } from 'vitest';
+import { afterAll, afterEach, beforeAll, expect } from 'vitest';
 import WebSocket from 'ws';
-import { CHROME, createLobby, freePort, joinByLink, newPlayer, type Player } from './support.ts';
+import {
+  CHROME,
+  createLobby,
+  type E2eServer,
+  freePort,
+  joinByLink,
+  launchBrowser,
+  newPlayer,
+  type Player,
+  startServer,
+} from './support.ts';
 
 /**
  * Helpers for the play scenarios (issue 6): players that join through the UI, a started game,
@@ -143,17 +153,12 @@ export interface GameStats {
 }
 
 /**
- * The end-of-round scoreboard: waits for the dialog, returns its lines with the "(you)" marker
- * taken out (it differs per page), e.g. `["Hana: 7 s", "Gus: 5 s"]`.
+ * The lines of the scoreboard showing now, or of the next one, "(you)" taken out: read in the
+ * page the moment it shows (see `firstScoreboard`), since a loaded test process reading it in
+ * several round trips once found it gone, the next round started, and read no lines.
  */
-export async function scoreboard(page: Page, timeout = 60_000): Promise<string[]> {
-  const dialog = page.getByRole('dialog', { name: /Round \d+ — scores/ });
-  await dialog.waitFor({ timeout });
-  const lines = await dialog
-    .getByRole('list', { name: 'Scores' })
-    .getByRole('listitem')
-    .allTextContents();
-  return lines.map((l) => l.replace(' (you)', '').trim());
+export async function scoreboard(page: Page, timeout = 60_000): Promise<readonly string[]> {
+  return (await firstScoreboard(page, timeout)).lines;
 }
 
 /** A scoreboard as a page showed it: its title, winner sentence and lines, "(you)" taken out. */
@@ -237,6 +242,66 @@ export async function closeAll(players: readonly (Player | undefined)[]): Promis
   );
 }
 
+/** What `e2eSuite` gives a test file. */
+export interface E2eSuite {
+  /** One Chromium for the file. */
+  readonly browser: Browser;
+  /** One server for the file (the default flags, plus the suite's). */
+  readonly server: E2eServer;
+  /** Keeps a player to close after the test (or after the file: `closeAfterEach: false`). */
+  track<T extends Named>(player: T): T;
+  /** A server of the test's own (other flags, or killed on purpose), stopped after the test. */
+  ownServer(flags?: string[]): Promise<E2eServer>;
+}
+
+/**
+ * The scaffolding of an e2e file, in its hooks: one browser and one server for the file, the
+ * players a test tracked closed after it (or after the file, for steps that share a party), and
+ * the servers a test started of its own stopped after it.
+ */
+export function e2eSuite(
+  options: { serverFlags?: readonly string[]; closeAfterEach?: boolean } = {},
+): E2eSuite {
+  const { serverFlags = [], closeAfterEach = true } = options;
+  let browser: Browser | undefined;
+  let server: E2eServer | undefined;
+  const open: (Named | undefined)[] = [];
+  const own: E2eServer[] = [];
+  beforeAll(async () => {
+    [browser, server] = await Promise.all([launchBrowser(), startServer(serverFlags)]);
+  });
+  afterAll(async () => {
+    await closeAll(open.splice(0));
+    await browser?.close();
+    await server?.stop();
+  });
+  afterEach(async () => {
+    if (closeAfterEach) await closeAll(open.splice(0));
+    await Promise.all(own.splice(0).map((s) => s.stop()));
+  });
+  const started = <T>(value: T | undefined, what: string): T => {
+    if (value === undefined) throw new Error(`the e2e ${what} is not started yet (beforeAll)`);
+    return value;
+  };
+  return {
+    get browser() {
+      return started(browser, 'browser');
+    },
+    get server() {
+      return started(server, 'server');
+    },
+    track(player) {
+      open.push(player);
+      return player;
+    },
+    async ownServer(flags = []) {
+      const s = await startServer(flags);
+      own.push(s);
+      return s;
+    },
+  };
+}
+
 export const median = (values: readonly number[]): number => {
   const s = [...values].sort((a, b) => a - b);
   return s.length === 0
@@ -294,7 +359,6 @@ export async function setNetwork(page: Page, online: boolean): Promise<void> {
   ]);
 }
 
-/** The banners and status lines the page shows (role=status), as text. */
 /**
  * Whether the app's service worker controls the page: then it can tell its reload from its tab
  * closing (web/app/reload-notice.ts), and a closing host is handed over at once.
@@ -302,6 +366,7 @@ export async function setNetwork(page: Page, online: boolean): Promise<void> {
 export const reloadsKnown = (page: Page) =>
   page.evaluate(() => navigator.serviceWorker?.controller != null);
 
+/** The banners and status lines the page shows (role=status), as text. */
 export const statuses = (page: Page) => page.getByRole('status').allTextContents();
 
 /**

@@ -1,4 +1,5 @@
 import { css, html, LitElement } from 'lit';
+import { ifDefined } from 'lit/directives/if-defined.js';
 import { formatLobbyCode } from '../../shared/protocol/lobby-code.ts';
 import type { PlayerView } from '../../shared/protocol/signaling.ts';
 import { relayNote } from '../app/link-labels.ts';
@@ -167,9 +168,8 @@ export class LpApp extends LitElement {
       // The game fills the viewport (position: fixed): banners go over it, or nobody sees them.
       return html`<main class="game">
           <lp-game .runner=${s.runner} .module=${s.module} .lobby=${s.lobby} .you=${s.you} .peers=${s.peers}
-            ?spectator=${s.spectator} @lp-leave=${this.leave}></lp-game>
+            ?spectator=${s.spectator} @lp-leave=${this.leave}>${this.chat(true)}</lp-game>
           <div class="over-game">${this.banners()}</div>
-          ${this.chat(true)}
         </main>${this.live()}`;
     } else if (
       s?.lobby &&
@@ -244,14 +244,15 @@ export class LpApp extends LitElement {
 
   /**
    * The chat panel, in the lobby's column or over the game, collapsed until Enter or its button
-   * opens it: closed, it takes no room from the lobby or the game.
+   * opens it: closed, it takes no room from the lobby, and in a game its button sits in the HUD
+   * (the game's `hud` slot), never over the arena.
    */
   private chat(overGame: boolean) {
     const chat = this.session?.chat;
     if (!chat) return '';
     const s = this.session;
     const people = s?.isHost ? (s.lobby?.players ?? []).filter((p) => p.id !== s.you) : [];
-    return html`<lp-chat ?over-game=${overGame} .lines=${chat.lines} .historyUpTo=${chat.historyUpTo}
+    return html`<lp-chat ?over-game=${overGame} slot=${ifDefined(overGame ? 'hud' : undefined)} .lines=${chat.lines} .historyUpTo=${chat.historyUpTo}
       .refusal=${chat.refusal} .people=${people} .muted=${chat.room.muted} .you=${s?.you}
       @lp-chat-send=${(e: CustomEvent<{ text: string }>) => chat.send(e.detail.text)}
       @lp-mute=${(e: CustomEvent<{ id: number; muted: boolean }>) => s?.mute(e.detail.id, e.detail.muted)}></lp-chat>`;

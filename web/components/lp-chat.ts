@@ -51,7 +51,9 @@ export class LpChat extends LitElement {
         bottom: 0.5rem;
         width: min(22rem, calc(100vw - 1rem));
       }
+      /* Closed, only its button shows, where the page put it (the game's HUD). */
       :host([over-game]:not([open])) {
+        position: static;
         width: auto;
       }
       .panel {
@@ -222,7 +224,10 @@ export class LpChat extends LitElement {
       </ol>
       <form @submit=${this.send}>
         <input name="message" aria-label="Message" autocomplete="off" enterkeyhint="send"
-          maxlength=${CHAT_LIMITS.TEXT_CHARS} @keydown=${this.onInputKey} />
+          maxlength=${CHAT_LIMITS.TEXT_CHARS} .value=${this.draft} @keydown=${this.onInputKey}
+          @input=${(e: Event) => {
+            this.draft = (e.target as HTMLInputElement).value;
+          }} />
         <button type="submit">Send</button>
       </form>
       ${this.refusal ? html`<p class="refusal" role="status" data-testid="chat-refusal">${REFUSAL_TEXT[this.refusal]}</p>` : ''}
@@ -244,6 +249,9 @@ export class LpChat extends LitElement {
     </section>`;
   }
 
+  /** What was typed and not sent: closing the chat (Esc) keeps it for the next opening. */
+  private draft = '';
+
   private setOpen(open: boolean): void {
     this.open = open;
     if (open) this.seenSeq = this.lines.at(-1)?.seq ?? this.seenSeq;
@@ -256,6 +264,7 @@ export class LpChat extends LitElement {
     if (!input || text === '') return;
     emit(this, 'lp-chat-send', { text });
     input.value = '';
+    this.draft = '';
   }
 
   /** Typing is for the chat alone: the game's key listeners on the window never see it. */

@@ -69,8 +69,15 @@ export class LpGame extends LitElement {
       .alert {
         border-color: #ff6b6b;
       }
-      .hud button {
+      /* Leave, and what the page adds to the HUD (the chat's button), at its end: never over
+         the arena, whose corners are where players hide. */
+      .end {
         margin-left: auto;
+        display: flex;
+        gap: 0.5rem;
+        align-items: center;
+      }
+      .hud button {
         min-height: 40px;
       }
       .board {
@@ -166,7 +173,10 @@ export class LpGame extends LitElement {
               `
             : html`<span class="chip">Starting…</span>`
         }
-        <button class="danger" @click=${() => emit(this, 'lp-leave', {})}>Leave</button>
+        <div class="end">
+          <slot name="hud"></slot>
+          <button class="danger" @click=${() => emit(this, 'lp-leave', {})}>Leave</button>
+        </div>
       </div>
       <div class="stage">
         <canvas role="img" aria-label=${this.spectator ? `${this.module?.name ?? 'Game'}, watching` : (this.module?.controls ?? 'Game arena')}></canvas>
@@ -221,6 +231,7 @@ export class LpGame extends LitElement {
       this.lastHud = now;
       this.hud = this.module.hud(state, {
         you: this.you,
+        spectator: this.spectator,
         name: (id) => this.names.get(id) ?? `Player ${id}`,
       });
     }

@@ -81,6 +81,8 @@ export interface GameRenderer<S> {
 
 export interface HudContext {
   readonly you: number;
+  /** Only watching: `you` has no player in the game, so no chip speaks of one. */
+  readonly spectator: boolean;
   /** A player's display name. */
   name(id: number): string;
 }

@@ -39,7 +39,7 @@ export const gameModule: GameModule<LightState, LightInput> = {
     createLightCycles({ ticksPerCell: Math.round(TICK_RATE / settingValue(SPEED, settings)) }),
   renderer: (canvas) => new LightCyclesRenderer(canvas),
   watchInput: ({ keys, surface, turned }, onInput) => watchSteering(keys, surface, turned, onInput),
-  hud(s, { you, name }) {
+  hud(s, { you, name, spectator }) {
     const mine = s.cycles.find((c) => c.id === you);
     const riding = s.cycles.filter((c) => c.status === 'riding').length;
     const inRound = s.cycles.filter((c) => c.status !== 'waiting').length;
@@ -61,12 +61,17 @@ export const gameModule: GameModule<LightState, LightInput> = {
     const ranked = [...s.cycles].sort((a, b) => b.wins - a.wins || a.id - b.id);
     return {
       heading: `Light cycles, round ${s.round}`,
-      chips: [
-        { id: 'score', text: wins(mine?.wins ?? 0) },
-        { id: 'timer', text: timer },
-        { id: 'riders', text: `${riding}/${inRound} riding` },
-        { id: 'status', text: status, alert: mine?.status === 'crashed' },
-      ],
+      chips: spectator
+        ? [
+            { id: 'timer', text: timer },
+            { id: 'riders', text: `${riding}/${inRound} riding` },
+          ]
+        : [
+            { id: 'score', text: wins(mine?.wins ?? 0) },
+            { id: 'timer', text: timer },
+            { id: 'riders', text: `${riding}/${inRound} riding` },
+            { id: 'status', text: status, alert: mine?.status === 'crashed' },
+          ],
       ...(s.phase === 'scoreboard'
         ? {
             board: {

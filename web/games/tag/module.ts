@@ -38,14 +38,14 @@ export const gameModule: GameModule<TagState, TagInput> = {
       for (const stop of stops) stop();
     };
   },
-  hud(state, { you, name }) {
+  hud(state, { you, name, spectator }) {
     const mine = state.players.find((p) => p.id === you);
     const scoreboard = state.phase === 'scoreboard';
     const left = seconds(state.phaseEnd - state.tick);
     return {
       heading: `Tag, round ${state.round}`,
       chips: [
-        { id: 'score', text: `Score ${seconds(mine?.score ?? 0)}` },
+        ...(spectator ? [] : [{ id: 'score', text: `Score ${seconds(mine?.score ?? 0)}` }]),
         { id: 'timer', text: `${scoreboard ? 'Next round' : 'Time left'} ${left} s` },
         {
           id: 'it',
