@@ -58,8 +58,7 @@ export class LpApp extends LitElement {
         border-left: 4px solid var(--warn);
       }
       /* At the foot of the screen: the HUD wraps to two rows on a phone, and a notice at the
-         top covered its Leave button. Above the chat button (bottom right), which it covered on
-         a phone. Touches go through to the game except on buttons. */
+         top covered its Leave button. Touches go through to the game except on buttons. */
       .over-game {
         position: fixed;
         z-index: 1;
