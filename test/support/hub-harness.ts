@@ -18,6 +18,8 @@ export class FakePort implements SocketPort {
   readonly received: (ServerMessage | Uint8Array)[] = [];
   /** The lobby as the last `welcome` or `lobby` message showed it. */
   lastLobby: LobbyView | undefined;
+  /** Every host key this socket was sent (in a `welcome` or a `promoted`). */
+  readonly hostKeys = new Set<string>();
   closed: { code: number; reason: string } | undefined;
   pings = 0;
   /** What the hub reads as this socket's unsent bytes (a test raises it to play a slow reader). */
@@ -29,6 +31,8 @@ export class FakePort implements SocketPort {
     if (!decoded.ok) throw new Error(`hub sent an invalid message: ${text}`);
     const m = decoded.value;
     if (m.type === 'welcome' || m.type === 'lobby') this.lastLobby = m.lobby;
+    if ((m.type === 'welcome' || m.type === 'promoted') && m.hostKey !== undefined)
+      this.hostKeys.add(m.hostKey);
     this.received.push(m);
   }
   sendBinary(bytes: Uint8Array): void {
