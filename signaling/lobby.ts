@@ -1,5 +1,6 @@
 import type { LinkKind, LobbyView, PlayerView } from '../shared/protocol/signaling.ts';
 import { err, ok, type Result } from '../shared/result.ts';
+import { IdMap } from './id-map.ts';
 import { cleanName, confusable } from './names.ts';
 
 /** Ids go out in 16-bit relay headers; 0 is never a player. */
@@ -47,7 +48,7 @@ const PLAYER: Entrant = { spectator: false };
  */
 export class Lobby {
   /** Players and spectators by id (ids share one space: they name relay peers too). */
-  readonly seats = new Map<number, Seat>();
+  readonly seats = new IdMap<Seat>();
   locked = false;
   /** Whether the host lets people watch. */
   spectating = true;
