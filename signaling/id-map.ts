@@ -42,10 +42,15 @@ export class IdMap<V> {
     return true;
   }
 
-  /** A snapshot: changes during the iteration do not affect it (as copying a Map's values would). */
-  *values(): IterableIterator<V> {
+  /**
+   * The values, as a new array: changes to the map do not affect it (as copying a Map's values
+   * would), and the housekeeping tick, which reads every lobby's seats, makes no iterator.
+   */
+  values(): V[] {
     const slots = this.slots;
-    for (let i = 1; i < slots.length; i += 2) yield slots[i] as V;
+    const values: V[] = [];
+    for (let i = 1; i < slots.length; i += 2) values.push(slots[i] as V);
+    return values;
   }
 
   /** `[id, value]` pairs, as a snapshot (see `values`). */
