@@ -9,13 +9,30 @@ export interface TokenBucket {
   readonly burst: number;
 }
 
+/** The limits of a kind of token bucket, kept once for all buckets of that kind. */
+export interface RateLimit {
+  /** Tokens per second. */
+  readonly rate: number;
+  /** Most tokens held. */
+  readonly burst: number;
+}
+
 export function createBucket(rate: number, burst: number, now: number): TokenBucket {
   return { tokens: burst, updatedAt: now, rate, burst };
 }
 
+/**
+ * The tokens of a bucket that held `tokens` at `since`, refilled until `now` (a clock that went
+ * back refills nothing). For buckets kept as two number fields of their owner rather than as a
+ * `TokenBucket` object: one per connection adds up (memory per connection).
+ */
+export function refilled(tokens: number, since: number, limit: RateLimit, now: number): number {
+  const elapsed = Math.max(0, now - since);
+  return Math.min(limit.burst, tokens + (elapsed * limit.rate) / 1000);
+}
+
 function refill(bucket: TokenBucket, now: number): void {
-  const elapsed = Math.max(0, now - bucket.updatedAt);
-  bucket.tokens = Math.min(bucket.burst, bucket.tokens + (elapsed * bucket.rate) / 1000);
+  bucket.tokens = refilled(bucket.tokens, bucket.updatedAt, bucket, now);
   bucket.updatedAt = now;
 }
 

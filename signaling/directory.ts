@@ -1,3 +1,4 @@
+import type { IdMap } from './id-map.ts';
 import type { Lobby } from './lobby.ts';
 
 /** A lobby on this server: its state, where its links point, and its members' connections. */
@@ -12,7 +13,7 @@ export interface LobbyEntry<Member> {
   /** Base of the share link: the public URL, or the origin the host connected through. */
   readonly baseUrl: string;
   /** Connected members by seat id; a dropped seat has no entry here. */
-  readonly members: Map<number, Member>;
+  readonly members: IdMap<Member>;
   /** Address that created (or re-claimed) it: lobbies are counted against it while open. */
   readonly ownerAddress: string;
   /**

@@ -7,15 +7,26 @@ import {
   decodeClientMessage,
   type ErrorCode,
   type ErrorReply,
+  encodeSignalFrom,
   type JoinRefusal,
   type LinkKind,
   type ServerMessage,
+  signalDataText,
 } from '../shared/protocol/signaling.ts';
-import { createBucket, isFull, type TokenBucket, take, takeBytes } from '../shared/rate-limit.ts';
+import {
+  createBucket,
+  isFull,
+  type RateLimit,
+  refilled,
+  type TokenBucket,
+  take,
+  takeBytes,
+} from '../shared/rate-limit.ts';
 import { assertNever } from '../shared/result.ts';
 import type { Config } from './config.ts';
 import { type LobbyDirectory, type LobbyEntry, MemoryDirectory } from './directory.ts';
 import { iceServersFor, iceSetup } from './ice-servers.ts';
+import { IdMap } from './id-map.ts';
 import { Lobby, type Seat } from './lobby.ts';
 import {
   lobbyCodeFor,
@@ -48,15 +59,22 @@ export interface Peer {
   /** Origin the browser used, for share links when no public URL is configured. */
   readonly baseUrl: string;
   readonly openedAt: number;
+  /** When the connection last sent anything (a message, a ping or a pong). */
   lastSeen: number;
   lastPing: number;
   strikes: number;
   closed: boolean;
   /** The page said it is closing, not reloading (`closing`): a host is replaced as it closes. */
   closing: boolean;
-  readonly bucket: TokenBucket;
-  /** WebSocket pings and pongs from this connection. */
-  readonly control: TokenBucket;
+  /**
+   * Tokens left in this connection's message bucket at `lastSeen`: every message takes one, so
+   * the bucket was last updated when the connection was last heard. Buckets are number fields
+   * here, not `TokenBucket` objects (memory per connection).
+   */
+  messageTokens: number;
+  /** Tokens left at `controlTokensAt` for WebSocket pings and pongs from this connection. */
+  controlTokens: number;
+  controlTokensAt: number;
   /** What this connection may still relay to each receiver that is behind (bytes), made on need. */
   relayBudgets: WeakMap<Peer, TokenBucket> | undefined;
   /** What signals this connection may still send to each receiver, made on need. */
@@ -146,6 +164,10 @@ export class Hub {
   maxConnections = Number.POSITIVE_INFINITY;
   /** Signs the ownership of lobbies whose host changed (see `ownerToken`). */
   private readonly lobbySecret: string;
+  /** Messages from one connection (see `Peer.messageTokens`). */
+  private readonly messageLimit: RateLimit;
+  /** WebSocket pings and pongs from one connection (see `Peer.controlTokens`). */
+  private readonly controlLimit: RateLimit;
 
   constructor(
     private readonly config: Config,
@@ -155,6 +177,8 @@ export class Hub {
     private readonly events: (event: HubEvent) => void = () => {},
   ) {
     this.lobbySecret = config.lobbySecret || newLobbySecret();
+    this.messageLimit = { rate: config.connMessageRate, burst: config.connMessageBurst };
+    this.controlLimit = { rate: config.controlFrameRate, burst: config.controlFrameRate * 3 };
   }
 
   /** Connected guests by how they reach their host, as the hosts report it. */
@@ -193,8 +217,9 @@ export class Hub {
       strikes: 0,
       closed: false,
       closing: false,
-      bucket: createBucket(this.config.connMessageRate, this.config.connMessageBurst, now),
-      control: createBucket(this.config.controlFrameRate, this.config.controlFrameRate * 3, now),
+      messageTokens: this.messageLimit.burst,
+      controlTokens: this.controlLimit.burst,
+      controlTokensAt: now,
       relayBudgets: undefined,
       signalBudgets: undefined,
       entry: undefined,
@@ -217,7 +242,7 @@ export class Hub {
     this.stats.messagesIn++;
     const decoded = decodeClientMessage(text);
     if (!decoded.ok) return this.offence(peer, decoded.error);
-    this.dispatch(peer, decoded.value);
+    this.dispatch(peer, decoded.value, text);
   }
 
   /** A binary message: a data-relay frame, forwarded without being parsed past its header. */
@@ -278,7 +303,10 @@ export class Hub {
   control(peer: Peer): void {
     if (peer.closed) return;
     const now = this.now();
-    if (!take(peer.control, now)) {
+    const tokens = refilled(peer.controlTokens, peer.controlTokensAt, this.controlLimit, now);
+    peer.controlTokensAt = now;
+    peer.controlTokens = tokens >= 1 ? tokens - 1 : tokens;
+    if (tokens < 1) {
       this.stats.reject('control_rate_limited');
       this.cutOff(peer, CloseCode.RATE_LIMITED, 'too many pings or pongs from this connection');
       return;
@@ -380,7 +408,8 @@ export class Hub {
 
   // ---- messages ----------------------------------------------------------------------------
 
-  private dispatch(peer: Peer, msg: ClientMessage): void {
+  /** `text` is what `msg` was decoded from. */
+  private dispatch(peer: Peer, msg: ClientMessage, text: string): void {
     switch (msg.type) {
       case 'create':
         return this.create(peer, msg);
@@ -407,7 +436,7 @@ export class Hub {
       case 'ice':
         return this.ice(peer);
       case 'signal':
-        return this.signal(peer, msg);
+        return this.signal(peer, msg, text);
       default:
         return assertNever(msg);
     }
@@ -447,7 +476,7 @@ export class Hub {
       generation: 0,
       owner: undefined,
       baseUrl: this.config.publicUrl || peer.baseUrl,
-      members: new Map(),
+      members: new IdMap(),
       ownerAddress: peer.ip,
       established: false,
     };
@@ -576,7 +605,7 @@ export class Hub {
       generation,
       owner: generation === 0 ? undefined : msg.owner,
       baseUrl: this.config.publicUrl || peer.baseUrl,
-      members: new Map(),
+      members: new IdMap(),
       ownerAddress: peer.ip,
       // Re-claimed by a host that ran this lobby before the restart: no heartbeat needed.
       established: true,
@@ -675,7 +704,7 @@ export class Hub {
     }
   }
 
-  private signal(peer: Peer, msg: Extract<ClientMessage, { type: 'signal' }>): void {
+  private signal(peer: Peer, msg: Extract<ClientMessage, { type: 'signal' }>, text: string): void {
     const entry = peer.entry;
     if (entry === undefined) return this.fail(peer, 'not_in_lobby', 'not in a lobby', msg.type);
     const hostId = entry.lobby.hostId;
@@ -708,12 +737,8 @@ export class Hub {
       return this.cutOff(peer, CloseCode.FLOODING_PEER, 'too many signals to one player');
     }
     // The sender is stamped from the connection, never taken from the payload.
-    this.send(target, {
-      type: 'signal',
-      from: peer.seatId,
-      ...(msg.attempt === undefined ? {} : { attempt: msg.attempt }),
-      data: msg.data,
-    });
+    const dataText = signalDataText(text, msg) ?? JSON.stringify(msg.data);
+    target.port.sendText(encodeSignalFrom(peer.seatId, msg.attempt, dataText));
     this.stats.signals++;
   }
 
@@ -1026,6 +1051,7 @@ export class Hub {
   admitMessage(peer: Peer, size: number): boolean {
     if (peer.closed) return false;
     const now = this.now();
+    const tokens = refilled(peer.messageTokens, peer.lastSeen, this.messageLimit, now);
     peer.lastSeen = now;
     if (size > this.config.maxFrameBytes) {
       this.stats.reject('message_too_big');
@@ -1036,7 +1062,8 @@ export class Hub {
       );
       return false;
     }
-    if (!take(peer.bucket, now)) {
+    peer.messageTokens = tokens >= 1 ? tokens - 1 : tokens;
+    if (tokens < 1) {
       this.stats.reject('rate_limited');
       this.cutOff(peer, CloseCode.RATE_LIMITED, 'too many messages from this connection');
       return false;

@@ -1,5 +1,6 @@
 import type { LinkKind, LobbyView, PlayerView } from '../shared/protocol/signaling.ts';
 import { err, ok, type Result } from '../shared/result.ts';
+import { IdMap } from './id-map.ts';
 import { cleanName, confusable } from './names.ts';
 
 /** Ids go out in 16-bit relay headers; 0 is never a player. */
@@ -47,7 +48,7 @@ const PLAYER: Entrant = { spectator: false };
  */
 export class Lobby {
   /** Players and spectators by id (ids share one space: they name relay peers too). */
-  readonly seats = new Map<number, Seat>();
+  readonly seats = new IdMap<Seat>();
   locked = false;
   /** Whether the host lets people watch. */
   spectating = true;
@@ -86,7 +87,7 @@ export class Lobby {
     }
     const cleaned = cleanName(rawName, nameMaxLength);
     if (!cleaned.ok) return err('name_invalid');
-    const taken = [...this.seats.values()].map((s) => s.name);
+    const taken = this.seats.values().map((s) => s.name);
     const lower = cleaned.value.toLowerCase();
     const same = taken.some((t) => t.toLowerCase() === lower);
     if (!same && taken.some((t) => confusable(t, cleaned.value))) return err('name_confusable');
@@ -115,7 +116,10 @@ export class Lobby {
 
   /** The spectators' ids (to send them away when the host turns watching off). */
   spectatorIds(): number[] {
-    return [...this.seats.values()].filter((s) => s.spectator).map((s) => s.id);
+    return this.seats
+      .values()
+      .filter((s) => s.spectator)
+      .map((s) => s.id);
   }
 
   /** Removes a seat (left, kicked, or gone past the grace period); its id rests before reuse. */
@@ -156,7 +160,7 @@ export class Lobby {
       id,
       name: uniqueName(
         cleaned.value,
-        [...this.seats.values()].map((s) => s.name),
+        this.seats.values().map((s) => s.name),
         nameMaxLength,
       ),
       tag,
@@ -176,7 +180,7 @@ export class Lobby {
 
   /** Seats whose players have been gone longer than the grace period. */
   expiredSeats(now: number, graceMs: number): Seat[] {
-    return [...this.seats.values()].filter((s) => !s.connected && now - s.droppedAt >= graceMs);
+    return this.seats.values().filter((s) => !s.connected && now - s.droppedAt >= graceMs);
   }
 
   /**
@@ -202,7 +206,7 @@ export class Lobby {
 
   /** The lobby as its members see it; only the host's copy carries the seats' token tags. */
   view(link: string, forHost: boolean): LobbyView {
-    const players: PlayerView[] = [...this.seats.values()].map((s) => ({
+    const players: PlayerView[] = this.seats.values().map((s) => ({
       id: s.id,
       name: s.name,
       connected: s.connected,

@@ -1,0 +1,45 @@
+import { describe, expect, it } from 'vitest';
+import { IdMap } from '../../signaling/id-map.ts';
+
+describe('IdMap', () => {
+  it('behaves as a Map of ids, in insertion order', () => {
+    const map = new IdMap<string>();
+    const ref = new Map<number, string>();
+    for (const [op, id, value] of [
+      ['set', 1, 'a'],
+      ['set', 3, 'c'],
+      ['set', 2, 'b'],
+      ['set', 3, 'C'],
+      ['delete', 1, ''],
+      ['delete', 9, ''],
+      ['set', 1, 'A'],
+    ] as const) {
+      if (op === 'set') {
+        map.set(id, value);
+        ref.set(id, value);
+      } else {
+        expect(map.delete(id)).toBe(ref.delete(id));
+      }
+      expect([...map]).toEqual([...ref]);
+      expect([...map.values()]).toEqual([...ref.values()]);
+      expect(map.size).toBe(ref.size);
+      for (const probe of [1, 2, 3, 9]) {
+        expect(map.get(probe)).toBe(ref.get(probe));
+        expect(map.has(probe)).toBe(ref.has(probe));
+      }
+    }
+  });
+
+  it('iterates over a snapshot: entries removed meanwhile are still visited once', () => {
+    const map = new IdMap<number>();
+    for (const id of [1, 2, 3]) map.set(id, id * 10);
+    const seen: number[] = [];
+    for (const [id, value] of map) {
+      map.delete(id);
+      map.set(id + 100, value);
+      seen.push(value);
+    }
+    expect(seen).toEqual([10, 20, 30]);
+    expect([...map.values()]).toEqual([10, 20, 30]);
+  });
+});
