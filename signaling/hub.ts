@@ -7,11 +7,9 @@ import {
   decodeClientMessage,
   type ErrorCode,
   type ErrorReply,
-  encodeSignalFrom,
   type JoinRefusal,
   type LinkKind,
   type ServerMessage,
-  signalDataText,
 } from '../shared/protocol/signaling.ts';
 import {
   createBucket,
@@ -242,7 +240,7 @@ export class Hub {
     this.stats.messagesIn++;
     const decoded = decodeClientMessage(text);
     if (!decoded.ok) return this.offence(peer, decoded.error);
-    this.dispatch(peer, decoded.value, text);
+    this.dispatch(peer, decoded.value);
   }
 
   /** A binary message: a data-relay frame, forwarded without being parsed past its header. */
@@ -408,8 +406,7 @@ export class Hub {
 
   // ---- messages ----------------------------------------------------------------------------
 
-  /** `text` is what `msg` was decoded from. */
-  private dispatch(peer: Peer, msg: ClientMessage, text: string): void {
+  private dispatch(peer: Peer, msg: ClientMessage): void {
     switch (msg.type) {
       case 'create':
         return this.create(peer, msg);
@@ -436,7 +433,7 @@ export class Hub {
       case 'ice':
         return this.ice(peer);
       case 'signal':
-        return this.signal(peer, msg, text);
+        return this.signal(peer, msg);
       default:
         return assertNever(msg);
     }
@@ -704,7 +701,7 @@ export class Hub {
     }
   }
 
-  private signal(peer: Peer, msg: Extract<ClientMessage, { type: 'signal' }>, text: string): void {
+  private signal(peer: Peer, msg: Extract<ClientMessage, { type: 'signal' }>): void {
     const entry = peer.entry;
     if (entry === undefined) return this.fail(peer, 'not_in_lobby', 'not in a lobby', msg.type);
     const hostId = entry.lobby.hostId;
@@ -737,8 +734,12 @@ export class Hub {
       return this.cutOff(peer, CloseCode.FLOODING_PEER, 'too many signals to one player');
     }
     // The sender is stamped from the connection, never taken from the payload.
-    const dataText = signalDataText(text, msg) ?? JSON.stringify(msg.data);
-    target.port.sendText(encodeSignalFrom(peer.seatId, msg.attempt, dataText));
+    this.send(target, {
+      type: 'signal',
+      from: peer.seatId,
+      ...(msg.attempt === undefined ? {} : { attempt: msg.attempt }),
+      data: msg.data,
+    });
     this.stats.signals++;
   }
 

@@ -249,87 +249,6 @@ export const SignalFromMessage = v.object({
   data: SignalData,
 });
 
-// ---- A fast path for signals ---------------------------------------------------------------
-
-/**
- * Whether `json` is a `signal` message (`to` from a browser, `from` from the server) that its
- * schema accepts exactly as it is: the same shapes and bounds, and no key the schema does not
- * know (the schema would drop it, and its output would differ from `json`). Every WebRTC offer,
- * answer and candidate takes this path, which costs a small fraction of a valibot parse; whatever
- * it does not accept goes through the schema, which also words the errors. `protocol.test.ts`
- * holds it to the schema.
- */
-export function isExactSignal(json: Record<string, unknown>, idKey: 'to' | 'from'): boolean {
-  let keys = 0;
-  for (const key in json) {
-    if (key !== 'type' && key !== idKey && key !== 'attempt' && key !== 'data') return false;
-    keys++;
-  }
-  const attempt = json.attempt;
-  return (
-    keys === (attempt === undefined ? 3 : 4) &&
-    json.type === 'signal' &&
-    isIntIn(json[idKey], 1, 0xffff) &&
-    (attempt === undefined || isIntIn(attempt, 0, 0xffffffff)) &&
-    isExactSignalData(json.data)
-  );
-}
-
-function isExactSignalData(data: unknown): boolean {
-  if (!isRecord(data)) return false;
-  switch (data.type) {
-    case 'offer':
-    case 'answer':
-      return hasKeys(data, 2) && isStringUpTo(data.sdp, WIRE_LIMITS.SDP);
-    case 'candidate':
-      return hasKeys(data, 2) && isExactCandidate(data.candidate);
-    case 'renegotiate':
-      return hasKeys(data, 2) && data.renegotiate === true;
-    case 'transceiverRequest': {
-      const request = data.transceiverRequest;
-      return (
-        hasKeys(data, 2) &&
-        isRecord(request) &&
-        hasKeys(request, 1) &&
-        (request.kind === 'audio' || request.kind === 'video')
-      );
-    }
-    default:
-      return false;
-  }
-}
-
-function isExactCandidate(c: unknown): boolean {
-  if (!isRecord(c)) return false;
-  for (const key in c) {
-    const value = c[key];
-    const valid =
-      key === 'candidate'
-        ? isStringUpTo(value, WIRE_LIMITS.CANDIDATE)
-        : key === 'sdpMid'
-          ? value === null || isStringUpTo(value, 64)
-          : key === 'sdpMLineIndex'
-            ? value === null || isIntIn(value, 0, 255)
-            : key === 'usernameFragment'
-              ? value === null || isStringUpTo(value, 256)
-              : false;
-    if (!valid) return false;
-  }
-  return typeof c.candidate === 'string';
-}
-
-const isRecord = (x: unknown): x is Record<string, unknown> =>
-  typeof x === 'object' && x !== null && !Array.isArray(x);
-const isIntIn = (x: unknown, min: number, max: number): boolean =>
-  typeof x === 'number' && Number.isInteger(x) && x >= min && x <= max;
-const isStringUpTo = (x: unknown, max: number): boolean => typeof x === 'string' && x.length <= max;
-/** Whether `o` has exactly `n` own enumerable keys (its known ones were checked by the caller). */
-function hasKeys(o: Record<string, unknown>, n: number): boolean {
-  let keys = 0;
-  for (const _ in o) keys++;
-  return keys === n;
-}
-
 /** Every error the server answers with; the connection stays open unless a close code follows. */
 export const ERROR_CODES = [
   'malformed_json',
@@ -408,7 +327,6 @@ export interface DecodeError {
 
 function decodeWith<M>(
   schemas: Record<string, v.GenericSchema>,
-  signalIdKey: 'to' | 'from',
   text: string,
 ): Result<M, DecodeError> {
   let json: unknown;
@@ -434,9 +352,6 @@ function decodeWith<M>(
         : (JSON.stringify(type)?.slice(0, 40) ?? 'undefined');
     return err({ code: 'unknown_type', message: `unknown message type ${shown}` });
   }
-  if (type === 'signal' && isExactSignal(json as Record<string, unknown>, signalIdKey)) {
-    return ok(json as M);
-  }
   const parsed = v.safeParse(schema, json);
   if (parsed.success) return ok(parsed.output as M);
   const issue = parsed.issues[0];
@@ -450,80 +365,9 @@ function decodeWith<M>(
   });
 }
 
-/**
- * A `signal` message from the server, as text: what `JSON.stringify` makes of
- * `{ type: 'signal', from, attempt, data }` when `dataText` is the payload's JSON (from
- * `signalDataText`, or `JSON.stringify` of it).
- */
-export function encodeSignalFrom(
-  from: number,
-  attempt: number | undefined,
-  dataText: string,
-): string {
-  const attemptField = attempt === undefined ? '' : `,"attempt":${attempt}`;
-  return `{"type":"signal","from":${from}${attemptField},"data":${dataText}}`;
-}
-
-/**
- * The payload's JSON, sliced from `text`, the message `msg` was decoded from; undefined unless
- * that slice is safe to forward. It is when `text` is exactly as long as `JSON.stringify` would
- * make `msg` and starts with the members before `data` as our client writes them: no JSON text of
- * a payload is shorter than `JSON.stringify`'s (see `jsonLength`), so then `text` holds nothing
- * but `msg` — no
- * whitespace, no key the schema dropped, no earlier copy of a duplicated key (which `JSON.parse`
- * drops unchecked). Numbers may be spelled otherwise at equal length (`1e2`), with the same value.
- * Saves building the payload's JSON again for each signal the server forwards.
- */
-export function signalDataText(
-  text: string,
-  msg: Extract<ClientMessage, { type: 'signal' }>,
-): string | undefined {
-  const attemptField = msg.attempt === undefined ? '' : `,"attempt":${msg.attempt}`;
-  const head = `{"type":"signal","to":${msg.to}${attemptField},"data":`;
-  if (!text.startsWith(head)) return undefined;
-  const dataLength = jsonLength(msg.data);
-  if (dataLength === undefined || text.length !== head.length + dataLength + 1) return undefined;
-  return text.slice(head.length, -1);
-}
-
-/** Strings `JSON.stringify` writes otherwise than as the characters between two quotes. */
-// biome-ignore lint/suspicious/noControlCharactersInRegex: JSON escapes control characters.
-const NEEDS_ESCAPE = /["\\\u0000-\u001f\ud800-\udfff]/;
-
-/**
- * The length of `JSON.stringify(value)` for a value made of plain objects, strings, integers
- * below 1,000 in size, booleans and null; undefined for anything else, and for strings it would
- * escape. No JSON text of such a value is shorter (a larger number may be: `1e3` for 1000).
- */
-function jsonLength(value: unknown): number | undefined {
-  switch (typeof value) {
-    case 'string':
-      return NEEDS_ESCAPE.test(value) ? undefined : value.length + 2;
-    case 'number':
-      return Number.isInteger(value) && Math.abs(value) < 1000 ? String(value).length : undefined;
-    case 'boolean':
-      return value ? 4 : 5;
-    case 'object': {
-      if (value === null) return 4;
-      if (Array.isArray(value)) return undefined;
-      const record = value as Record<string, unknown>;
-      // `{` and `}`, then per member `"key":value` and a comma between members.
-      let length = 1;
-      for (const key in record) {
-        const member = jsonLength(record[key]);
-        if (member === undefined || NEEDS_ESCAPE.test(key)) return undefined;
-        length += key.length + 4 + member;
-      }
-      return length === 1 ? 2 : length;
-    }
-    default:
-      return undefined;
-  }
-}
-
 /** Decodes a message from a browser; used by the server. */
 export const decodeClientMessage = (text: string) =>
-  decodeWith<ClientMessage>(CLIENT_SCHEMAS, 'to', text);
+  decodeWith<ClientMessage>(CLIENT_SCHEMAS, text);
 /** Decodes a message from the server; used by the browser. */
 export const decodeServerMessage = (text: string) =>
-  decodeWith<ServerMessage>(SERVER_SCHEMAS, 'from', text);
+  decodeWith<ServerMessage>(SERVER_SCHEMAS, text);

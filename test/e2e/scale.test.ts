@@ -1,6 +1,7 @@
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { missingBinary, TestCluster } from '../support/cluster.ts';
+import { request } from '../support/http.ts';
 import {
   closeAll,
   entry,
@@ -45,14 +46,15 @@ describe.skipIf(missing !== undefined)(
       });
       open.push(host);
       // Round-robin decides where each socket lands: a guest that lands on its host's node is
-      // replaced until one lands on the other node. How many requests a page load makes varies
-      // (the service worker, connection reuse), so between attempts one to three more requests
-      // through the balancer, at random, shift where the next page's WebSocket goes: ten
+      // replaced until one lands on the other node. HAProxy picks a node per connection (the
+      // requests a keep-alive connection carries after its first stay on that node), and how many
+      // connections a page load opens varies, so between attempts one to three more requests,
+      // at random, each on a fresh connection, shift where the next page's WebSocket goes: ten
       // attempts all landing on one node would take a 1-in-1000 run of luck.
       let guest: Named | undefined;
       for (let attempt = 0; attempt < 10 && guest === undefined; attempt++) {
         const extra = attempt === 0 ? 0 : 1 + Math.floor(Math.random() * 3);
-        for (let i = 0; i < extra; i++) await fetch(`${cluster.balancer.baseUrl}/healthz`);
+        for (let i = 0; i < extra; i++) await request(`${cluster.balancer.baseUrl}/healthz`);
         const candidate = await joinGuest(browser, `${link}?relay=1`, 'Rey');
         const routed = await cluster.total((h) => h.cluster.routedSockets);
         if (routed > 0) guest = candidate;
