@@ -102,7 +102,13 @@ export type HubEvent =
       readonly seat: number;
     }
   | { readonly event: 'player_returned'; readonly lobby: string; readonly seat: number }
-  | { readonly event: 'player_dropped'; readonly lobby: string; readonly seat: number }
+  | {
+      readonly event: 'player_dropped';
+      readonly lobby: string;
+      readonly seat: number;
+      /** Why the connection went: the server's reason for closing it, or how the client left. */
+      readonly why: string;
+    }
   | {
       readonly event: 'player_left';
       readonly lobby: string;
@@ -166,6 +172,8 @@ export class Hub {
   private readonly messageLimit: RateLimit;
   /** WebSocket pings and pongs from one connection (see `Peer.controlTokens`). */
   private readonly controlLimit: RateLimit;
+  /** When `tick` last ran, to tell the server's own stalls from its clients' silence. */
+  private lastTickAt: number | undefined;
 
   constructor(
     private readonly config: Config,
@@ -312,8 +320,11 @@ export class Hub {
     if (this.admitMessage(peer, 0)) this.confirm(peer);
   }
 
-  /** The socket closed, for whatever reason. Its seat is held for the grace period. */
-  closed(peer: Peer): void {
+  /**
+   * The socket closed, for whatever reason (`why`, when the server closed it). Its seat is held
+   * for the grace period.
+   */
+  closed(peer: Peer, why?: string): void {
     if (peer.closed) return;
     peer.closed = true;
     this.peers.delete(peer);
@@ -329,7 +340,12 @@ export class Hub {
       seat.connected = false;
       seat.droppedAt = this.now();
       seat.link = undefined;
-      this.events({ event: 'player_dropped', lobby: shortCode(entry.lobby.code), seat: seat.id });
+      this.events({
+        event: 'player_dropped',
+        lobby: shortCode(entry.lobby.code),
+        seat: seat.id,
+        why: why ?? (peer.closing ? 'tab closing' : 'connection closed'),
+      });
       // A host whose tab closed (it said so) is replaced now: one update says both.
       const handedOver =
         peer.closing &&
@@ -346,12 +362,18 @@ export class Hub {
    */
   tick(): void {
     const now = this.now();
-    const { heartbeatIntervalMs, heartbeatTimeoutMs, helloTimeoutMs, graceMs, emptyLobbyGraceMs } =
-      this.config;
+    const { heartbeatIntervalMs, heartbeatTimeoutMs, helloTimeoutMs } = this.config;
+    // A server that has not run for a while (starved of CPU, a long GC pause) has not read its
+    // sockets either, and the event loop runs this timer before it reads them: the silence it
+    // would measure now is its own. After such a stall this tick only pings: it drops, expires
+    // and hands over nothing, and the sockets are read before the next one.
+    const stalled = this.lastTickAt !== undefined && now - this.lastTickAt > heartbeatIntervalMs;
+    this.lastTickAt = now;
     for (const peer of this.peers) {
-      if (now - peer.lastSeen > heartbeatTimeoutMs) {
+      if (!stalled && now - peer.lastSeen > heartbeatTimeoutMs) {
         this.closePeer(peer, CloseCode.HEARTBEAT_TIMEOUT, 'no heartbeat');
       } else if (
+        !stalled &&
         peer.entry === undefined &&
         !peer.elsewhere &&
         now - peer.openedAt > helloTimeoutMs
@@ -367,6 +389,23 @@ export class Hub {
         peer.port.ping();
       }
     }
+    if (!stalled) this.expire(now);
+    for (const [ip, address] of this.addresses) {
+      const quiet =
+        isFull(address.messages, now) &&
+        isFull(address.joins, now) &&
+        isFull(address.creates, now) &&
+        isFull(address.resumes, now) &&
+        address.coolingUntil <= now;
+      if (address.connections === 0 && address.lobbies === 0 && quiet) {
+        this.addresses.delete(ip);
+      }
+    }
+  }
+
+  /** Seats and lobbies whose time is up: absent hosts replaced, lost seats and empty lobbies ended. */
+  private expire(now: number): void {
+    const { heartbeatTimeoutMs, graceMs, emptyLobbyGraceMs } = this.config;
     this.migrateAbsentHosts(now);
     for (const entry of this.directory.values()) {
       const expired = entry.lobby.expiredSeats(now, graceMs);
@@ -384,17 +423,6 @@ export class Hub {
           this.left(entry, seat.id, 'did not come back');
         }
         this.broadcast(entry);
-      }
-    }
-    for (const [ip, address] of this.addresses) {
-      const quiet =
-        isFull(address.messages, now) &&
-        isFull(address.joins, now) &&
-        isFull(address.creates, now) &&
-        isFull(address.resumes, now) &&
-        address.coolingUntil <= now;
-      if (address.connections === 0 && address.lobbies === 0 && quiet) {
-        this.addresses.delete(ip);
       }
     }
   }
@@ -1141,7 +1169,7 @@ export class Hub {
     this.stats.closes(code);
     peer.port.close(code, reason);
     // The lobby hears of it now, whatever the transport does with the close handshake.
-    this.closed(peer);
+    this.closed(peer, reason);
   }
 
   private send(peer: Peer, msg: ServerMessage): void {

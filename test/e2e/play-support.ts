@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, BrowserContextOptions, Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, expect } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, expect } from 'vitest';
 import WebSocket from 'ws';
 import {
   CHROME,
@@ -242,6 +242,11 @@ export async function closeAll(players: readonly (Player | undefined)[]): Promis
   );
 }
 
+/** The end of a server's log, short enough to read in a CI report. */
+function lastLines(log = '', count = 80): string {
+  return log.trimEnd().split('\n').slice(-count).join('\n');
+}
+
 /** What `e2eSuite` gives a test file. */
 export interface E2eSuite {
   /** One Chromium for the file. */
@@ -275,7 +280,16 @@ export function e2eSuite(
     await browser?.close();
     await server?.stop();
   });
-  afterEach(async () => {
+  let logFrom = 0;
+  beforeEach(() => {
+    logFrom = server?.output().length ?? 0;
+  });
+  afterEach(async ({ task }) => {
+    // What the servers said during a failed test: which players dropped and why, hand-overs.
+    if (task.result?.state === 'fail') {
+      const logs = [server?.output().slice(logFrom), ...own.map((s) => s.output())];
+      console.log(`server log during "${task.name}":\n${logs.map(lastLines).join('\n---\n')}`);
+    }
     if (closeAfterEach) await closeAll(open.splice(0));
     await Promise.all(own.splice(0).map((s) => s.stop()));
   });

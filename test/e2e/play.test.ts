@@ -394,7 +394,7 @@ describe('playing Tag from a shared link (real Chromium)', () => {
     const t0 = Date.now();
     await host.page.reload();
     await waitForGame(host.page, 5_000);
-    expect((await gameStats(host.page)).hosting).toBe(true);
+    await poll(async () => (await gameStats(host.page)).hosting).toBe(true);
     for (const g of [gus, gia]) {
       await moves(async () => (await gameStats(g.page)).snapshots);
       const [, now] = await moves(() => roundLeft(g.page));

@@ -36,6 +36,8 @@ export function startServer(
   place: ServerPlace = {},
 ): Promise<E2eServer> {
   return startServerProcess({
+    // One line per lobby and link event: what a failed test prints (see `e2eSuite`).
+    logLevel: 'info',
     flags: [...SHARED_ADDRESS_FLAGS, ...flags],
     ...(place.address === undefined ? {} : { address: place.address }),
     // `ip netns exec` execs (same pid), so signals sent to the child reach the server itself.

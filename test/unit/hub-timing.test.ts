@@ -108,6 +108,28 @@ describe('hub timing on fake time', () => {
     expect(guest.port.lastLobby?.hostId).toBe(guests[0]?.id);
   });
 
+  it('after the server itself stalled, silence is not blamed on the clients: the first tick only pings, the sockets read next count', () => {
+    const h = new HubHarness(TIMINGS);
+    const { host, guests } = party(h, 2);
+    const [talker, mute] = guests.map((g) => g.conn) as [Conn, Conn];
+    const hostWasDroppedAt = h.time;
+    h.drop(host);
+    advanceAnswering(h, TICK, [talker, mute]);
+    // The process does not run for 5 s: past the heartbeat timeout and the host's hand-over.
+    h.time += 5_000;
+    h.hub.tick();
+    for (const c of [talker, mute]) expect(c.port.closed).toBeUndefined();
+    expect(HubHarness.messages(talker, 'promoted')).toEqual([]);
+    expect(h.time - hostWasDroppedAt).toBeGreaterThan(TIMINGS.hostMigrationMs);
+    // Then the sockets are read: the talker had spoken during the stall, the mute had not.
+    h.hub.control(talker.peer);
+    h.advance(TICK);
+    expect(talker.port.closed).toBeUndefined();
+    expect(mute.port.closed).toEqual({ code: CloseCode.HEARTBEAT_TIMEOUT, reason: 'no heartbeat' });
+    // The host's wait was over: the lobby goes to the guest still there.
+    expect(HubHarness.messages(talker, 'promoted')).toHaveLength(1);
+  });
+
   it('a lobby with nobody connected is not handed over: it ends after the empty-lobby grace, before the seat grace', () => {
     const h = new HubHarness(TIMINGS);
     const { host, code, guests } = party(h, 1);

@@ -8,8 +8,13 @@
 
 /** The worker's message to a page that is about to be reloaded. */
 export const RELOAD_NOTICE = 'lanparty:reloading';
-/** How long the worker holds a navigation for the pages' replies (a reply takes ~1 ms). */
-export const RELOAD_NOTICE_ACK_MS = 150;
+/**
+ * How long the worker holds a navigation for the pages' replies. A reply takes ~1 ms, so a reload
+ * waits this long only for a page that cannot answer (frozen). It is generous because a page that
+ * has not yet read the notice when its reload goes ahead takes its unload for a close (150 ms
+ * was the likely cause of a reloaded host losing its role once in CI, on a loaded machine).
+ */
+export const RELOAD_NOTICE_ACK_MS = 1_000;
 /**
  * A notice holds this long: the reloaded page unloads as soon as its response arrives, and a
  * notice meant for another tab must not keep this one's close unreported for long.
