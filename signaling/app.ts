@@ -17,6 +17,13 @@ import { connectRedisCluster } from './redis-cluster.ts';
 import { loadStaticFiles, pickEncoding, resolveStatic } from './static-files.ts';
 import { type StunServer, startStunServer } from './stun-server.ts';
 
+/**
+ * Text frames to strings, without making a Buffer per message. Native uWS closes a socket that
+ * sends invalid UTF-8 in a text frame; otherwise invalid bytes become U+FFFD, as with
+ * `Buffer#toString`. A leading byte order mark is kept, as `Buffer#toString` kept it (such a
+ * message is then not JSON).
+ */
+const utf8 = new TextDecoder('utf-8', { ignoreBOM: true });
 /** How often the hub's periodic work runs; heartbeats and grace periods are checked this often. */
 const TICK_MS = 250;
 /** uSockets' listen option (`ListenOptions.LIBUS_LISTEN_EXCLUSIVE_PORT`, a const enum in its types). */
@@ -271,7 +278,7 @@ function startNode(config: Config, log: Logger, cluster: ClusterPort): Promise<R
     message: (ws, message, isBinary) =>
       guarded(ws, 'message', (peer) => {
         if (isBinary) federation.binary(peer, new Uint8Array(message));
-        else federation.text(peer, Buffer.from(message).toString('utf8'), message.byteLength);
+        else federation.text(peer, utf8.decode(message), message.byteLength);
       }),
 
     // Pings from a client are answered by uWS itself; both count against the client's rates.

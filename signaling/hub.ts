@@ -762,12 +762,7 @@ export class Hub {
       return this.cutOff(peer, CloseCode.FLOODING_PEER, 'too many signals to one player');
     }
     // The sender is stamped from the connection, never taken from the payload.
-    this.send(target, {
-      type: 'signal',
-      from: peer.seatId,
-      ...(msg.attempt === undefined ? {} : { attempt: msg.attempt }),
-      data: msg.data,
-    });
+    target.port.sendText(encodeSignalFrom(peer.seatId, msg.attempt, msg.data));
     this.stats.signals++;
   }
 
