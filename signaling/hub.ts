@@ -10,6 +10,7 @@ import {
   type JoinRefusal,
   type LinkKind,
   type ServerMessage,
+  signalDataText,
 } from '../shared/protocol/signaling.ts';
 import {
   createBucket,
@@ -248,7 +249,7 @@ export class Hub {
     this.stats.messagesIn++;
     const decoded = decodeClientMessage(text);
     if (!decoded.ok) return this.offence(peer, decoded.error);
-    this.dispatch(peer, decoded.value);
+    this.dispatch(peer, decoded.value, text);
   }
 
   /** A binary message: a data-relay frame, forwarded without being parsed past its header. */
@@ -434,7 +435,8 @@ export class Hub {
 
   // ---- messages ----------------------------------------------------------------------------
 
-  private dispatch(peer: Peer, msg: ClientMessage): void {
+  /** `text` is what `msg` was decoded from. */
+  private dispatch(peer: Peer, msg: ClientMessage, text: string): void {
     switch (msg.type) {
       case 'create':
         return this.create(peer, msg);
@@ -461,7 +463,7 @@ export class Hub {
       case 'ice':
         return this.ice(peer);
       case 'signal':
-        return this.signal(peer, msg);
+        return this.signal(peer, msg, text);
       default:
         return assertNever(msg);
     }
@@ -729,7 +731,7 @@ export class Hub {
     }
   }
 
-  private signal(peer: Peer, msg: Extract<ClientMessage, { type: 'signal' }>): void {
+  private signal(peer: Peer, msg: Extract<ClientMessage, { type: 'signal' }>, text: string): void {
     const entry = peer.entry;
     if (entry === undefined) return this.fail(peer, 'not_in_lobby', 'not in a lobby', msg.type);
     const hostId = entry.lobby.hostId;
@@ -762,7 +764,8 @@ export class Hub {
       return this.cutOff(peer, CloseCode.FLOODING_PEER, 'too many signals to one player');
     }
     // The sender is stamped from the connection, never taken from the payload.
-    target.port.sendText(encodeSignalFrom(peer.seatId, msg.attempt, msg.data));
+    const dataText = signalDataText(text, msg) ?? JSON.stringify(msg.data);
+    target.port.sendText(encodeSignalFrom(peer.seatId, msg.attempt, dataText));
     this.stats.signals++;
   }
 

@@ -7,6 +7,7 @@ import {
   isExactSignal,
   SignalFromMessage,
   SignalMessage,
+  signalDataText,
   WIRE_LIMITS,
 } from '../../shared/protocol/signaling.ts';
 import { Rng } from '../support/random.ts';
@@ -171,8 +172,66 @@ describe('the signal fast path', () => {
         ...(attempt === undefined ? {} : { attempt }),
         data,
       });
-      expect(encodeSignalFrom(3, attempt, data)).toBe(expected);
+      expect(encodeSignalFrom(3, attempt, JSON.stringify(data))).toBe(expected);
       expect(decodeServerMessage(expected).ok).toBe(true);
     }
+  });
+
+  it('slices the payload from the text only when the text holds nothing else', () => {
+    const data = {
+      type: 'candidate',
+      candidate: { candidate: 'c', sdpMid: '0', sdpMLineIndex: 100 },
+    };
+    const dataJson = JSON.stringify(data);
+    const cases: [string, string | undefined][] = [
+      [`{"type":"signal","to":2,"data":${dataJson}}`, dataJson],
+      [`{"type":"signal","to":2,"attempt":7,"data":${dataJson}}`, dataJson],
+      // Same value, spelled otherwise at the same length: forwarded as sent.
+      [
+        `{"type":"signal","to":2,"data":${dataJson.replace(':100', ':1e2')}}`,
+        dataJson.replace(':100', ':1e2'),
+      ],
+      [`{"type":"signal","to":2,"data":${dataJson} }`, undefined],
+      [`{"type":"signal", "to":2,"data":${dataJson}}`, undefined],
+      [`{"to":2,"type":"signal","data":${dataJson}}`, undefined],
+      [`{"type":"signal","to":2,"data":${dataJson},"x":1}`, undefined],
+      [`{"type":"signal","to":2,"data":${dataJson.replace('"c"', '"\\u0063"')}}`, undefined],
+      [`{"type":"signal","to":2,"data":${dataJson.replace('"c"', '"c\\"d"')}}`, undefined],
+      [
+        `{"type":"signal","to":2,"data":{"type":"offer","sdp":"evil"},"data":${dataJson}}`,
+        undefined,
+      ],
+      [
+        `{"type":"signal","to":2,"data":{"type":"candidate","candidate":{"candidate":"x","candidate":"c","sdpMid":"0","sdpMLineIndex":100}}}`,
+        undefined,
+      ],
+    ];
+    for (const [text, expected] of cases) {
+      const decoded = decodeClientMessage(text);
+      if (!decoded.ok || decoded.value.type !== 'signal') throw new Error(`not a signal: ${text}`);
+      expect(signalDataText(text, decoded.value), text).toBe(expected);
+    }
+  });
+
+  it('never slices anything but the checked payload, for 20,000 seeded messages', () => {
+    const rng = new Rng(14);
+    let sliced = 0;
+    for (let i = 0; i < 20_000; i++) {
+      let text = JSON.stringify(mutated(rng, 'to'));
+      // Whitespace, a duplicated key, an escape or another spelling, somewhere.
+      if (rng.chance(0.5)) {
+        const at = rng.int(text.length);
+        const insert = rng.pick([' ', '"type":"offer",', '"sdp":"x",', '\\u0041', '1e2', '0']);
+        text = text.slice(0, at) + insert + text.slice(at);
+      }
+      const decoded = decodeClientMessage(text);
+      if (!decoded.ok || decoded.value.type !== 'signal') continue;
+      const slice = signalDataText(text, decoded.value);
+      if (slice === undefined) continue;
+      sliced++;
+      expect(JSON.parse(slice)).toStrictEqual(decoded.value.data);
+      expect(slice.length).toBe(JSON.stringify(decoded.value.data).length);
+    }
+    expect(sliced).toBeGreaterThan(2_000);
   });
 });
