@@ -10,6 +10,7 @@ import {
   type JoinRefusal,
   type LinkKind,
   type ServerMessage,
+  encodeSignalFrom,
   signalDataText,
 } from '../shared/protocol/signaling.ts';
 import {
