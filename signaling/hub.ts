@@ -7,10 +7,10 @@ import {
   decodeClientMessage,
   type ErrorCode,
   type ErrorReply,
+  encodeSignalFrom,
   type JoinRefusal,
   type LinkKind,
   type ServerMessage,
-  encodeSignalFrom,
   signalDataText,
 } from '../shared/protocol/signaling.ts';
 import {
