@@ -68,7 +68,7 @@ describe('light cycles: determinism', () => {
     name: 'light cycles',
     game: lightCycles,
     fuzzGame: (seed) => createLightCycles({ ticksPerCell: 2 + (seed % 3) }),
-    seeds: [1, 2, 3, 0xdead_beef, 20_261_127],
+    seeds: [1, 0xdead_beef, 20_261_127],
     inputs: (s, rng) =>
       new Map(s.cycles.map((c) => [c.id, botInput(s, c, (bound) => rng.int(bound))] as const)),
     fuzzInputs: () => chooseInputs,

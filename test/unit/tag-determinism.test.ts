@@ -93,7 +93,7 @@ describe('tag: determinism', () => {
     name: 'tag',
     game: tag,
     fuzzGame: () => createTag({ roundSeconds: 20, scoreboardSeconds: 2 }),
-    seeds: [1, 2, 3, 0xdead_beef, 20_261_125],
+    seeds: [1, 0xdead_beef, 20_261_125],
     inputs: (s, rng) =>
       new Map(s.players.map((p) => [p.id, { dx: rng.int(255) - 127, dy: rng.int(255) - 127 }])),
     fuzzInputs: () => {
