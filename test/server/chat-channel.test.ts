@@ -168,17 +168,24 @@ describe('chat over the peer links (browser code in Node, real server, relay lin
     await until(() => bea.texts().includes('Wes: hi all'));
   });
 
-  it('host migration: the new host carries the chat on, and a newcomer gets its history', async () => {
+  it('host migration: the new host carries the chat and the mutes on, and a newcomer gets its history', async () => {
     const server = await startTestServer({ hostMigrationMs: 100 });
     cleanup.push(() => server.close());
     const { ada, bea, cy, code } = await party(server);
     ada.chat.send('before the change');
     await until(() => cy.texts().includes('Ada: before the change'));
+    ada.chat.mute(cy.client.you ?? 0, true);
+    await until(() => bea.chat.room.muted.has(cy.client.you ?? 0));
     ada.client.leave();
     await until(() => bea.client.isHost);
     await until(() => bea.texts().at(-1) === 'Ada left — Bea is hosting now');
     await until(() => cy.texts().at(-1) === 'Ada left — Bea is hosting now');
     expect(cy.texts()).toContain('Ada: before the change');
+    // Muted by the old host, still muted under the new one, until the new host says otherwise.
+    cy.chat.send('still muted?');
+    await until(() => bea.chat.room.stats.muted === 1);
+    expect(bea.texts().join('\n')).not.toContain('still muted?');
+    bea.chat.mute(cy.client.you ?? 0, false);
     cy.chat.send('hello new host');
     await until(() => bea.texts().includes('Cy: hello new host'));
     const dee = player(server, { type: 'join', code, name: 'Dee' });

@@ -50,6 +50,19 @@ describe('chat validation', () => {
     for (const bytes of bad) expect(decodeSay(bytes)).toEqual({ ok: false, error: 'malformed' });
     expect(decodeFromHost(frame('{"type":"line","line":{"seq":-1,"text":"x"}}')).ok).toBe(false);
     expect(decodeFromHost(frame('{"type":"refused","reason":"nope"}')).ok).toBe(false);
+    // The host's list of muted players: seat ids, at most MUTED_IDS of them.
+    const mutes = decodeFromHost(encodeFromHost({ type: 'muted', ids: [2, 3] }));
+    expect(mutes).toEqual({ ok: true, value: { type: 'muted', ids: [2, 3] } });
+    for (const ids of [
+      '[0]',
+      '[65536]',
+      '["2"]',
+      '[1.5]',
+      '2',
+      JSON.stringify(Array(CHAT_LIMITS.MUTED_IDS + 1).fill(2)),
+    ]) {
+      expect(decodeFromHost(frame(`{"type":"muted","ids":${ids}}`)).ok, ids).toBe(false);
+    }
   });
 
   it('history of 100 long lines splits into frames a session can carry, and decodes whole', () => {
@@ -144,5 +157,18 @@ describe('the host’s chat room', () => {
     expect(room.system('Ada left — you are hosting now').seq).toBe(6);
     room.history([{ seq: 0, text: 'x' }], true);
     expect(room.lines).toEqual([{ seq: 0, text: 'x' }]);
+  });
+
+  it('a guest keeps the host’s mutes, and applies them once it is host', () => {
+    const room = new ChatRoom(() => 0);
+    room.adoptMutes([3]);
+    expect([...room.muted]).toEqual([3]);
+    expect(room.say(3, 'Cy', 'am I heard?')).toEqual({
+      ok: false,
+      error: { reason: 'muted', tell: true },
+    });
+    expect(room.say(2, 'Bea', 'hi').ok).toBe(true);
+    room.adoptMutes([]);
+    expect(room.say(3, 'Cy', 'now?').ok).toBe(true);
   });
 });

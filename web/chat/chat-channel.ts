@@ -80,10 +80,10 @@ export class ChatChannel {
     host.send(encodeSay(text), { reliable: true });
   }
 
-  /** Host: mutes or unmutes a player; the player is told. */
+  /** Host: mutes or unmutes a player; the player is told, and every guest keeps the list. */
   mute(id: number, muted: boolean): void {
     if (!this.options.client.isHost) return;
-    this.room.mute(id, muted);
+    this.mutesChanging(() => this.room.mute(id, muted));
     if (muted) this.tell(id, 'muted');
     this.changes.emit(undefined);
   }
@@ -118,6 +118,23 @@ export class ChatChannel {
   private sendHistory(link: Link): void {
     if (!this.options.client.isHost) return;
     for (const frame of encodeHistory(this.room.lines)) link.send(frame, { reliable: true });
+    link.send(this.mutesFrame(), { reliable: true });
+  }
+
+  /** Host: runs `change`; if the muted players changed, every guest gets the new list. */
+  private mutesChanging<T>(change: () => T): T {
+    const before = this.room.muted;
+    const result = change();
+    if (this.room.muted !== before) {
+      const frame = this.mutesFrame();
+      const { network } = this.options;
+      for (const { id } of network.info()) network.session(id)?.send(frame, { reliable: true });
+    }
+    return result;
+  }
+
+  private mutesFrame(): Uint8Array {
+    return encodeFromHost({ type: 'muted', ids: [...this.room.muted] });
   }
 
   private receive(from: number, bytes: Uint8Array): void {
@@ -126,7 +143,10 @@ export class ChatChannel {
     if (lobby === undefined) return;
     if (client.isHost) {
       const text = decodeSay(bytes);
-      const line = this.room.say(from, nameOf(lobby, from), text.ok ? text.value : undefined);
+      // A flood can mute its sender.
+      const line = this.mutesChanging(() =>
+        this.room.say(from, nameOf(lobby, from), text.ok ? text.value : undefined),
+      );
       if (line.ok) this.broadcast(line.value);
       else if (line.error.tell) this.tell(from, line.error.reason);
       return;
@@ -147,6 +167,9 @@ export class ChatChannel {
         return this.changes.emit(undefined);
       case 'refused':
         return this.refused(msg.reason);
+      case 'muted':
+        this.room.adoptMutes(msg.ids);
+        return this.changes.emit(undefined);
     }
   }
 
@@ -168,7 +191,7 @@ export class ChatChannel {
     for (const [id, p] of names) {
       if (now.has(id) || id === before.hostId) continue;
       this.system(`${p.name} left`);
-      this.room.forget(id);
+      this.mutesChanging(() => this.room.forget(id));
     }
   }
 

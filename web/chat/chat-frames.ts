@@ -20,6 +20,8 @@ export const CHAT_LIMITS = {
   HISTORY_FRAME_BYTES: 48_000,
   /** Largest chat frame accepted from a peer (a `say` is far smaller; history frames as above). */
   FRAME_BYTES: 50_000,
+  /** Most ids in the host's list of muted players (a lobby's seats and spectators are fewer). */
+  MUTED_IDS: 1_024,
 } as const;
 
 /** Why the host refused a message; the sender is told, and the host counts each kind. */
@@ -65,6 +67,14 @@ const HostFrame = v.variant('type', [
   }),
   /** The host refused this player's message (or muted it: `muted` with no message sent). */
   v.object({ type: v.literal('refused'), reason: v.picklist(CHAT_REFUSALS) }),
+  /**
+   * Who the host has muted, whole, on every change and to each newcomer: a guest that becomes
+   * host keeps them muted.
+   */
+  v.object({
+    type: v.literal('muted'),
+    ids: v.pipe(v.array(peerId), v.maxLength(CHAT_LIMITS.MUTED_IDS)),
+  }),
 ]);
 export type ChatFromHost = v.InferOutput<typeof HostFrame>;
 

@@ -119,6 +119,11 @@ export class ChatRoom {
     this.mutedIds = next;
   }
 
+  /** Guest: the host's list of muted players, kept for the day this guest becomes host. */
+  adoptMutes(ids: readonly number[]): void {
+    this.mutedIds = new Set(ids);
+  }
+
   /** Guest: a line from the host. Lines arrive in order; a repeated or older one is ignored. */
   receive(line: ChatLine): void {
     const last = this.linesValue.at(-1);
