@@ -468,11 +468,12 @@ describe('playing Tag from a shared link (real Chromium)', () => {
       return { flooded, during, bound };
     };
     // Another flood, from another address, only while the last one's relay ping missed the
-    // bound, three at most: in CI single 5 s windows of this shared machine (other test files
-    // run beside this one) read 90 → 461 and 160 → 431 ms. A server whose loop the junk takes
-    // over misses it every time.
+    // bound, five at most: in CI single 5 s windows of this shared machine (other test files
+    // run beside this one) read 90 → 461, 160 → 431 and 160 → 412 ms, and one run missed three
+    // in a row (63 → 190, 87 → 186, 186 → 653 ms) with nothing wrong in the server. A server
+    // whose loop the junk takes over misses it every time.
     const attempts: Awaited<ReturnType<typeof attempt>>[] = [];
-    for (const address of ['127.0.0.2', '127.0.0.3', '127.0.0.4']) {
+    for (const address of ['127.0.0.2', '127.0.0.3', '127.0.0.4', '127.0.0.5', '127.0.0.6']) {
       const last = await attempt(address);
       attempts.push(last);
       if (median(last.during.relay) <= last.bound) break;
@@ -507,7 +508,7 @@ describe('playing Tag from a shared link (real Chromium)', () => {
     expect(boards[0]).toHaveLength(3);
     for (const b of boards) expect(b).toEqual(boards[0]);
     noProblems([host, gus, rey]);
-  }, 120_000);
+  }, 150_000);
 
   it("8: the host's tab is really in the background for 10 s: guests still get ≥ 20 snapshots/s", async () => {
     const chrome = await handChromium();
