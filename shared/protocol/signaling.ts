@@ -256,8 +256,8 @@ export const SignalFromMessage = v.object({
  * schema accepts exactly as it is: the same shapes and bounds, and no key the schema does not
  * know (the schema would drop it, and its output would differ from `json`). Every WebRTC offer,
  * answer and candidate takes this path, which costs a small fraction of a valibot parse; whatever
- * it does not accept goes through the schema, which also words the errors. `protocol.test.ts`
- * holds it to the schema.
+ * it does not accept goes through the schema, which also words the errors.
+ * `test/unit/signal-fast-path.test.ts` holds it to the schema.
  */
 export function isExactSignal(json: Record<string, unknown>, idKey: 'to' | 'from'): boolean {
   let keys = 0;
@@ -469,10 +469,10 @@ export function encodeSignalFrom(
  * that slice is safe to forward. It is when `text` is exactly as long as `JSON.stringify` would
  * make `msg` and starts with the members before `data` as our client writes them: no JSON text of
  * a payload is shorter than `JSON.stringify`'s (see `jsonLength`), so then `text` holds nothing
- * but `msg` — no
- * whitespace, no key the schema dropped, no earlier copy of a duplicated key (which `JSON.parse`
- * drops unchecked). Numbers may be spelled otherwise at equal length (`1e2`), with the same value.
- * Saves building the payload's JSON again for each signal the server forwards.
+ * but `msg` — no whitespace, no key the schema dropped, no earlier copy of a duplicated key
+ * (which `JSON.parse` drops unchecked). Numbers may be spelled otherwise at equal length
+ * (`1e2`), with the same value. Saves building the payload's JSON again for each signal the
+ * server forwards.
  */
 export function signalDataText(
   text: string,

@@ -125,11 +125,7 @@ export class ChatChannel {
   private mutesChanging<T>(change: () => T): T {
     const before = this.room.muted;
     const result = change();
-    if (this.room.muted !== before) {
-      const frame = this.mutesFrame();
-      const { network } = this.options;
-      for (const { id } of network.info()) network.session(id)?.send(frame, { reliable: true });
-    }
+    if (this.room.muted !== before) this.sendToAll(this.mutesFrame());
     return result;
   }
 
@@ -200,11 +196,15 @@ export class ChatChannel {
   }
 
   private broadcast(line: ChatLine): void {
-    const frame = encodeFromHost({ type: 'line', line });
-    const { network } = this.options;
-    for (const { id } of network.info()) network.session(id)?.send(frame, { reliable: true });
+    this.sendToAll(encodeFromHost({ type: 'line', line }));
     if (line.from === this.options.client.you) this.refusal = undefined;
     this.changes.emit(line);
+  }
+
+  /** Host: a frame to every peer it links to, players and spectators. */
+  private sendToAll(frame: Uint8Array): void {
+    const { network } = this.options;
+    for (const { id } of network.info()) network.session(id)?.send(frame, { reliable: true });
   }
 
   private tell(id: number, reason: ChatRefusal): void {
