@@ -23,12 +23,31 @@ export function createBucket(rate: number, burst: number, now: number): TokenBuc
 
 /**
  * The tokens of a bucket that held `tokens` at `since`, refilled until `now` (a clock that went
- * back refills nothing). For buckets kept as two number fields of their owner rather than as a
- * `TokenBucket` object: one per connection adds up (memory per connection).
+ * back refills nothing).
  */
-export function refilled(tokens: number, since: number, limit: RateLimit, now: number): number {
+function refilled(tokens: number, since: number, limit: RateLimit, now: number): number {
   const elapsed = Math.max(0, now - since);
   return Math.min(limit.burst, tokens + (elapsed * limit.rate) / 1000);
+}
+
+/** Thousandths of a token per token: the unit of `refilledMilli`. */
+export const MILLI = 1000;
+
+/**
+ * `refilled` for a bucket kept as two whole-number fields of its owner (times in whole
+ * milliseconds) rather than as a `TokenBucket` object, which one per connection adds up to
+ * (memory per connection). Tokens are counted in thousandths (`MILLI` per token) and rounded
+ * down, so the count stays a whole number: V8 keeps a small integer in the field itself, while a
+ * single fraction stored once would turn that field of every owner into a 16-byte heap number.
+ */
+export function refilledMilli(
+  milliTokens: number,
+  since: number,
+  limit: RateLimit,
+  now: number,
+): number {
+  const elapsed = Math.max(0, now - since);
+  return Math.min(limit.burst * MILLI, Math.floor(milliTokens + elapsed * limit.rate));
 }
 
 function refill(bucket: TokenBucket, now: number): void {

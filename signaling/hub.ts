@@ -16,8 +16,9 @@ import {
 import {
   createBucket,
   isFull,
+  MILLI,
   type RateLimit,
-  refilled,
+  refilledMilli,
   type TokenBucket,
   take,
   takeBytes,
@@ -67,13 +68,13 @@ export interface Peer {
   /** The page said it is closing, not reloading (`closing`): a host is replaced as it closes. */
   closing: boolean;
   /**
-   * Tokens left in this connection's message bucket at `lastSeen`: every message takes one, so
-   * the bucket was last updated when the connection was last heard. Buckets are number fields
-   * here, not `TokenBucket` objects (memory per connection).
+   * Thousandths of a token left in this connection's message bucket at `lastSeen`: every message
+   * takes a token, so the bucket was last updated when the connection was last heard. Buckets
+   * are whole-number fields here, not `TokenBucket` objects (see `refilledMilli`).
    */
-  messageTokens: number;
-  /** Tokens left at `controlTokensAt` for WebSocket pings and pongs from this connection. */
-  controlTokens: number;
+  messageMilliTokens: number;
+  /** Thousandths of a token left at `controlTokensAt` for WebSocket pings and pongs. */
+  controlMilliTokens: number;
   controlTokensAt: number;
   /** What this connection may still relay to each receiver that is behind (bytes), made on need. */
   relayBudgets: WeakMap<Peer, TokenBucket> | undefined;
@@ -170,20 +171,35 @@ export class Hub {
   maxConnections = Number.POSITIVE_INFINITY;
   /** Signs the ownership of lobbies whose host changed (see `ownerToken`). */
   private readonly lobbySecret: string;
-  /** Messages from one connection (see `Peer.messageTokens`). */
+  /** Messages from one connection (see `Peer.messageMilliTokens`). */
   private readonly messageLimit: RateLimit;
-  /** WebSocket pings and pongs from one connection (see `Peer.controlTokens`). */
+  /** WebSocket pings and pongs from one connection (see `Peer.controlMilliTokens`). */
   private readonly controlLimit: RateLimit;
   /** When `tick` last ran, to tell the server's own stalls from its clients' silence. */
   private lastTickAt: number | undefined;
 
+  /** The wall clock when the hub was made: the hub's own times count from here. */
+  private readonly epoch: number;
+  /**
+   * Milliseconds since the hub was made. Every time the hub keeps (per connection, seat, bucket)
+   * is one of these: a whole number below 2^31 (for 24 days) is a small integer to V8, stored
+   * in its field, while a `Date.now()` value is a 16-byte heap number per field (memory per
+   * connection). After 24 days the fields simply become heap numbers. Public for tests, which
+   * compare the hub's times with it.
+   */
+  readonly now: () => number;
+
   constructor(
     private readonly config: Config,
-    private readonly now: () => number = Date.now,
+    wallClock: () => number = Date.now,
     readonly directory: LobbyDirectory<Peer> = new MemoryDirectory<Peer>(),
     /** Lobby and link events, for the log. */
     private readonly events: (event: HubEvent) => void = () => {},
   ) {
+    const epoch = wallClock();
+    this.epoch = epoch;
+    // Rounded down: a difference of two `Date.now()` values is a heap number even when whole.
+    this.now = () => Math.floor(wallClock() - epoch);
     this.lobbySecret = config.lobbySecret || newLobbySecret();
     this.messageLimit = { rate: config.connMessageRate, burst: config.connMessageBurst };
     this.controlLimit = { rate: config.controlFrameRate, burst: config.controlFrameRate * 3 };
@@ -225,8 +241,8 @@ export class Hub {
       strikes: 0,
       closed: false,
       closing: false,
-      messageTokens: this.messageLimit.burst,
-      controlTokens: this.controlLimit.burst,
+      messageMilliTokens: this.messageLimit.burst * MILLI,
+      controlMilliTokens: this.controlLimit.burst * MILLI,
       controlTokensAt: now,
       relayBudgets: undefined,
       signalBudgets: undefined,
@@ -311,10 +327,15 @@ export class Hub {
   control(peer: Peer): void {
     if (peer.closed) return;
     const now = this.now();
-    const tokens = refilled(peer.controlTokens, peer.controlTokensAt, this.controlLimit, now);
+    const milli = refilledMilli(
+      peer.controlMilliTokens,
+      peer.controlTokensAt,
+      this.controlLimit,
+      now,
+    );
     peer.controlTokensAt = now;
-    peer.controlTokens = tokens >= 1 ? tokens - 1 : tokens;
-    if (tokens < 1) {
+    peer.controlMilliTokens = milli >= MILLI ? milli - MILLI : milli;
+    if (milli < MILLI) {
       this.stats.reject('control_rate_limited');
       this.cutOff(peer, CloseCode.RATE_LIMITED, 'too many pings or pongs from this connection');
       return;
@@ -970,7 +991,8 @@ export class Hub {
 
   private iceServersFor(peer: Peer, seatId: number) {
     const setup = iceSetup(this.config, this.stunPort);
-    return iceServersFor(setup, { baseUrl: peer.baseUrl, id: seatId }, this.now());
+    // TURN credentials carry a real expiry time.
+    return iceServersFor(setup, { baseUrl: peer.baseUrl, id: seatId }, this.epoch + this.now());
   }
 
   private hostEntry(peer: Peer, ref: string): LobbyEntry<Peer> | undefined {
@@ -1079,7 +1101,7 @@ export class Hub {
   admitMessage(peer: Peer, size: number): boolean {
     if (peer.closed) return false;
     const now = this.now();
-    const tokens = refilled(peer.messageTokens, peer.lastSeen, this.messageLimit, now);
+    const milli = refilledMilli(peer.messageMilliTokens, peer.lastSeen, this.messageLimit, now);
     peer.lastSeen = now;
     if (size > this.config.maxFrameBytes) {
       this.stats.reject('message_too_big');
@@ -1090,8 +1112,8 @@ export class Hub {
       );
       return false;
     }
-    peer.messageTokens = tokens >= 1 ? tokens - 1 : tokens;
-    if (tokens < 1) {
+    peer.messageMilliTokens = milli >= MILLI ? milli - MILLI : milli;
+    if (milli < MILLI) {
       this.stats.reject('rate_limited');
       this.cutOff(peer, CloseCode.RATE_LIMITED, 'too many messages from this connection');
       return false;

@@ -1,44 +1,73 @@
 /**
- * A map from seat ids to values, for the seats and members of one lobby: ids and values side by
- * side in one array, looked up by a linear scan. A lobby holds a few seats (at most its capacity
- * plus its spectators), and every open lobby keeps two of these, so size wins over hashing: a
- * `Map` costs ~190 B with one entry, this ~90 B (memory per idle lobby). The array is replaced,
- * never grown in place, because growing it would reserve room for ~16 more entries.
+ * A map from ids (positive integers) to values, for the seats and members of one lobby, looked up
+ * by a linear scan. A lobby holds a few seats (at most its capacity plus its spectators) and
+ * most lobbies hold one, and every open lobby keeps two of these, so size wins over hashing: the
+ * first entry lives in two fields of the map itself, and only further entries take an array. A
+ * `Map` costs ~190 B with one entry, an array of pairs ~96 B, this 48 B (memory per idle lobby).
  */
 export class IdMap<V> {
-  /** `[id, value, id, value, …]`, in insertion order. */
-  private slots: readonly (number | V)[] = [];
+  /** The first entry's id; 0 while the map is empty. */
+  private firstId = 0;
+  private firstValue: V | undefined = undefined;
+  /**
+   * Entries after the first, `[id, value, id, value, …]` in insertion order; replaced, never
+   * changed in place (growing an array in place reserves room for ~16 more entries), so that
+   * iteration can walk a snapshot.
+   */
+  private rest: readonly (number | V)[] | undefined = undefined;
 
   get size(): number {
-    return this.slots.length / 2;
+    return this.firstId === 0 ? 0 : 1 + (this.rest === undefined ? 0 : this.rest.length / 2);
   }
 
   get(id: number): V | undefined {
-    const i = this.indexOf(id);
-    return i < 0 ? undefined : (this.slots[i + 1] as V);
+    if (id === this.firstId) return id === 0 ? undefined : this.firstValue;
+    const i = this.restIndexOf(id);
+    return i < 0 ? undefined : (this.rest?.[i + 1] as V);
   }
 
   has(id: number): boolean {
-    return this.indexOf(id) >= 0;
+    return id !== 0 && (id === this.firstId || this.restIndexOf(id) >= 0);
   }
 
   set(id: number, value: V): this {
-    const i = this.indexOf(id);
+    if (!(Number.isInteger(id) && id > 0)) throw new RangeError(`IdMap ids are positive: ${id}`);
+    if (this.firstId === 0 || id === this.firstId) {
+      this.firstId = id;
+      this.firstValue = value;
+      return this;
+    }
+    const rest = this.rest ?? [];
+    const i = this.restIndexOf(id);
     if (i < 0) {
-      this.slots = this.slots.concat([id, value]);
+      this.rest = rest.concat([id, value]);
     } else {
-      const slots = this.slots.slice();
-      slots[i + 1] = value;
-      this.slots = slots;
+      const copy = rest.slice();
+      copy[i + 1] = value;
+      this.rest = copy;
     }
     return this;
   }
 
   /** Whether `id` was there. */
   delete(id: number): boolean {
-    const i = this.indexOf(id);
-    if (i < 0) return false;
-    this.slots = this.slots.slice(0, i).concat(this.slots.slice(i + 2));
+    if (id === 0) return false;
+    const rest = this.rest;
+    if (id === this.firstId) {
+      // The next entry moves up into the fields.
+      if (rest === undefined) {
+        this.firstId = 0;
+        this.firstValue = undefined;
+      } else {
+        this.firstId = rest[0] as number;
+        this.firstValue = rest[1] as V;
+        this.rest = rest.length > 2 ? rest.slice(2) : undefined;
+      }
+      return true;
+    }
+    const i = this.restIndexOf(id);
+    if (i < 0 || rest === undefined) return false;
+    this.rest = rest.length > 2 ? rest.slice(0, i).concat(rest.slice(i + 2)) : undefined;
     return true;
   }
 
@@ -47,21 +76,26 @@ export class IdMap<V> {
    * would), and the housekeeping tick, which reads every lobby's seats, makes no iterator.
    */
   values(): V[] {
-    const slots = this.slots;
-    const values: V[] = [];
-    for (let i = 1; i < slots.length; i += 2) values.push(slots[i] as V);
+    if (this.firstId === 0) return [];
+    const values: V[] = [this.firstValue as V];
+    const rest = this.rest;
+    if (rest !== undefined) for (let i = 1; i < rest.length; i += 2) values.push(rest[i] as V);
     return values;
   }
 
   /** `[id, value]` pairs, as a snapshot (see `values`). */
   *[Symbol.iterator](): IterableIterator<[number, V]> {
-    const slots = this.slots;
-    for (let i = 0; i < slots.length; i += 2) yield [slots[i] as number, slots[i + 1] as V];
+    const { firstId, firstValue, rest } = this;
+    if (firstId === 0) return;
+    yield [firstId, firstValue as V];
+    if (rest === undefined) return;
+    for (let i = 0; i < rest.length; i += 2) yield [rest[i] as number, rest[i + 1] as V];
   }
 
-  private indexOf(id: number): number {
-    const slots = this.slots;
-    for (let i = 0; i < slots.length; i += 2) if (slots[i] === id) return i;
+  private restIndexOf(id: number): number {
+    const rest = this.rest;
+    if (rest === undefined) return -1;
+    for (let i = 0; i < rest.length; i += 2) if (rest[i] === id) return i;
     return -1;
   }
 }

@@ -37,8 +37,6 @@ const ROLE_ENV = 'LANPARTY_BENCH_LOADGEN';
 const SERVER_CORE = '0';
 const LOADGEN_CORE = '1';
 const WANTED_FDS = 65536;
-/** Hard bound on the whole run, whatever happens. */
-const WATCHDOG_MS = 175_000;
 const CLK_TCK = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim());
 
 const { values: opts } = parseArgs({
@@ -51,6 +49,8 @@ const { values: opts } = parseArgs({
     'paced-rate': { type: 'string', default: '10000' },
     'paced-ms': { type: 'string', default: '2500' },
     rounds: { type: 'string', default: '2' },
+    /** Fresh servers for the idle scenario, each kind in turn; the median run is reported. */
+    'idle-rounds': { type: 'string', default: '3' },
     'write-results': { type: 'boolean', default: false },
     /** For quick experiments: a subset of signal,relay,idle and of ours,peer. */
     only: { type: 'string', default: 'signal,relay,idle' },
@@ -70,13 +70,27 @@ const PACED_RATE = Number(opts['paced-rate']);
 const PACED_MS = Number(opts['paced-ms']);
 const PACED_WARMUP_MS = 500;
 const ROUNDS = Number(opts.rounds);
+const IDLE_ROUNDS = Number(opts['idle-rounds']);
 const IDLE_MODE = opts['idle-mode'];
 const ONLY = opts.only.split(',');
+/** Time kept for the idle scenario: about 40 s per round for both servers. */
+const IDLE_RESERVE_S = ONLY.includes('idle') ? 45 * IDLE_ROUNDS : 0;
+/** Hard bound on the whole run, whatever happens. */
+const WATCHDOG_MS = 130_000 + IDLE_RESERVE_S * 1000;
 const SERVERS = opts.servers.split(',');
 /** Extra node flags for the server children, for profiling (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof"). */
 const SERVER_NODE_FLAGS = (process.env.BENCH_SERVER_NODE_FLAGS ?? '').split(' ').filter(Boolean);
 const PARTIAL = ONLY.length < 3 || SERVERS.length < 2;
 
+/**
+ * The environment `npm start` gives the server (`NAME=${NAME:-value}` before `node` in its
+ * script, e.g. MALLOC_ARENA_MAX), so that the server measured is the server people start.
+ */
+const START_ENV = [
+  ...JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).scripts.start.matchAll(
+    /(\w+)=\$\{\1:-([^}]*)\}/g,
+  ),
+].map(([, name, value]) => `${name}=${value}`);
 const shq = (s) => (/^[\w./:=,@-]+$/.test(s) ? s : `'${String(s).replaceAll("'", "'\\''")}'`);
 /** Raise the soft fd limit as far as allowed (65536, or the hard limit when that is lower). */
 const ULIMIT = `ulimit -n ${WANTED_FDS} 2>/dev/null || ulimit -n "$(ulimit -Hn)"`;
@@ -146,8 +160,13 @@ async function loadGenerator() {
     (ms, flag, i) => (flag === '--heartbeat-interval-ms' ? Number(OUR_FLAGS[i + 1]) : ms),
     1000,
   );
-  const commandOf = (kind, inspect = false) => {
-    const node = ['node', ...SERVER_NODE_FLAGS, ...(inspect ? ['--inspect=127.0.0.1:0'] : [])];
+  const commandOf = (kind, gcOnSignal = false) => {
+    const node = [
+      ...(kind === 'ours' && START_ENV.length > 0 ? ['env', ...START_ENV] : []),
+      'node',
+      ...SERVER_NODE_FLAGS,
+      ...(gcOnSignal ? ['--expose-gc', '--require', './test/bench/gc-on-signal.cjs'] : []),
+    ];
     const args =
       kind === 'ours'
         ? [...node, 'dist/server/main.js', '--host', '127.0.0.1', '--port', '0', ...OUR_FLAGS]
@@ -164,8 +183,8 @@ async function loadGenerator() {
   };
 
   /** Starts one server child; resolves once it listens. */
-  async function startServer(kind, { inspect = false } = {}) {
-    const child = spawn('bash', ['-c', commandOf(kind, inspect)], {
+  async function startServer(kind, { gcOnSignal = false } = {}) {
+    const child = spawn('bash', ['-c', commandOf(kind, gcOnSignal)], {
       cwd: ROOT,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -191,16 +210,6 @@ async function loadGenerator() {
       () => `${kind} server did not start:\n${out}\n${err}`,
       exited,
     );
-    let inspector;
-    if (inspect) {
-      const url = await waitUntil(
-        () => /Debugger listening on (ws:\/\/\S+)/.exec(err)?.[1],
-        5000,
-        () => `no inspector URL from ${kind}:\n${err}`,
-        exited,
-      );
-      inspector = await Inspector.connect(url);
-    }
     const pid = child.pid;
     const comm = readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
     const cpus = /Cpus_allowed_list:\s*(\S+)/.exec(
@@ -213,10 +222,9 @@ async function loadGenerator() {
       port,
       cpus,
       base: `127.0.0.1:${port}`,
-      inspector,
       stderr: () => err,
+      exited,
       async stop() {
-        inspector?.close();
         child.kill('SIGTERM');
         const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
         await exited;
@@ -580,6 +588,8 @@ async function loadGenerator() {
       bytesPerConn: (after.rss - before.rss) / idleCount,
       rawBytesPerConn: (rawAfter - before.rss) / idleCount,
       slopeBytesPerConn: (after.rss - mid.rss) / (idleCount - half),
+      anonBytesPerConn: (after.anon - before.anon) / idleCount,
+      anonSlopeBytesPerConn: (after.anon - mid.anon) / (idleCount - half),
       heapBytesPerConn: (after.heap - before.heap) / idleCount,
       idleCpu,
       closedEarly,
@@ -604,12 +614,20 @@ async function loadGenerator() {
     return c;
   }
 
-  /** VmRSS and the V8 heap in use, after a full GC. */
+  /** VmRSS, its anonymous part and the V8 heap in use, after full GCs (see gc-on-signal.cjs). */
   async function rssAfterGc(server) {
-    await server.inspector.call('HeapProfiler.collectGarbage');
-    await sleep(500);
-    const { usedSize } = await server.inspector.call('Runtime.getHeapUsage');
-    return { rss: vmRss(server.pid), heap: usedSize };
+    const reports = () => server.stderr().match(/^gc-on-signal (.*)$/gm) ?? [];
+    const seen = reports().length;
+    process.kill(server.pid, 'SIGUSR2');
+    const line = await waitUntil(
+      () => reports()[seen],
+      15_000,
+      () => `no GC report from the ${server.kind} server`,
+      server.exited,
+    );
+    await sleep(200);
+    const { heapUsed } = JSON.parse(line.slice('gc-on-signal '.length));
+    return { rss: vmRss(server.pid), anon: statusBytes(server.pid, 'RssAnon'), heap: heapUsed };
   }
 
   async function healthz(server) {
@@ -637,6 +655,8 @@ async function loadGenerator() {
   );
 
   const results = { signal: { ours: [], peer: [] }, relay: { ours: [], peer: [] } };
+  /** Every idle run by server kind, and the median one. */
+  const idleRuns = {};
   const idleResults = {};
   let engine;
   let serverCpus;
@@ -845,13 +865,12 @@ async function loadGenerator() {
     }
   }
   const RUN_S = (WARMUP_MS + DURATION_MS + PACED_WARMUP_MS + PACED_MS) / 1000 + 3;
-  const idleReserveS = ONLY.includes('idle') ? 45 : 0;
   const backgroundLoads = [];
   for (const [i, { round, scenario, kind }] of plan.entries()) {
     for (let attempt = 1; ; attempt++) {
       // Time left beyond what the rest of the plan needs: for waiting on quiet, and re-runs.
       const slackS = () =>
-        WATCHDOG_MS / 1000 - 10 - elapsed() - (plan.length - i) * RUN_S - idleReserveS;
+        WATCHDOG_MS / 1000 - 10 - elapsed() - (plan.length - i) * RUN_S - IDLE_RESERVE_S;
       backgroundLoads.push(
         await waitForQuiet(FOREIGN_LIMIT, Math.min(5000, Math.max(0, slackS() * 1000))),
       );
@@ -883,17 +902,30 @@ async function loadGenerator() {
       break;
     }
   }
-  for (const kind of ['ours', 'peer'].filter((k) => ONLY.includes('idle') && SERVERS.includes(k))) {
-    backgroundLoads.push(await waitForQuiet(FOREIGN_LIMIT, 3000));
-    const server = await startServer(kind, { inspect: true });
-    try {
-      const r = await idle(server);
-      idleResults[kind] = r;
+  const idleKinds = ['ours', 'peer'].filter((k) => ONLY.includes('idle') && SERVERS.includes(k));
+  for (let round = 0; round < IDLE_ROUNDS; round++) {
+    for (const kind of idleKinds) {
+      backgroundLoads.push(await waitForQuiet(FOREIGN_LIMIT, 3000));
+      const server = await startServer(kind, { gcOnSignal: true });
+      try {
+        const r = await idle(server);
+        idleRuns[kind] = [...(idleRuns[kind] ?? []), r];
+        log(
+          `  idle ${kind.padEnd(4)}: ${r.n} connections in ${(r.connectMs / 1000).toFixed(1)} s, RSS ${mb(r.before)} -> ${mb(r.after)} MB (before GC ${mb(r.rawAfter)} MB): ${Math.round(r.bytesPerConn)} B/connection, slope ${Math.round(r.slopeBytesPerConn)} B, RssAnon ${Math.round(r.anonBytesPerConn)} B (slope ${Math.round(r.anonSlopeBytesPerConn)} B), V8 heap ${Math.round(r.heapBytesPerConn)} B, server CPU while idle ${pct(r.idleCpu)}${r.closedEarly.length ? `, ${r.closedEarly.length} closed early: ${[...new Set(r.closedEarly)]}` : ''}${r.health ? `, server says ${r.health.connections} connections, ${r.health.lobbies} lobbies` : ''}`,
+        );
+      } finally {
+        await server.stop();
+      }
+    }
+  }
+  for (const [kind, runs] of Object.entries(idleRuns)) {
+    // The run with the median memory per connection (a run's figures belong together).
+    const sorted = runs.toSorted((a, b) => a.bytesPerConn - b.bytesPerConn);
+    idleResults[kind] = { ...sorted[Math.floor((sorted.length - 1) / 2)], runs };
+    if (runs.length > 1) {
       log(
-        `  idle ${kind.padEnd(4)}: ${r.n} connections in ${(r.connectMs / 1000).toFixed(1)} s, RSS ${mb(r.before)} -> ${mb(r.after)} MB (before GC ${mb(r.rawAfter)} MB): ${Math.round(r.bytesPerConn)} B/connection, slope ${Math.round(r.slopeBytesPerConn)} B, V8 heap ${Math.round(r.heapBytesPerConn)} B, server CPU while idle ${pct(r.idleCpu)}${r.closedEarly.length ? `, ${r.closedEarly.length} closed early: ${[...new Set(r.closedEarly)]}` : ''}${r.health ? `, server says ${r.health.connections} connections, ${r.health.lobbies} lobbies` : ''}`,
+        `  idle ${kind.padEnd(4)}: median of ${runs.length} runs ${Math.round(idleResults[kind].bytesPerConn)} B/connection (${runs.map((r) => Math.round(r.bytesPerConn)).join(', ')})`,
       );
-    } finally {
-      await server.stop();
     }
   }
   if (PARTIAL) {
@@ -1023,43 +1055,6 @@ function frameFrom(sender) {
     isBinary && data.length === 100 && data[0] === 1 && data[2] === hi && data[3] === lo;
 }
 
-class Inspector {
-  static connect(url) {
-    return new Promise((resolve, reject) => {
-      const ws = new WebSocket(url, { perMessageDeflate: false });
-      ws.once('open', () => resolve(new Inspector(ws)));
-      ws.once('error', reject);
-    });
-  }
-  constructor(ws) {
-    this.ws = ws;
-    this.id = 0;
-    this.pending = new Map();
-    ws.on('message', (data) => {
-      const m = JSON.parse(data.toString());
-      const p = this.pending.get(m.id);
-      if (!p) return;
-      this.pending.delete(m.id);
-      if (m.error) p.reject(new Error(m.error.message));
-      else p.resolve(m.result);
-    });
-    ws.on('error', () => {});
-  }
-  call(method, params = {}) {
-    const id = ++this.id;
-    return new Promise((resolve, reject) => {
-      this.pending.set(id, { resolve, reject });
-      this.ws.send(JSON.stringify({ id, method, params }));
-      setTimeout(() => {
-        if (this.pending.delete(id)) reject(new Error(`${method}: no answer`));
-      }, 15_000);
-    });
-  }
-  close() {
-    this.ws.terminate();
-  }
-}
-
 /**
  * Waits (up to `maxMs`) until cores SERVER_CORE and LOADGEN_CORE are busy less than `limit` with
  * other processes' work (this machine is shared); returns the last busy share seen.
@@ -1109,7 +1104,19 @@ function cpuTicks(pid) {
 
 /** Resident set size in bytes. */
 function vmRss(pid) {
-  const kb = /VmRSS:\s*(\d+)\s*kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
+  return statusBytes(pid, 'VmRSS');
+}
+
+/**
+ * A memory figure from /proc/<pid>/status, in bytes. `RssAnon` is the part of VmRSS that is
+ * the process's own memory (heaps, allocator); VmRSS adds file pages such as the node binary's
+ * code, which a process touches once (e.g. when the optimizing compiler first runs) whatever the
+ * number of connections.
+ */
+function statusBytes(pid, field) {
+  const kb = new RegExp(`${field}:\\s*(\\d+)\\s*kB`).exec(
+    readFileSync(`/proc/${pid}/status`, 'utf8'),
+  )?.[1];
   return Number(kb) * 1024;
 }
 

@@ -53,6 +53,19 @@ describe('deploy/lanparty@.service', () => {
     },
   );
 
+  it('gives the node the allocator setting npm start gives it (MALLOC_ARENA_MAX)', () => {
+    const start: string = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).scripts
+      .start;
+    const fromStart = /MALLOC_ARENA_MAX=\$\{MALLOC_ARENA_MAX:-(\d+)\}/.exec(start)?.[1];
+    const fromUnit = unitEntries()
+      .filter(([key]) => key === 'Environment')
+      .flatMap(([, value]) => value.split(/\s+/))
+      .find((pair) => pair.startsWith('MALLOC_ARENA_MAX='))
+      ?.split('=')[1];
+    expect(fromStart).toBe('2');
+    expect(fromUnit).toBe(fromStart);
+  });
+
   const noRedis = missingBinary('redis');
   it.skipIf(noRedis !== undefined)(
     `runs a node as systemd would: the unit's environment and command, and SIGTERM stops it in time${noRedis ? ` (skipped: ${noRedis})` : ''}`,

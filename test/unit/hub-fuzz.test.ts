@@ -387,7 +387,7 @@ class Fuzz {
         this.ticked &&
         host !== undefined &&
         !host.connected &&
-        this.h.time - host.droppedAt >= config.hostMigrationMs &&
+        this.h.hub.now() - host.droppedAt >= config.hostMigrationMs &&
         lobby.successor() !== undefined
       )
         throw new Error(`lobby ${lobby.code} kept an absent host with a guest to take over`);

@@ -30,6 +30,38 @@ describe('IdMap', () => {
     }
   });
 
+  it('matches a Map over random changes, with the first entry in fields and the rest in an array', () => {
+    let seed = 7;
+    const random = (n: number) => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return seed % n;
+    };
+    const map = new IdMap<number>();
+    const ref = new Map<number, number>();
+    for (let step = 0; step < 5000; step++) {
+      const id = 1 + random(6);
+      if (random(3) === 0) expect(map.delete(id)).toBe(ref.delete(id));
+      else {
+        map.set(id, step);
+        ref.set(id, step);
+      }
+      expect([...map]).toEqual([...ref]);
+      expect(map.values()).toEqual([...ref.values()]);
+      expect(map.size).toBe(ref.size);
+      expect(map.get(id)).toBe(ref.get(id));
+      expect(map.has(id)).toBe(ref.has(id));
+    }
+  });
+
+  it('refuses ids that are not positive integers (0 marks the empty first entry)', () => {
+    const map = new IdMap<string>();
+    for (const bad of [0, -1, 1.5, Number.NaN]) expect(() => map.set(bad, 'x')).toThrow(RangeError);
+    expect(map.has(0)).toBe(false);
+    expect(map.get(0)).toBeUndefined();
+    expect(map.delete(0)).toBe(false);
+    expect(map.size).toBe(0);
+  });
+
   it('iterates over a snapshot: entries removed meanwhile are still visited once', () => {
     const map = new IdMap<number>();
     for (const id of [1, 2, 3]) map.set(id, id * 10);
