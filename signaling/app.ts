@@ -29,15 +29,24 @@ const TICK_MS = 250;
 /** uSockets' listen option (`ListenOptions.LIBUS_LISTEN_EXCLUSIVE_PORT`, a const enum in its types). */
 const LIBUS_LISTEN_EXCLUSIVE_PORT = 1;
 
-interface SocketData {
+/** What the upgrade learnt about a socket, for its `open`. */
+interface Upgrade {
   readonly ip: string;
   readonly baseUrl: string;
-  /** Whether `?v=` is our protocol version (a boolean: nothing per socket to keep). */
+  /** Whether `?v=` is our protocol version. */
   readonly versionOk: boolean;
   /** The `lobby` parameter of the URL: the shard a balancer hashed on (see `LOBBY_SHARD_LENGTH`). */
   readonly shard: string | undefined;
-  port?: UwsPort;
-  peer?: Peer;
+}
+
+/**
+ * uWS copies these properties onto its socket object, out of line: up to three take 40 B, up to
+ * six 64 B (memory per connection), so the upgrade's details are one object, dropped at `open`.
+ */
+interface SocketData {
+  upgrade: Upgrade | undefined;
+  port: UwsPort | undefined;
+  peer: Peer | undefined;
 }
 
 /**
@@ -251,7 +260,11 @@ function startNode(config: Config, log: Logger, cluster: ClusterPort): Promise<R
       const baseUrl = ownOrigin ?? `${scheme}://localhost:${port}`;
       res.cork(() =>
         res.upgrade<SocketData>(
-          { ip, baseUrl: baseUrls.intern(baseUrl), versionOk, shard },
+          {
+            upgrade: { ip, baseUrl: baseUrls.intern(baseUrl), versionOk, shard },
+            port: undefined,
+            peer: undefined,
+          },
           key,
           protocol,
           extensions,
@@ -262,9 +275,11 @@ function startNode(config: Config, log: Logger, cluster: ClusterPort): Promise<R
 
     open: (ws) => {
       const data = ws.getUserData();
+      const upgrade = data.upgrade;
+      data.upgrade = undefined;
       const port = new UwsPort(ws);
       data.port = port;
-      if (!data.versionOk) {
+      if (upgrade === undefined || !upgrade.versionOk) {
         hub.stats.reject('protocol_mismatch');
         port.close(
           CloseCode.PROTOCOL_MISMATCH,
@@ -272,7 +287,7 @@ function startNode(config: Config, log: Logger, cluster: ClusterPort): Promise<R
         );
         return;
       }
-      data.peer = hub.open(port, data.ip, data.baseUrl, data.shard);
+      data.peer = hub.open(port, upgrade.ip, upgrade.baseUrl, upgrade.shard);
     },
 
     message: (ws, message, isBinary) =>
