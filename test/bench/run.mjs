@@ -165,7 +165,7 @@ async function loadGenerator() {
       ...(kind === 'ours' && START_ENV.length > 0 ? ['env', ...START_ENV] : []),
       'node',
       ...SERVER_NODE_FLAGS,
-      ...(gcOnSignal ? ['--expose-gc', '--require', './test/bench/gc-on-signal.cjs'] : []),
+      ...(gcOnSignal ? ['--require', './test/bench/gc-on-signal.cjs'] : []),
     ];
     const args =
       kind === 'ours'
@@ -614,7 +614,7 @@ async function loadGenerator() {
     return c;
   }
 
-  /** VmRSS, its anonymous part and the V8 heap in use, after full GCs (see gc-on-signal.cjs). */
+  /** VmRSS, its anonymous part and the V8 heap in use, after a low-memory GC (see gc-on-signal.cjs). */
   async function rssAfterGc(server) {
     const reports = () => server.stderr().match(/^gc-on-signal (.*)$/gm) ?? [];
     const seen = reports().length;
@@ -626,7 +626,8 @@ async function loadGenerator() {
       server.exited,
     );
     await sleep(200);
-    const { heapUsed } = JSON.parse(line.slice('gc-on-signal '.length));
+    const { heapUsed, error } = JSON.parse(line.slice('gc-on-signal '.length));
+    if (error !== undefined) throw new Error(`the ${server.kind} server's GC failed: ${error}`);
     return { rss: vmRss(server.pid), anon: statusBytes(server.pid, 'RssAnon'), heap: heapUsed };
   }
 
@@ -842,7 +843,7 @@ async function loadGenerator() {
       `- (b) lanparty: binary relay frames of ${RELAY_FRAME_BYTES} B (4 B header \`[1, flags, peerHi, peerLo]\` + ${RELAY_PAYLOAD.length} B payload) between host and guest. **PeerJS has no binary relay**: its baseline is the same ${RELAY_PAYLOAD.length} B payload, base64 (${RELAY_B64.length} chars), in a JSON CANDIDATE message it forwards.`,
       `- Closed loop latency: with ${PAIRS} round trips always in flight, RTT ≈ ${PAIRS} ÷ round trips per second (Little's law), i.e. set by the throughput of the whole loop, which the single load generator process caps (its CPU column): it measures queueing, not the server. The paced phase measures latency.`,
       `- Paced: every ~1 ms the load generator starts the round trips that are due (${fmtInt(PACED_RATE / 2)}/s, pairs in turn), so both servers get the same load and their CPU per message is compared at equal batching.`,
-      `- (c) memory: (VmRSS after − VmRSS before) ÷ N, from /proc/<pid>/status, each read after two full GCs (both servers started with \`--expose-gc --require ./test/bench/gc-on-signal.cjs\` for this scenario only: SIGUSR2 runs \`gc()\`; an inspector session instead would hold memory of its own in the server), ${SETTLE_MS / 1000} s after the last connection, after 200 warm-up connections came and went; lanparty with the environment \`npm start\` gives it (${START_ENV.join(' ') || 'none'}). ${IDLE_ROUNDS} round(s), each server fresh in each; the table shows the run with the median memory per connection (all runs: lanparty ${(idleResults.ours?.runs ?? []).map((r) => fmt(r.bytesPerConn)).join(', ') || 'n/a'} B; PeerJS ${(idleResults.peer?.runs ?? []).map((r) => fmt(r.bytesPerConn)).join(', ') || 'n/a'} B). "Slope": growth from N/2 to N connections ÷ N/2, which leaves out one-off growth. V8 heap: \`process.memoryUsage().heapUsed\`. Kernel socket buffers are not in RSS.`,
+      `- (c) memory: (VmRSS after − VmRSS before) ÷ N, from /proc/<pid>/status, each read after the garbage collection a debugger asks for (HeapProfiler.collectGarbage: V8's collection for low memory, which also gives back the pages V8 keeps pooled), over an in-process inspector session (both servers started with \`--require ./test/bench/gc-on-signal.cjs\` for this scenario only; SIGUSR2 runs it; no \`--inspect\`), ${SETTLE_MS / 1000} s after the last connection, after 200 warm-up connections came and went; lanparty with the environment \`npm start\` gives it (${START_ENV.join(' ') || 'none'}). ${IDLE_ROUNDS} round(s), each server fresh in each; the table shows the run with the median memory per connection (all runs: lanparty ${(idleResults.ours?.runs ?? []).map((r) => fmt(r.bytesPerConn)).join(', ') || 'n/a'} B; PeerJS ${(idleResults.peer?.runs ?? []).map((r) => fmt(r.bytesPerConn)).join(', ') || 'n/a'} B). "Slope": growth from N/2 to N connections ÷ N/2, which leaves out one-off growth. V8 heap: \`process.memoryUsage().heapUsed\`. Kernel socket buffers are not in RSS.`,
       `- The load generator checks every message it receives (exact length; for relay frames the version byte and the sender id the server stamped) without JSON.parse, so it stays as light as \`ws\` allows. Runs where other processes used more than ${pct(FOREIGN_LIMIT)} of core ${SERVER_CORE} or ${LOADGEN_CORE} over a window, or ${pct(FOREIGN_PEAK_LIMIT)} in any 250 ms of it (from /proc/stat), or with unexpected messages, closes or stalled pairs, were run again (${retries} time(s) this run).`,
       `- Other processes' load on cores ${SERVER_CORE} and ${LOADGEN_CORE} just before each run (the machine is shared; the script waits up to 5 s for < ${pct(FOREIGN_LIMIT)}): median ${pct(median(backgroundLoads))}, max ${pct(Math.max(...backgroundLoads))}.`,
       ...warnings.map((w) => `- Warning: ${w}`),
