@@ -39,6 +39,21 @@ describe('lobby codes', () => {
     expect(codes.size).toBe(1000);
   });
 
+  it('derive codes and tags exactly as before (pinned: a re-claim after an upgrade must still match)', () => {
+    const key = 'a-host-key-for-this-test-0123456789abcdefgh';
+    expect(lobbyCodeFor(key)).toBe('QTJJA7HFPJHNJ');
+    expect(lobbyCodeFor(key, '7Q')).toBe('7QQ0SWEGC0WZB');
+    expect(tokenTag('a-resume-token')).toBe('RXQDwIBWXgr_OxSCZGMuZ6S0F2QGD75sMF42MNHmcKY');
+  });
+
+  it('secrets: 43 and 32 base64url characters, never repeated', () => {
+    const keys = Array.from({ length: 1000 }, () => newHostKey());
+    const tokens = Array.from({ length: 1000 }, () => newResumeToken());
+    for (const key of keys) expect(key).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    for (const token of tokens) expect(token).toMatch(/^[A-Za-z0-9_-]{32}$/);
+    expect(new Set([...keys, ...tokens]).size).toBe(2000);
+  });
+
   it('resume tokens carry at least 128 bits and are stored only as tags', () => {
     const token = newResumeToken();
     expect(Buffer.from(token, 'base64url').length * 8).toBeGreaterThanOrEqual(128);
