@@ -10,7 +10,7 @@ import { detectEngine, type UwsEngine } from './engine.ts';
 import { FD_RESERVE, FdGuard, openFileLimit, resolveMaxConnections } from './fd-guard.ts';
 import { Federation, SharedDirectory } from './federation.ts';
 import { inlineStyleHashes, isOwnHost, ownHostNames, pageHeaders } from './http-security.ts';
-import { Hub, type Peer, type SocketPort } from './hub.ts';
+import { Hub, Peer, type SocketPort } from './hub.ts';
 import type { Logger } from './log.ts';
 import { createMetrics } from './metrics.ts';
 import { connectRedisCluster } from './redis-cluster.ts';
@@ -45,8 +45,7 @@ interface Upgrade {
  */
 interface SocketData {
   upgrade: Upgrade | undefined;
-  port: UwsPort | undefined;
-  peer: Peer | undefined;
+  peer: UwsPeer | undefined;
 }
 
 /**
@@ -55,30 +54,44 @@ interface SocketData {
  */
 let insideSocketCallback = false;
 
-/** The hub's view of a uWS socket: every call is a no-op once the socket has closed. */
-class UwsPort implements SocketPort {
-  closed = false;
-  constructor(private readonly ws: uWS.WebSocket<SocketData>) {}
+/**
+ * A uWS socket as the hub's peer: one object per connection (memory per connection), its own
+ * `port`. Every socket call is a no-op once the socket has closed.
+ */
+class UwsPeer extends Peer implements SocketPort {
+  /** uWS closed the socket, or we ended it: uWS aborts the process on use of a closed socket. */
+  socketClosed = false;
+  constructor(
+    private readonly ws: uWS.WebSocket<SocketData>,
+    ip: string,
+    baseUrl: string,
+    shard: string | undefined,
+  ) {
+    super(ip, baseUrl, shard);
+  }
+  get port(): SocketPort {
+    return this;
+  }
   sendText(text: string) {
-    if (this.closed) return;
+    if (this.socketClosed) return;
     if (insideSocketCallback) this.ws.send(text, false);
     else this.ws.cork(() => this.ws.send(text, false));
   }
   sendBinary(bytes: Uint8Array) {
-    if (this.closed) return;
+    if (this.socketClosed) return;
     if (insideSocketCallback) this.ws.send(bytes, true);
     else this.ws.cork(() => this.ws.send(bytes, true));
   }
   bufferedAmount() {
-    return this.closed ? 0 : this.ws.getBufferedAmount();
+    return this.socketClosed ? 0 : this.ws.getBufferedAmount();
   }
   ping() {
-    if (!this.closed) this.ws.ping();
+    if (!this.socketClosed) this.ws.ping();
   }
   close(code: number, reason: string) {
-    if (this.closed) return;
+    if (this.socketClosed) return;
     // Marked first: uWS runs the close handler inside end().
-    this.closed = true;
+    this.socketClosed = true;
     this.ws.end(code, reason);
   }
 }
@@ -184,15 +197,15 @@ function startNode(config: Config, log: Logger, cluster: ClusterPort): Promise<R
 
   /** Guards one socket callback: a bug closes only that peer, never the process. */
   const guarded = (ws: uWS.WebSocket<SocketData>, what: string, fn: (peer: Peer) => void) => {
-    const { peer, port } = ws.getUserData();
-    if (peer === undefined || port === undefined || port.closed) return;
+    const { peer } = ws.getUserData();
+    if (peer === undefined || peer.socketClosed) return;
     insideSocketCallback = true;
     try {
       fn(peer);
     } catch (error) {
       log.error({ err: error, what, ip: peer.ip }, 'socket handler failed');
       hub.stats.reject('internal_error');
-      port.close(CloseCode.INTERNAL_ERROR, 'internal error');
+      peer.close(CloseCode.INTERNAL_ERROR, 'internal error');
       federation.closed(peer);
     } finally {
       insideSocketCallback = false;
@@ -262,7 +275,6 @@ function startNode(config: Config, log: Logger, cluster: ClusterPort): Promise<R
         res.upgrade<SocketData>(
           {
             upgrade: { ip, baseUrl: baseUrls.intern(baseUrl), versionOk, shard },
-            port: undefined,
             peer: undefined,
           },
           key,
@@ -277,17 +289,13 @@ function startNode(config: Config, log: Logger, cluster: ClusterPort): Promise<R
       const data = ws.getUserData();
       const upgrade = data.upgrade;
       data.upgrade = undefined;
-      const port = new UwsPort(ws);
-      data.port = port;
       if (upgrade === undefined || !upgrade.versionOk) {
         hub.stats.reject('protocol_mismatch');
-        port.close(
-          CloseCode.PROTOCOL_MISMATCH,
-          `server speaks protocol v${PROTOCOL_VERSION}; reload`,
-        );
+        // No peer: the close handler has nothing to tell the hub.
+        ws.end(CloseCode.PROTOCOL_MISMATCH, `server speaks protocol v${PROTOCOL_VERSION}; reload`);
         return;
       }
-      data.peer = hub.open(port, upgrade.ip, upgrade.baseUrl, upgrade.shard);
+      data.peer = hub.admit(new UwsPeer(ws, upgrade.ip, upgrade.baseUrl, upgrade.shard));
     },
 
     message: (ws, message, isBinary) =>
@@ -301,9 +309,10 @@ function startNode(config: Config, log: Logger, cluster: ClusterPort): Promise<R
     pong: (ws) => guarded(ws, 'pong', (peer) => federation.control(peer)),
 
     close: (ws) => {
-      const { peer, port } = ws.getUserData();
-      if (port) port.closed = true;
-      if (peer) federation.closed(peer);
+      const { peer } = ws.getUserData();
+      if (peer === undefined) return;
+      peer.socketClosed = true;
+      federation.closed(peer);
     },
   });
 

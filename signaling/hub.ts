@@ -53,42 +53,62 @@ export interface SocketPort {
   close(code: number, reason: string): void;
 }
 
-/** One connection, from open to close. */
-export interface Peer {
-  readonly port: SocketPort;
-  readonly ip: string;
-  /** Origin the browser used, for share links when no public URL is configured. */
-  readonly baseUrl: string;
-  readonly openedAt: number;
+/**
+ * One connection, from open to close. An edge may make its socket objects peers themselves
+ * (`app.ts`: one object per connection instead of a peer and a socket wrapper); `Hub.open`
+ * makes one around a separate `SocketPort` (tests, players on other nodes). The hub sets the
+ * times and buckets when it admits the peer.
+ */
+export abstract class Peer {
+  abstract readonly port: SocketPort;
+  openedAt = 0;
   /** When the connection last sent anything (a message, a ping or a pong). */
-  lastSeen: number;
-  lastPing: number;
-  strikes: number;
-  closed: boolean;
+  lastSeen = 0;
+  lastPing = 0;
+  strikes = 0;
+  closed = false;
   /** The page said it is closing, not reloading (`closing`): a host is replaced as it closes. */
-  closing: boolean;
+  closing = false;
   /**
    * Thousandths of a token left in this connection's message bucket at `lastSeen`: every message
    * takes a token, so the bucket was last updated when the connection was last heard. Buckets
    * are whole-number fields here, not `TokenBucket` objects (see `refilledMilli`).
    */
-  messageMilliTokens: number;
+  messageMilliTokens = 0;
   /** Thousandths of a token left at `controlTokensAt` for WebSocket pings and pongs. */
-  controlMilliTokens: number;
-  controlTokensAt: number;
+  controlMilliTokens = 0;
+  controlTokensAt = 0;
   /** What this connection may still relay to each receiver that is behind (bytes), made on need. */
-  relayBudgets: WeakMap<Peer, TokenBucket> | undefined;
+  relayBudgets: WeakMap<Peer, TokenBucket> | undefined = undefined;
   /** What signals this connection may still send to each receiver, made on need. */
-  signalBudgets: WeakMap<Peer, TokenBucket> | undefined;
-  entry: LobbyEntry<Peer> | undefined;
-  seatId: number;
+  signalBudgets: WeakMap<Peer, TokenBucket> | undefined = undefined;
+  entry: LobbyEntry<Peer> | undefined = undefined;
+  seatId = 0;
   /**
    * Seated in a lobby another node owns (see `Federation`): this node keeps only the socket's
    * limits and heartbeat, so it is not dropped for never saying hello.
    */
-  elsewhere: boolean;
-  /** The `lobby` shard from the WebSocket URL: a lobby this peer creates gets a code starting with it (see `lobbyCodeFor`). */
-  readonly shard: string | undefined;
+  elsewhere = false;
+
+  constructor(
+    readonly ip: string,
+    /** Origin the browser used, for share links when no public URL is configured. */
+    readonly baseUrl: string,
+    /** The `lobby` shard from the WebSocket URL: a lobby this peer creates gets a code starting with it (see `lobbyCodeFor`). */
+    readonly shard: string | undefined,
+  ) {}
+}
+
+/** A peer around a separate socket object. */
+class PortPeer extends Peer {
+  constructor(
+    readonly port: SocketPort,
+    ip: string,
+    baseUrl: string,
+    shard: string | undefined,
+  ) {
+    super(ip, baseUrl, shard);
+  }
 }
 
 /**
@@ -229,30 +249,22 @@ export class Hub {
     return address.connections < this.config.connectionsPerAddress ? 'ok' : 'too_many_connections';
   }
 
+  /** A new connection with its socket `port`. */
   open(port: SocketPort, ip: string, baseUrl: string, shard?: string): Peer {
+    return this.admit(new PortPeer(port, ip, baseUrl, shard));
+  }
+
+  /** A new connection, made by the edge (see `Peer`): its clock and buckets start now. */
+  admit<P extends Peer>(peer: P): P {
     const now = this.now();
-    const peer: Peer = {
-      port,
-      ip,
-      baseUrl,
-      openedAt: now,
-      lastSeen: now,
-      lastPing: now,
-      strikes: 0,
-      closed: false,
-      closing: false,
-      messageMilliTokens: this.messageLimit.burst * MILLI,
-      controlMilliTokens: this.controlLimit.burst * MILLI,
-      controlTokensAt: now,
-      relayBudgets: undefined,
-      signalBudgets: undefined,
-      entry: undefined,
-      seatId: 0,
-      elsewhere: false,
-      shard,
-    };
+    peer.openedAt = now;
+    peer.lastSeen = now;
+    peer.lastPing = now;
+    peer.messageMilliTokens = this.messageLimit.burst * MILLI;
+    peer.controlMilliTokens = this.controlLimit.burst * MILLI;
+    peer.controlTokensAt = now;
     this.peers.add(peer);
-    this.address(ip, now).connections++;
+    this.address(peer.ip, now).connections++;
     return peer;
   }
 
