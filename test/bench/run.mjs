@@ -573,7 +573,7 @@ async function loadGenerator() {
     const cpu1 = { t: performance.now(), ...cpuTicks(server.pid) };
     const idleCpu =
       (cpu1.user + cpu1.sys - cpu0.user - cpu0.sys) / CLK_TCK / ((cpu1.t - cpu0.t) / 1000);
-    const rawAfter = vmRss(server.pid);
+    const rawAfter = statusBytes(server.pid, 'VmRSS');
     const after = await rssAfterGc(server);
     const closedEarly = conns.filter((c) => c.closeCode !== undefined).map((c) => c.closeCode);
     const health = server.kind === 'ours' ? await healthz(server) : undefined;
@@ -628,7 +628,11 @@ async function loadGenerator() {
     await sleep(200);
     const { heapUsed, error } = JSON.parse(line.slice('gc-on-signal '.length));
     if (error !== undefined) throw new Error(`the ${server.kind} server's GC failed: ${error}`);
-    return { rss: vmRss(server.pid), anon: statusBytes(server.pid, 'RssAnon'), heap: heapUsed };
+    return {
+      rss: statusBytes(server.pid, 'VmRSS'),
+      anon: statusBytes(server.pid, 'RssAnon'),
+      heap: heapUsed,
+    };
   }
 
   async function healthz(server) {
@@ -1104,10 +1108,6 @@ function cpuTicks(pid) {
 }
 
 /** Resident set size in bytes. */
-function vmRss(pid) {
-  return statusBytes(pid, 'VmRSS');
-}
-
 /**
  * A memory figure from /proc/<pid>/status, in bytes. `RssAnon` is the part of VmRSS that is
  * the process's own memory (heaps, allocator); VmRSS adds file pages such as the node binary's
