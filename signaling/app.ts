@@ -10,7 +10,7 @@ import { detectEngine, type UwsEngine } from './engine.ts';
 import { FD_RESERVE, FdGuard, openFileLimit, resolveMaxConnections } from './fd-guard.ts';
 import { Federation, SharedDirectory } from './federation.ts';
 import { inlineStyleHashes, isOwnHost, ownHostNames, pageHeaders } from './http-security.ts';
-import { Hub, Peer, type SocketPort } from './hub.ts';
+import { EDGE_FLAG, Hub, Peer, type SocketPort } from './hub.ts';
 import type { Logger } from './log.ts';
 import { createMetrics } from './metrics.ts';
 import { connectRedisCluster } from './redis-cluster.ts';
@@ -54,13 +54,14 @@ interface SocketData {
  */
 let insideSocketCallback = false;
 
+/** `UwsPeer.socketClosed`, one of the peer's flags. */
+const SOCKET_CLOSED = EDGE_FLAG;
+
 /**
  * A uWS socket as the hub's peer: one object per connection (memory per connection), its own
  * `port`. Every socket call is a no-op once the socket has closed.
  */
 class UwsPeer extends Peer implements SocketPort {
-  /** uWS closed the socket, or we ended it: uWS aborts the process on use of a closed socket. */
-  socketClosed = false;
   constructor(
     private readonly ws: uWS.WebSocket<SocketData>,
     ip: string,
@@ -71,6 +72,13 @@ class UwsPeer extends Peer implements SocketPort {
   }
   get port(): SocketPort {
     return this;
+  }
+  /** uWS closed the socket, or we ended it: uWS aborts the process on use of a closed socket. */
+  get socketClosed(): boolean {
+    return this.hasFlag(SOCKET_CLOSED);
+  }
+  set socketClosed(on: boolean) {
+    this.setFlag(SOCKET_CLOSED, on);
   }
   sendText(text: string) {
     if (this.socketClosed) return;

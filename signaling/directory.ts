@@ -1,9 +1,8 @@
-import type { IdMap } from './id-map.ts';
-import type { Lobby } from './lobby.ts';
+import { IdMap } from './id-map.ts';
+import { Lobby } from './lobby.ts';
 
-/** A lobby on this server: its state, where its links point, and its members' connections. */
-export interface LobbyEntry<Member> {
-  readonly lobby: Lobby;
+/** What a lobby on this server has beyond its `Lobby` state (see `LobbyEntry`). */
+export interface Hosting {
   /** Only ever handed to the host, who proves ownership with it after a restart. */
   hostKey: string;
   /** How many times the host changed (0: the creator; the code is the hash of its key). */
@@ -12,8 +11,6 @@ export interface LobbyEntry<Member> {
   owner: string | undefined;
   /** Base of the share link: the public URL, or the origin the host connected through. */
   readonly baseUrl: string;
-  /** Connected members by seat id; a dropped seat has no entry here. */
-  readonly members: IdMap<Member>;
   /** Address that created (or re-claimed) it: lobbies are counted against it while open. */
   readonly ownerAddress: string;
   /**
@@ -23,6 +20,32 @@ export interface LobbyEntry<Member> {
    * (or reloads faster than that); a flood of create-and-drop does not.
    */
   established: boolean;
+}
+
+/**
+ * A lobby on this server: its state, where its links point, and its members' connections. It
+ * is the `Lobby` itself, extended, rather than an entry around one: one object per lobby
+ * (memory per idle lobby).
+ */
+export class LobbyEntry<Member> extends Lobby implements Hosting {
+  hostKey: string;
+  generation: number;
+  owner: string | undefined;
+  readonly baseUrl: string;
+  readonly ownerAddress: string;
+  established: boolean;
+  /** Connected members by seat id; a dropped seat has no entry here. */
+  readonly members = new IdMap<Member>();
+
+  constructor(code: string, capacity: number, hostId: number, hosting: Hosting) {
+    super(code, capacity, hostId);
+    this.hostKey = hosting.hostKey;
+    this.generation = hosting.generation;
+    this.owner = hosting.owner;
+    this.baseUrl = hosting.baseUrl;
+    this.ownerAddress = hosting.ownerAddress;
+    this.established = hosting.established;
+  }
 }
 
 /**
@@ -45,7 +68,7 @@ export class MemoryDirectory<Member> implements LobbyDirectory<Member> {
     return this.lobbies.get(code);
   }
   add(entry: LobbyEntry<Member>) {
-    this.lobbies.set(entry.lobby.code, entry);
+    this.lobbies.set(entry.code, entry);
   }
   delete(code: string) {
     this.lobbies.delete(code);

@@ -57,7 +57,7 @@ export class SharedDirectory<Member> extends MemoryDirectory<Member> {
   }
   override add(entry: LobbyEntry<Member>) {
     super.add(entry);
-    this.cluster.claim(entry.lobby.code);
+    this.cluster.claim(entry.code);
   }
   override delete(code: string) {
     super.delete(code);
@@ -423,7 +423,7 @@ export class Federation {
   }
 
   private codes(): string[] {
-    return Array.from(this.hub.directory.values(), (e) => e.lobby.code);
+    return Array.from(this.hub.directory.values(), (e) => e.code);
   }
 }
 

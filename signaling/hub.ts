@@ -25,10 +25,9 @@ import {
 } from '../shared/rate-limit.ts';
 import { assertNever } from '../shared/result.ts';
 import type { Config } from './config.ts';
-import { type LobbyDirectory, type LobbyEntry, MemoryDirectory } from './directory.ts';
+import { type LobbyDirectory, LobbyEntry, MemoryDirectory } from './directory.ts';
 import { iceServersFor, iceSetup } from './ice-servers.ts';
-import { IdMap } from './id-map.ts';
-import { Lobby, type Seat } from './lobby.ts';
+import type { Lobby, Seat } from './lobby.ts';
 import {
   lobbyCodeFor,
   newHostKey,
@@ -37,6 +36,7 @@ import {
   ownerToken,
   provesOwnership,
   sameSecret,
+  storedTag,
   tokenTag,
 } from './secrets.ts';
 import { Stats } from './stats.ts';
@@ -66,9 +66,11 @@ export abstract class Peer {
   lastSeen = 0;
   lastPing = 0;
   strikes = 0;
-  closed = false;
-  /** The page said it is closing, not reloading (`closing`): a host is replaced as it closes. */
-  closing = false;
+  /**
+   * The yes-or-no states below (`closed`, `closing`, `elsewhere`, and the edge's own), as bits
+   * of one small integer: one field instead of one per state (memory per connection).
+   */
+  private flags = 0;
   /**
    * Thousandths of a token left in this connection's message bucket at `lastSeen`: every message
    * takes a token, so the bucket was last updated when the connection was last heard. Buckets
@@ -78,25 +80,90 @@ export abstract class Peer {
   /** Thousandths of a token left at `controlTokensAt` for WebSocket pings and pongs. */
   controlMilliTokens = 0;
   controlTokensAt = 0;
-  /** What this connection may still relay to each receiver that is behind (bytes), made on need. */
-  relayBudgets: WeakMap<Peer, TokenBucket> | undefined = undefined;
-  /** What signals this connection may still send to each receiver, made on need. */
-  signalBudgets: WeakMap<Peer, TokenBucket> | undefined = undefined;
+  /**
+   * What this connection may still send to each receiver that is behind: relayed bytes and
+   * signals. Made on need; most connections never need it.
+   */
+  budgets: SendBudgets | undefined = undefined;
   entry: LobbyEntry<Peer> | undefined = undefined;
   seatId = 0;
-  /**
-   * Seated in a lobby another node owns (see `Federation`): this node keeps only the socket's
-   * limits and heartbeat, so it is not dropped for never saying hello.
-   */
-  elsewhere = false;
 
   constructor(
-    readonly ip: string,
+    /**
+     * The client's address. The hub replaces it with its address table's copy at `admit`, so
+     * that every connection from one address shares one string (memory per connection).
+     */
+    public ip: string,
     /** Origin the browser used, for share links when no public URL is configured. */
     readonly baseUrl: string,
     /** The `lobby` shard from the WebSocket URL: a lobby this peer creates gets a code starting with it (see `lobbyCodeFor`). */
     readonly shard: string | undefined,
   ) {}
+
+  /** The hub has seen the connection close. */
+  get closed(): boolean {
+    return this.hasFlag(CLOSED);
+  }
+  set closed(on: boolean) {
+    this.setFlag(CLOSED, on);
+  }
+  /** The page said it is closing, not reloading (`closing`): a host is replaced as it closes. */
+  get closing(): boolean {
+    return this.hasFlag(CLOSING);
+  }
+  set closing(on: boolean) {
+    this.setFlag(CLOSING, on);
+  }
+  /**
+   * Seated in a lobby another node owns (see `Federation`): this node keeps only the socket's
+   * limits and heartbeat, so it is not dropped for never saying hello.
+   */
+  get elsewhere(): boolean {
+    return this.hasFlag(ELSEWHERE);
+  }
+  set elsewhere(on: boolean) {
+    this.setFlag(ELSEWHERE, on);
+  }
+
+  /** Bits from `EDGE_FLAG` up are the edge's own (see `flags`). */
+  protected hasFlag(bit: number): boolean {
+    return (this.flags & bit) !== 0;
+  }
+  protected setFlag(bit: number, on: boolean): void {
+    this.flags = on ? this.flags | bit : this.flags & ~bit;
+  }
+}
+
+const CLOSED = 1;
+const CLOSING = 2;
+const ELSEWHERE = 4;
+/** The first bit of `Peer`'s flags an edge may use for itself. */
+export const EDGE_FLAG = 8;
+
+/** What one connection may still send to receivers that are behind (see `Peer.budgets`). */
+interface SendBudgets {
+  relay: WeakMap<Peer, TokenBucket> | undefined;
+  signal: WeakMap<Peer, TokenBucket> | undefined;
+}
+
+/** `sender`'s budget of one kind toward `target`, made full on first need. */
+function budgetToward(
+  sender: Peer,
+  kind: keyof SendBudgets,
+  target: Peer,
+  rate: number,
+  burst: number,
+  now: number,
+): TokenBucket {
+  sender.budgets ??= { relay: undefined, signal: undefined };
+  sender.budgets[kind] ??= new WeakMap();
+  const byTarget = sender.budgets[kind];
+  let budget = byTarget.get(target);
+  if (budget === undefined) {
+    budget = createBucket(rate, burst, now);
+    byTarget.set(target, budget);
+  }
+  return budget;
 }
 
 /** A peer around a separate socket object. */
@@ -166,6 +233,8 @@ const JOIN_REFUSAL_TEXT: Record<JoinRefusal, string> = {
 export const shortCode = (code: string): string => `${code.slice(0, 4)}…`;
 
 interface AddressState {
+  /** The address, the same string as this state's key in `Hub.addresses`. */
+  readonly ip: string;
   connections: number;
   /** Open lobbies this address created or re-claimed. */
   lobbies: number;
@@ -229,7 +298,7 @@ export class Hub {
   linkCounts(): Record<LinkKind, number> {
     const counts = { direct: 0, turn: 0, relay: 0 };
     for (const entry of this.directory.values()) {
-      for (const seat of entry.lobby.seats.values()) {
+      for (const seat of entry.seats.values()) {
         if (seat.connected && seat.link !== undefined) counts[seat.link]++;
       }
     }
@@ -264,7 +333,9 @@ export class Hub {
     peer.controlMilliTokens = this.controlLimit.burst * MILLI;
     peer.controlTokensAt = now;
     this.peers.add(peer);
-    this.address(peer.ip, now).connections++;
+    const address = this.address(peer.ip, now);
+    address.connections++;
+    peer.ip = address.ip;
     return peer;
   }
 
@@ -309,7 +380,7 @@ export class Hub {
     if (target === undefined || to === peer.seatId) {
       return this.fail(peer, 'unknown_target', `no connected player ${to} in this lobby`, 'relay');
     }
-    const hostId = entry.lobby.hostId;
+    const hostId = entry.hostId;
     if (peer.seatId !== hostId && to !== hostId) {
       return this.offence(peer, {
         code: 'relay_target',
@@ -370,14 +441,14 @@ export class Hub {
     peer.entry = undefined;
     if (entry.members.get(peer.seatId) !== peer) return;
     entry.members.delete(peer.seatId);
-    const seat = entry.lobby.seats.get(peer.seatId);
+    const seat = entry.seats.get(peer.seatId);
     if (seat) {
       seat.connected = false;
       seat.droppedAt = this.now();
       seat.link = undefined;
       this.events({
         event: 'player_dropped',
-        lobby: shortCode(entry.lobby.code),
+        lobby: shortCode(entry.code),
         seat: seat.id,
         why: why ?? (peer.closing ? 'tab closing' : 'connection closed'),
       });
@@ -385,7 +456,7 @@ export class Hub {
       const handedOver =
         peer.closing &&
         this.config.hostMigrationMs <= this.config.graceMs &&
-        seat.id === entry.lobby.hostId &&
+        seat.id === entry.hostId &&
         this.migrate(entry, 'host closed its tab');
       if (!handedOver) this.broadcast(entry);
     }
@@ -443,8 +514,8 @@ export class Hub {
     const { heartbeatTimeoutMs, graceMs, emptyLobbyGraceMs } = this.config;
     this.migrateAbsentHosts(now);
     for (const entry of this.directory.values()) {
-      const expired = entry.lobby.expiredSeats(now, graceMs);
-      if (expired.some((s) => s.id === entry.lobby.hostId)) {
+      const expired = entry.expiredSeats(now, graceMs);
+      if (expired.some((s) => s.id === entry.hostId)) {
         this.endLobby(entry, 'host did not come back');
       } else if (
         entry.members.size === 0 &&
@@ -454,7 +525,7 @@ export class Hub {
         this.endLobby(entry, entry.established ? 'everyone left' : 'host never settled in');
       } else if (expired.length > 0) {
         for (const seat of expired) {
-          entry.lobby.removeSeat(seat.id, now);
+          entry.removeSeat(seat.id, now);
           this.left(entry, seat.id, 'did not come back');
         }
         this.broadcast(entry);
@@ -526,23 +597,20 @@ export class Hub {
     }
     let hostKey = newHostKey();
     while (this.directory.get(lobbyCodeFor(hostKey, peer.shard))) hostKey = newHostKey();
-    const lobby = new Lobby(lobbyCodeFor(hostKey, peer.shard), capacity);
-    const token = newResumeToken();
-    const seat = lobby.addSeat(msg.name, tokenTag(token), this.config.nameMaxLength);
-    if (!seat.ok) return this.nameRefused(peer, msg.type);
-    lobby.hostId = seat.value.id;
-    const entry: LobbyEntry<Peer> = {
-      lobby,
+    const entry = new LobbyEntry<Peer>(lobbyCodeFor(hostKey, peer.shard), capacity, 1, {
       hostKey,
       generation: 0,
       owner: undefined,
       baseUrl: this.config.publicUrl || peer.baseUrl,
-      members: new IdMap(),
       ownerAddress: peer.ip,
       established: false,
-    };
+    });
+    const token = newResumeToken();
+    const seat = entry.addSeat(msg.name, tokenTag(token), this.config.nameMaxLength);
+    if (!seat.ok) return this.nameRefused(peer, msg.type);
+    entry.hostId = seat.value.id;
     this.addLobby(entry);
-    this.events({ event: 'lobby_created', lobby: shortCode(lobby.code), capacity });
+    this.events({ event: 'lobby_created', lobby: shortCode(entry.code), capacity });
     this.seat(peer, entry, seat.value, token);
   }
 
@@ -563,7 +631,7 @@ export class Hub {
     const entry = code === undefined ? undefined : this.directory.get(code);
     if (entry === undefined) return this.refuseJoin(peer, 'unavailable', msg.type);
     const token = newResumeToken();
-    const seat = entry.lobby.addSeat(
+    const seat = entry.addSeat(
       msg.name,
       tokenTag(token),
       this.config.nameMaxLength,
@@ -592,7 +660,7 @@ export class Hub {
     }
     this.events({
       event: msg.type === 'watch' ? 'spectator_joined' : 'player_joined',
-      lobby: shortCode(entry.lobby.code),
+      lobby: shortCode(entry.code),
       seat: seat.value.id,
     });
     this.seat(peer, entry, seat.value, token);
@@ -605,7 +673,7 @@ export class Hub {
     }
     const code = normalizeLobbyCode(msg.code);
     const entry = code === undefined ? undefined : this.directory.get(code);
-    const seat = entry?.lobby.seatByTag(tokenTag(msg.token));
+    const seat = entry?.seatByTag(tokenTag(msg.token));
     if (entry === undefined || seat === undefined) {
       return this.fail(
         peer,
@@ -637,7 +705,7 @@ export class Hub {
       if (!take(this.address(peer.ip, this.now()).resumes, this.now())) {
         return this.fail(peer, 'rate_limited', 'too many resume attempts; wait a little', msg.type);
       }
-      const hostSeat = existing.lobby.seats.get(existing.lobby.hostId);
+      const hostSeat = existing.seats.get(existing.hostId);
       if (hostSeat) return this.reseat(peer, existing, hostSeat, msg.type);
       return this.fail(peer, 'reclaim_refused', 'lobby has no host seat', msg.type);
     }
@@ -652,35 +720,33 @@ export class Hub {
     }
     const now = this.now();
     const { nameMaxLength } = this.config;
-    const lobby = new Lobby(code, Math.min(msg.capacity, this.config.maxLobbyCapacity), msg.hostId);
-    lobby.locked = msg.locked;
-    lobby.spectating = msg.spectating ?? true;
-    const token = newResumeToken();
-    const hostSeat = lobby.restoreSeat(msg.hostId, msg.name, tokenTag(token), nameMaxLength, now);
-    if (hostSeat === undefined) return this.nameRefused(peer, msg.type);
-    this.restoreSeats(lobby, msg.seats, now);
-    hostSeat.connected = true;
-    const entry: LobbyEntry<Peer> = {
-      lobby,
+    const capacity = Math.min(msg.capacity, this.config.maxLobbyCapacity);
+    const entry = new LobbyEntry<Peer>(code, capacity, msg.hostId, {
       hostKey: msg.hostKey,
       generation,
       owner: generation === 0 ? undefined : msg.owner,
       baseUrl: this.config.publicUrl || peer.baseUrl,
-      members: new IdMap(),
       ownerAddress: peer.ip,
       // Re-claimed by a host that ran this lobby before the restart: no heartbeat needed.
       established: true,
-    };
+    });
+    entry.locked = msg.locked;
+    entry.spectating = msg.spectating ?? true;
+    const token = newResumeToken();
+    const hostSeat = entry.restoreSeat(msg.hostId, msg.name, tokenTag(token), nameMaxLength, now);
+    if (hostSeat === undefined) return this.nameRefused(peer, msg.type);
+    this.restoreSeats(entry, msg.seats, now);
+    hostSeat.connected = true;
     this.addLobby(entry);
-    this.events({ event: 'lobby_reclaimed', lobby: shortCode(code), seats: lobby.seats.size });
+    this.events({ event: 'lobby_reclaimed', lobby: shortCode(code), seats: entry.seats.size });
     this.seat(peer, entry, hostSeat, token);
   }
 
   private leave(peer: Peer): void {
     const entry = peer.entry;
     if (entry === undefined) return this.fail(peer, 'not_in_lobby', 'not in a lobby', 'leave');
-    if (peer.seatId === entry.lobby.hostId) return this.hostLeaves(peer, entry);
-    entry.lobby.removeSeat(peer.seatId, this.now());
+    if (peer.seatId === entry.hostId) return this.hostLeaves(peer, entry);
+    entry.removeSeat(peer.seatId, this.now());
     this.left(entry, peer.seatId, 'left');
     this.unseat(peer, CloseCode.NORMAL, 'left the lobby');
     this.broadcast(entry);
@@ -689,10 +755,10 @@ export class Hub {
   private kick(peer: Peer, msg: Extract<ClientMessage, { type: 'kick' }>): void {
     const entry = this.hostEntry(peer, msg.type);
     if (entry === undefined) return;
-    if (msg.id === peer.seatId || !entry.lobby.seats.has(msg.id)) {
+    if (msg.id === peer.seatId || !entry.seats.has(msg.id)) {
       return this.fail(peer, 'unknown_target', `no other player ${msg.id} in this lobby`, msg.type);
     }
-    entry.lobby.removeSeat(msg.id, this.now());
+    entry.removeSeat(msg.id, this.now());
     this.left(entry, msg.id, 'kicked');
     const target = entry.members.get(msg.id);
     if (target) this.unseat(target, CloseCode.KICKED, 'removed by the host');
@@ -702,7 +768,7 @@ export class Hub {
   private lock(peer: Peer, msg: Extract<ClientMessage, { type: 'lock' }>): void {
     const entry = this.hostEntry(peer, msg.type);
     if (entry === undefined) return;
-    entry.lobby.locked = msg.locked;
+    entry.locked = msg.locked;
     this.broadcast(entry);
   }
 
@@ -710,11 +776,10 @@ export class Hub {
   private spectate(peer: Peer, msg: Extract<ClientMessage, { type: 'spectate' }>): void {
     const entry = this.hostEntry(peer, msg.type);
     if (entry === undefined) return;
-    const { lobby } = entry;
-    lobby.spectating = msg.allowed;
+    entry.spectating = msg.allowed;
     if (!msg.allowed) {
-      for (const id of lobby.spectatorIds()) {
-        lobby.removeSeat(id, this.now());
+      for (const id of entry.spectatorIds()) {
+        entry.removeSeat(id, this.now());
         this.left(entry, id, 'spectating turned off');
         const target = entry.members.get(id);
         if (target) this.unseat(target, CloseCode.SPECTATING_OFF, 'the host turned spectating off');
@@ -733,20 +798,19 @@ export class Hub {
   private links(peer: Peer, msg: Extract<ClientMessage, { type: 'links' }>): void {
     const entry = this.hostEntry(peer, msg.type);
     if (entry === undefined) return;
-    const { lobby } = entry;
     let changed = false;
     const unknown: number[] = [];
     for (const { id, kind } of msg.links) {
-      const seat = lobby.seats.get(id);
+      const seat = entry.seats.get(id);
       // A guest that just left or dropped: the report raced the lobby change.
-      if (seat === undefined || id === lobby.hostId || !seat.connected) {
+      if (seat === undefined || id === entry.hostId || !seat.connected) {
         unknown.push(id);
         continue;
       }
       if (seat.link === kind) continue;
       this.events({
         event: 'link_changed',
-        lobby: shortCode(lobby.code),
+        lobby: shortCode(entry.code),
         seat: id,
         from: seat.link ?? 'none',
         to: kind,
@@ -768,7 +832,7 @@ export class Hub {
   private signal(peer: Peer, msg: Extract<ClientMessage, { type: 'signal' }>, text: string): void {
     const entry = peer.entry;
     if (entry === undefined) return this.fail(peer, 'not_in_lobby', 'not in a lobby', msg.type);
-    const hostId = entry.lobby.hostId;
+    const hostId = entry.hostId;
     // Direct links run between a guest and the host only: nothing in the design lets a guest
     // signal another guest, so a guest cannot load another guest's page with offers.
     if (peer.seatId !== hostId && msg.to !== hostId) {
@@ -787,12 +851,8 @@ export class Hub {
         msg.type,
       );
     }
-    peer.signalBudgets ??= new WeakMap();
-    let budget = peer.signalBudgets.get(target);
-    if (budget === undefined) {
-      budget = createBucket(this.config.signalRate, this.config.signalBurst, this.now());
-      peer.signalBudgets.set(target, budget);
-    }
+    const { signalRate, signalBurst } = this.config;
+    const budget = budgetToward(peer, 'signal', target, signalRate, signalBurst, this.now());
     if (!take(budget, this.now())) {
       this.stats.reject('signal_flood');
       return this.cutOff(peer, CloseCode.FLOODING_PEER, 'too many signals to one player');
@@ -810,7 +870,7 @@ export class Hub {
     peer.entry = entry;
     peer.seatId = seat.id;
     entry.members.set(seat.id, peer);
-    const isHost = seat.id === entry.lobby.hostId;
+    const isHost = seat.id === entry.hostId;
     if (!isHost) entry.established = true;
     this.send(peer, {
       type: 'welcome',
@@ -821,7 +881,7 @@ export class Hub {
         ? { generation: entry.generation, owner: entry.owner }
         : {}),
       iceServers: this.iceServersFor(peer, seat.id),
-      lobby: entry.lobby.view(this.link(entry), isHost),
+      lobby: entry.view(this.link(entry), isHost),
     });
     this.broadcast(entry, peer);
   }
@@ -834,7 +894,7 @@ export class Hub {
     const token = newResumeToken();
     seat.tag = tokenTag(token);
     seat.connected = true;
-    this.events({ event: 'player_returned', lobby: shortCode(entry.lobby.code), seat: seat.id });
+    this.events({ event: 'player_returned', lobby: shortCode(entry.code), seat: seat.id });
     this.seat(peer, entry, seat, token);
   }
 
@@ -842,9 +902,9 @@ export class Hub {
 
   /** The host left on purpose: a guest takes over at once; with no guest the lobby ends. */
   private hostLeaves(peer: Peer, entry: LobbyEntry<Peer>): void {
-    if (entry.lobby.successor() === undefined) return this.endLobby(entry, 'host left');
-    const hostId = entry.lobby.hostId;
-    entry.lobby.removeSeat(hostId, this.now());
+    if (entry.successor() === undefined) return this.endLobby(entry, 'host left');
+    const hostId = entry.hostId;
+    entry.removeSeat(hostId, this.now());
     this.left(entry, hostId, 'left');
     this.unseat(peer, CloseCode.NORMAL, 'left the lobby');
     this.migrate(entry, 'host left');
@@ -857,10 +917,10 @@ export class Hub {
    */
   private migrateAbsentHosts(now: number): void {
     for (const entry of [...this.directory.values()]) {
-      const host = entry.lobby.seats.get(entry.lobby.hostId);
+      const host = entry.seats.get(entry.hostId);
       if (host === undefined || host.connected) continue;
       if (now - host.droppedAt < this.config.hostMigrationMs) continue;
-      if (entry.lobby.successor() !== undefined) this.migrate(entry, 'host away');
+      if (entry.successor() !== undefined) this.migrate(entry, 'host away');
     }
   }
 
@@ -871,21 +931,20 @@ export class Hub {
    * ordinary guest seat from now on.
    */
   private migrate(entry: LobbyEntry<Peer>, reason: string): boolean {
-    const { lobby } = entry;
-    const next = lobby.successor();
+    const next = entry.successor();
     const target = next === undefined ? undefined : entry.members.get(next.id);
     if (next === undefined || target === undefined) return false;
-    const from = lobby.hostId;
+    const from = entry.hostId;
     this.stats.hostMigrations++;
     entry.generation++;
     entry.hostKey = newHostKey();
-    entry.owner = ownerToken(this.lobbySecret, lobby.code, entry.generation, entry.hostKey);
-    lobby.hostId = next.id;
+    entry.owner = ownerToken(this.lobbySecret, entry.code, entry.generation, entry.hostKey);
+    entry.hostId = next.id;
     // Links were measured to the old host; the new one reports its own.
-    for (const seat of lobby.seats.values()) seat.link = undefined;
+    for (const seat of entry.seats.values()) seat.link = undefined;
     this.events({
       event: 'host_migrated',
-      lobby: shortCode(lobby.code),
+      lobby: shortCode(entry.code),
       from,
       to: next.id,
       reason,
@@ -910,28 +969,27 @@ export class Hub {
     entry: LobbyEntry<Peer>,
     msg: Extract<ClientMessage, { type: 'reclaim' }>,
   ): void {
-    const { lobby } = entry;
     const now = this.now();
     const { nameMaxLength } = this.config;
     const seat =
-      lobby.seats.get(msg.hostId) ??
-      lobby.restoreSeat(msg.hostId, msg.name, '', nameMaxLength, now);
+      entry.seats.get(msg.hostId) ??
+      entry.restoreSeat(msg.hostId, msg.name, '', nameMaxLength, now);
     if (seat === undefined) {
       return this.fail(peer, 'reclaim_refused', 'no seat for this host in the lobby', msg.type);
     }
     if (seat.connected) {
       return this.fail(peer, 'seat_in_use', 'this seat is connected elsewhere', msg.type);
     }
-    this.restoreSeats(lobby, msg.seats, now);
-    const from = lobby.hostId;
+    this.restoreSeats(entry, msg.seats, now);
+    const from = entry.hostId;
     entry.generation = msg.generation ?? 0;
     entry.hostKey = msg.hostKey;
     entry.owner = msg.owner;
-    lobby.hostId = seat.id;
-    for (const s of lobby.seats.values()) s.link = undefined;
+    entry.hostId = seat.id;
+    for (const s of entry.seats.values()) s.link = undefined;
     this.events({
       event: 'host_migrated',
-      lobby: shortCode(lobby.code),
+      lobby: shortCode(entry.code),
       from,
       to: seat.id,
       reason: 'newer owner re-claimed',
@@ -949,7 +1007,7 @@ export class Hub {
     for (const s of seats) {
       const spectator = s.spectator === true;
       if (spectator && lobby.spectatorCount >= maxSpectators) continue;
-      lobby.restoreSeat(s.id, s.name, s.tag, nameMaxLength, now, spectator);
+      lobby.restoreSeat(s.id, s.name, storedTag(s.tag), nameMaxLength, now, spectator);
     }
   }
 
@@ -971,11 +1029,11 @@ export class Hub {
   }
 
   private endLobby(entry: LobbyEntry<Peer>, reason: string): void {
-    if (this.directory.get(entry.lobby.code) !== entry) return;
-    this.directory.delete(entry.lobby.code);
+    if (this.directory.get(entry.code) !== entry) return;
+    this.directory.delete(entry.code);
     const owner = this.addresses.get(entry.ownerAddress);
     if (owner) owner.lobbies--;
-    this.events({ event: 'lobby_ended', lobby: shortCode(entry.lobby.code), reason });
+    this.events({ event: 'lobby_ended', lobby: shortCode(entry.code), reason });
     for (const member of [...entry.members.values()])
       this.unseat(member, CloseCode.LOBBY_CLOSED, reason);
   }
@@ -987,18 +1045,18 @@ export class Hub {
     let forGuests: string | undefined;
     for (const [id, member] of entry.members) {
       if (member === except) continue;
-      if (id === entry.lobby.hostId) {
-        forHost ??= JSON.stringify({ type: 'lobby', lobby: entry.lobby.view(link, true) });
+      if (id === entry.hostId) {
+        forHost ??= JSON.stringify({ type: 'lobby', lobby: entry.view(link, true) });
         member.port.sendText(forHost);
       } else {
-        forGuests ??= JSON.stringify({ type: 'lobby', lobby: entry.lobby.view(link, false) });
+        forGuests ??= JSON.stringify({ type: 'lobby', lobby: entry.view(link, false) });
         member.port.sendText(forGuests);
       }
     }
   }
 
   private left(entry: LobbyEntry<Peer>, seat: number, reason: string): void {
-    this.events({ event: 'player_left', lobby: shortCode(entry.lobby.code), seat, reason });
+    this.events({ event: 'player_left', lobby: shortCode(entry.code), seat, reason });
   }
 
   private iceServersFor(peer: Peer, seatId: number) {
@@ -1013,7 +1071,7 @@ export class Hub {
       this.fail(peer, 'not_in_lobby', 'not in a lobby', ref);
       return undefined;
     }
-    if (peer.seatId !== entry.lobby.hostId) {
+    if (peer.seatId !== entry.hostId) {
       this.fail(peer, 'not_host', 'only the host can do this', ref);
       return undefined;
     }
@@ -1021,7 +1079,7 @@ export class Hub {
   }
 
   private link(entry: LobbyEntry<Peer>): string {
-    return `${entry.baseUrl}/l/${entry.lobby.code}`;
+    return `${entry.baseUrl}/l/${entry.code}`;
   }
 
   // ---- limits and errors -----------------------------------------------------------------------
@@ -1043,7 +1101,7 @@ export class Hub {
   /** How long every member of a lobby has been gone (0 while anyone is connected). */
   private emptyFor(entry: LobbyEntry<Peer>, now: number): number {
     let last = 0;
-    for (const seat of entry.lobby.seats.values()) {
+    for (const seat of entry.seats.values()) {
       if (seat.connected) return 0;
       last = Math.max(last, seat.droppedAt);
     }
@@ -1070,12 +1128,7 @@ export class Hub {
     }
     const now = this.now();
     const { relayPairRate, relayPairBurst, sendLimitBytes } = this.config;
-    peer.relayBudgets ??= new WeakMap();
-    let budget = peer.relayBudgets.get(target);
-    if (budget === undefined) {
-      budget = createBucket(relayPairRate, relayPairBurst, now);
-      peer.relayBudgets.set(target, budget);
-    }
+    const budget = budgetToward(peer, 'relay', target, relayPairRate, relayPairBurst, now);
     if (!takeBytes(budget, frame.length, now)) {
       this.stats.reject('relay_flood');
       this.cutOff(peer, CloseCode.FLOODING_PEER, 'relayed more to one player than it can take');
@@ -1100,7 +1153,7 @@ export class Hub {
   /** A sign of life from a lobby's host establishes the lobby (see `LobbyEntry.established`). */
   private confirm(peer: Peer): void {
     const entry = peer.entry;
-    if (entry !== undefined && !entry.established && peer.seatId === entry.lobby.hostId) {
+    if (entry !== undefined && !entry.established && peer.seatId === entry.hostId) {
       entry.established = true;
     }
   }
@@ -1144,6 +1197,7 @@ export class Hub {
     if (state === undefined) {
       const c = this.config;
       state = {
+        ip,
         connections: 0,
         coolingUntil: 0,
         messages: createBucket(c.addressMessageRate, c.addressMessageBurst, now),

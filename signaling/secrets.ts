@@ -8,9 +8,26 @@ import {
 /** A resume token: 192 random bits. Only its hash (the tag) is kept by the server. */
 export const newResumeToken = (): string => randomBytes(24).toString('base64url');
 
+/**
+ * Bytes of a token's hash kept as its tag: 128 bits are beyond any guessing, and a seat keeps a
+ * 22-character tag (40 B) rather than the whole hash (64 B; memory per lobby).
+ */
+const TAG_BYTES = 16;
+
 /** What the server stores for a token, and what the host keeps to re-claim seats. */
 export const tokenTag = (token: string): string =>
-  createHash('sha256').update(`lanparty resume v1\0${token}`).digest('base64url');
+  createHash('sha256')
+    .update(`lanparty resume v1\0${token}`)
+    .digest()
+    .subarray(0, TAG_BYTES)
+    .toString('base64url');
+
+/**
+ * A tag a re-claiming host sends, as this server stores tags: a host that learnt its tags from
+ * a server before tags were cut to `TAG_BYTES` holds whole hashes, whose first bytes are the tag.
+ */
+export const storedTag = (tag: string): string =>
+  Buffer.from(tag, 'base64url').subarray(0, TAG_BYTES).toString('base64url');
 
 /** The host's proof of ownership of a lobby: 256 random bits. */
 export const newHostKey = (): string => randomBytes(32).toString('base64url');

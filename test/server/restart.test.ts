@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import { CloseCode } from '../../shared/protocol/close-codes.ts';
 import type { LobbyView } from '../../shared/protocol/signaling.ts';
@@ -108,6 +109,28 @@ describe('a lobby survives a server restart', () => {
     const again = await second.connect();
     again.send(reclaimFrom(view, welcome.hostKey ?? ''));
     expect(await again.next('error')).toMatchObject({ code: 'seat_in_use' });
+  });
+
+  it('a host that kept whole-hash tags (from a server before tags were cut) brings its guests back', async () => {
+    const first = await start();
+    const { host, welcome, guests, code } = await lobbyWith(first, 1);
+    host.send({ type: 'lock', locked: false });
+    const view = (await host.next('lobby')).lobby;
+    const guest = guests[0];
+    expect(view.players.find((p) => p.id === guest?.id)?.tag).toHaveLength(22);
+    await first.close();
+    const second = await start(first.port);
+    const owner = await second.connect();
+    const reclaim = reclaimFrom(view, welcome.hostKey ?? '');
+    // What an older server handed out: the whole SHA-256, of which the tag is the first 16 bytes.
+    const wholeHash = createHash('sha256')
+      .update(`lanparty resume v1\0${guest?.token}`)
+      .digest('base64url');
+    owner.send({ ...reclaim, seats: reclaim.seats.map((s) => ({ ...s, tag: wholeHash })) });
+    await owner.next('welcome');
+    const back = await second.connect();
+    back.send({ type: 'resume', code, token: guest?.token });
+    expect((await back.next('welcome')).you).toBe(guest?.id);
   });
 
   it('a host whose connection dropped (no restart) re-claims its own seat with the key', async () => {

@@ -349,17 +349,17 @@ class Fuzz {
       open++;
       const entry = c.peer.entry;
       if (entry === undefined) continue;
-      if (hub.directory.get(entry.lobby.code) !== entry)
+      if (hub.directory.get(entry.code) !== entry)
         throw new Error(`${s.name} is in a lobby the directory lost`);
       if (entry.members.get(c.peer.seatId) !== c.peer)
         throw new Error(`${s.name} is not its seat's member`);
-      const seat = entry.lobby.seats.get(c.peer.seatId);
+      const seat = entry.seats.get(c.peer.seatId);
       if (!seat?.connected) throw new Error(`${s.name}'s seat is missing or marked away`);
       // Every member has been sent the lobby as it is now. Lobbies the step did not touch are
       // compared every few steps only: cheap, and still total.
       if (!everything && this.touched !== undefined && !this.touched.has(entry)) continue;
-      const isHost = c.peer.seatId === entry.lobby.hostId;
-      const expected = entry.lobby.view(`${entry.baseUrl}/l/${entry.lobby.code}`, isHost);
+      const isHost = c.peer.seatId === entry.hostId;
+      const expected = entry.view(`${entry.baseUrl}/l/${entry.code}`, isHost);
       if (!isDeepStrictEqual(c.port.lastLobby, expected)) {
         expect(c.port.lastLobby, `${s.name}'s last lobby`).toEqual(expected);
       }
@@ -370,8 +370,7 @@ class Fuzz {
     const seats = new Set<string>();
     const connOf = new Map<Peer, Conn>();
     for (const s of this.sims) if (s.conn) connOf.set(s.conn.peer, s.conn);
-    for (const entry of hub.directory.values()) {
-      const { lobby } = entry;
+    for (const lobby of hub.directory.values()) {
       if (lobby.playerCount > lobby.capacity || lobby.capacity > config.maxLobbyCapacity)
         throw new Error(`lobby over capacity: ${lobby.playerCount}/${lobby.capacity}`);
       if (lobby.spectatorCount > config.maxSpectators)
@@ -391,12 +390,12 @@ class Fuzz {
         lobby.successor() !== undefined
       )
         throw new Error(`lobby ${lobby.code} kept an absent host with a guest to take over`);
-      for (const [id, member] of entry.members) {
-        if (id !== lobby.hostId && connOf.get(member)?.port.hostKeys.has(entry.hostKey))
+      for (const [id, member] of lobby.members) {
+        if (id !== lobby.hostId && connOf.get(member)?.port.hostKeys.has(lobby.hostKey))
           throw new Error(`guest ${id} holds the host's current key`);
       }
-      for (const [id, member] of entry.members) {
-        if (member.entry !== entry || member.closed)
+      for (const [id, member] of lobby.members) {
+        if (member.entry !== lobby || member.closed)
           throw new Error(`member ${id} is not in the lobby it is listed in`);
         const key = `${member.ip}/${id}/${lobby.code}`;
         if (seats.has(key)) throw new Error('a seat with two members');
