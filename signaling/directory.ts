@@ -1,4 +1,3 @@
-import { IdMap } from './id-map.ts';
 import { Lobby } from './lobby.ts';
 
 /** What a lobby on this server has beyond its `Lobby` state (see `LobbyEntry`). */
@@ -27,16 +26,13 @@ export interface Hosting {
  * is the `Lobby` itself, extended, rather than an entry around one: one object per lobby
  * (memory per idle lobby).
  */
-export class LobbyEntry<Member> extends Lobby implements Hosting {
+export class LobbyEntry<Member> extends Lobby<Member> implements Hosting {
   hostKey: string;
   generation: number;
   owner: string | undefined;
   readonly baseUrl: string;
   readonly ownerAddress: string;
   established: boolean;
-  /** Connected members by seat id; a dropped seat has no entry here. */
-  readonly members = new IdMap<Member>();
-
   constructor(code: string, capacity: number, hostId: number, hosting: Hosting) {
     super(code, capacity, hostId);
     this.hostKey = hosting.hostKey;
@@ -45,6 +41,16 @@ export class LobbyEntry<Member> extends Lobby implements Hosting {
     this.baseUrl = hosting.baseUrl;
     this.ownerAddress = hosting.ownerAddress;
     this.established = hosting.established;
+  }
+
+  /** The connection on seat `id`; none for a dropped or removed seat. */
+  member(id: number): Member | undefined {
+    return this.seats.get(id)?.member;
+  }
+
+  /** Whether anyone is connected. */
+  get hasMembers(): boolean {
+    return this.seats.values().some((seat) => seat.member !== undefined);
   }
 }
 

@@ -374,7 +374,7 @@ export class Hub {
       });
     }
     const { peer: to, droppable, control } = header.value;
-    const target = entry.members.get(to);
+    const target = entry.member(to);
     // Checked first: frames still in flight to a player who just went — or to a host that was
     // just replaced (host migration) — are a race, not an offence.
     if (target === undefined || to === peer.seatId) {
@@ -439,27 +439,25 @@ export class Hub {
     const entry = peer.entry;
     if (entry === undefined) return;
     peer.entry = undefined;
-    if (entry.members.get(peer.seatId) !== peer) return;
-    entry.members.delete(peer.seatId);
     const seat = entry.seats.get(peer.seatId);
-    if (seat) {
-      seat.connected = false;
-      seat.droppedAt = this.now();
-      seat.link = undefined;
-      this.events({
-        event: 'player_dropped',
-        lobby: shortCode(entry.code),
-        seat: seat.id,
-        why: why ?? (peer.closing ? 'tab closing' : 'connection closed'),
-      });
-      // A host whose tab closed (it said so) is replaced now: one update says both.
-      const handedOver =
-        peer.closing &&
-        this.config.hostMigrationMs <= this.config.graceMs &&
-        seat.id === entry.hostId &&
-        this.migrate(entry, 'host closed its tab');
-      if (!handedOver) this.broadcast(entry);
-    }
+    if (seat?.member !== peer) return;
+    seat.member = undefined;
+    seat.connected = false;
+    seat.droppedAt = this.now();
+    seat.link = undefined;
+    this.events({
+      event: 'player_dropped',
+      lobby: shortCode(entry.code),
+      seat: seat.id,
+      why: why ?? (peer.closing ? 'tab closing' : 'connection closed'),
+    });
+    // A host whose tab closed (it said so) is replaced now: one update says both.
+    const handedOver =
+      peer.closing &&
+      this.config.hostMigrationMs <= this.config.graceMs &&
+      seat.id === entry.hostId &&
+      this.migrate(entry, 'host closed its tab');
+    if (!handedOver) this.broadcast(entry);
   }
 
   /**
@@ -518,7 +516,7 @@ export class Hub {
       if (expired.some((s) => s.id === entry.hostId)) {
         this.endLobby(entry, 'host did not come back');
       } else if (
-        entry.members.size === 0 &&
+        !entry.hasMembers &&
         // A page that reloads is back within a heartbeat timeout; a create-and-drop flood is not.
         this.emptyFor(entry, now) >= (entry.established ? emptyLobbyGraceMs : heartbeatTimeoutMs)
       ) {
@@ -758,9 +756,9 @@ export class Hub {
     if (msg.id === peer.seatId || !entry.seats.has(msg.id)) {
       return this.fail(peer, 'unknown_target', `no other player ${msg.id} in this lobby`, msg.type);
     }
+    const target = entry.member(msg.id);
     entry.removeSeat(msg.id, this.now());
     this.left(entry, msg.id, 'kicked');
-    const target = entry.members.get(msg.id);
     if (target) this.unseat(target, CloseCode.KICKED, 'removed by the host');
     this.broadcast(entry);
   }
@@ -779,9 +777,9 @@ export class Hub {
     entry.spectating = msg.allowed;
     if (!msg.allowed) {
       for (const id of entry.spectatorIds()) {
+        const target = entry.member(id);
         entry.removeSeat(id, this.now());
         this.left(entry, id, 'spectating turned off');
-        const target = entry.members.get(id);
         if (target) this.unseat(target, CloseCode.SPECTATING_OFF, 'the host turned spectating off');
       }
     }
@@ -842,7 +840,7 @@ export class Hub {
         ref: msg.type,
       });
     }
-    const target = entry.members.get(msg.to);
+    const target = entry.member(msg.to);
     if (target === undefined || msg.to === peer.seatId) {
       return this.fail(
         peer,
@@ -866,10 +864,10 @@ export class Hub {
   // ---- seats and lobbies ---------------------------------------------------------------------
 
   /** Binds a connection to a seat, welcomes it and tells the others. */
-  private seat(peer: Peer, entry: LobbyEntry<Peer>, seat: Seat, token: string): void {
+  private seat(peer: Peer, entry: LobbyEntry<Peer>, seat: Seat<Peer>, token: string): void {
     peer.entry = entry;
     peer.seatId = seat.id;
-    entry.members.set(seat.id, peer);
+    seat.member = peer;
     const isHost = seat.id === entry.hostId;
     if (!isHost) entry.established = true;
     this.send(peer, {
@@ -887,7 +885,7 @@ export class Hub {
   }
 
   /** Resume: a fresh token replaces the old one, which is then worthless. */
-  private reseat(peer: Peer, entry: LobbyEntry<Peer>, seat: Seat, ref: string): void {
+  private reseat(peer: Peer, entry: LobbyEntry<Peer>, seat: Seat<Peer>, ref: string): void {
     if (seat.connected) {
       return this.fail(peer, 'seat_in_use', 'this seat is connected elsewhere', ref);
     }
@@ -932,7 +930,7 @@ export class Hub {
    */
   private migrate(entry: LobbyEntry<Peer>, reason: string): boolean {
     const next = entry.successor();
-    const target = next === undefined ? undefined : entry.members.get(next.id);
+    const target = next?.member;
     if (next === undefined || target === undefined) return false;
     const from = entry.hostId;
     this.stats.hostMigrations++;
@@ -1018,7 +1016,8 @@ export class Hub {
 
   private unseat(peer: Peer, code: number, reason: string): void {
     const entry = peer.entry;
-    if (entry?.members.get(peer.seatId) === peer) entry.members.delete(peer.seatId);
+    const seat = entry?.seats.get(peer.seatId);
+    if (seat?.member === peer) seat.member = undefined;
     peer.entry = undefined;
     this.closePeer(peer, code, reason);
   }
@@ -1034,8 +1033,9 @@ export class Hub {
     const owner = this.addresses.get(entry.ownerAddress);
     if (owner) owner.lobbies--;
     this.events({ event: 'lobby_ended', lobby: shortCode(entry.code), reason });
-    for (const member of [...entry.members.values()])
-      this.unseat(member, CloseCode.LOBBY_CLOSED, reason);
+    // `values` is a copy: unseating changes the seats.
+    for (const { member } of entry.seats.values())
+      if (member !== undefined) this.unseat(member, CloseCode.LOBBY_CLOSED, reason);
   }
 
   /** Sends the lobby to every connected member (the host's copy with the seats' tags). */
@@ -1043,8 +1043,8 @@ export class Hub {
     const link = this.link(entry);
     let forHost: string | undefined;
     let forGuests: string | undefined;
-    for (const [id, member] of entry.members) {
-      if (member === except) continue;
+    for (const { id, member } of entry.seats.values()) {
+      if (member === undefined || member === except) continue;
       if (id === entry.hostId) {
         forHost ??= JSON.stringify({ type: 'lobby', lobby: entry.view(link, true) });
         member.port.sendText(forHost);

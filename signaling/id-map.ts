@@ -1,7 +1,7 @@
 /**
- * A map from ids (positive integers) to values, for the seats and members of one lobby, looked up
- * by a linear scan. A lobby holds a few seats (at most its capacity plus its spectators) and
- * most lobbies hold one, and every open lobby keeps two of these, so size wins over hashing: the
+ * A map from ids (positive integers) to values, for the seats of one lobby, looked up by a
+ * linear scan. A lobby holds a few seats (at most its capacity plus its spectators) and most
+ * lobbies hold one, and every open lobby keeps one of these, so size wins over hashing: the
  * first entry lives in two fields of the map itself, and only further entries take an array. A
  * `Map` costs ~190 B with one entry, an array of pairs ~96 B, this 48 B (memory per idle lobby).
  */

@@ -12,8 +12,11 @@ export const MAX_SEAT_ID = 0xffff;
  */
 export const ID_REUSE_DELAY_MS = 60_000;
 
-/** One seat of a lobby. It outlives its connection for the grace period. */
-export interface Seat {
+/**
+ * One seat of a lobby. It outlives its connection for the grace period. `Member` is whoever is
+ * connected on it: the hub's connection, opaque here.
+ */
+export interface Seat<Member = unknown> {
   readonly id: number;
   name: string;
   /** Hash of the seat's current resume token (the token itself is never stored). */
@@ -25,6 +28,11 @@ export interface Seat {
   link?: LinkKind | undefined;
   /** A spectator: watches, never plays, never hosts, and does not count against the capacity. */
   spectator?: true;
+  /**
+   * The connection on this seat, set and cleared by the hub. Kept on the seat rather than in a
+   * map of the lobby's own: one map fewer per lobby (memory per idle lobby).
+   */
+  member: Member | undefined;
 }
 
 export type SeatRefusal =
@@ -46,9 +54,9 @@ const PLAYER: Entrant = { spectator: false };
  * The state of one lobby, with no I/O: seats, host, lock and capacity. The hub wires it to
  * sockets; everything here is tested without a server.
  */
-export class Lobby {
+export class Lobby<Member = unknown> {
   /** Players and spectators by id (ids share one space: they name relay peers too). */
-  readonly seats = new IdMap<Seat>();
+  readonly seats = new IdMap<Seat<Member>>();
   locked = false;
   /** Whether the host lets people watch. */
   spectating = true;
@@ -77,7 +85,7 @@ export class Lobby {
     nameMaxLength: number,
     now = 0,
     entrant: Entrant = PLAYER,
-  ): Result<Seat, SeatRefusal> {
+  ): Result<Seat<Member>, SeatRefusal> {
     if (entrant.spectator) {
       if (!this.spectating || entrant.max === 0) return err('no_spectators');
       if (this.spectatorCount >= entrant.max) return err('spectators_full');
@@ -93,12 +101,13 @@ export class Lobby {
     if (!same && taken.some((t) => confusable(t, cleaned.value))) return err('name_confusable');
     const id = this.newId(now);
     if (id === undefined) return err('ids_exhausted');
-    const seat: Seat = {
+    const seat: Seat<Member> = {
       id,
       name: same ? uniqueName(cleaned.value, taken, nameMaxLength) : cleaned.value,
       tag,
       connected: true,
       droppedAt: 0,
+      member: undefined,
       ...(entrant.spectator ? { spectator: true as const } : {}),
     };
     this.seats.set(seat.id, seat);
@@ -151,12 +160,12 @@ export class Lobby {
     nameMaxLength: number,
     now: number,
     spectator = false,
-  ): Seat | undefined {
+  ): Seat<Member> | undefined {
     if (this.seats.has(id)) return undefined;
     if (!spectator && this.playerCount >= this.capacity) return undefined;
     const cleaned = cleanName(rawName, nameMaxLength);
     if (!cleaned.ok) return undefined;
-    const seat: Seat = {
+    const seat: Seat<Member> = {
       id,
       name: uniqueName(
         cleaned.value,
@@ -166,6 +175,7 @@ export class Lobby {
       tag,
       connected: false,
       droppedAt: now,
+      member: undefined,
       ...(spectator ? { spectator: true as const } : {}),
     };
     this.seats.set(id, seat);
@@ -173,13 +183,13 @@ export class Lobby {
     return seat;
   }
 
-  seatByTag(tag: string): Seat | undefined {
+  seatByTag(tag: string): Seat<Member> | undefined {
     for (const seat of this.seats.values()) if (seat.tag === tag) return seat;
     return undefined;
   }
 
   /** Seats whose players have been gone longer than the grace period. */
-  expiredSeats(now: number, graceMs: number): Seat[] {
+  expiredSeats(now: number, graceMs: number): Seat<Member>[] {
     return this.seats.values().filter((s) => !s.connected && now - s.droppedAt >= graceMs);
   }
 
@@ -190,8 +200,8 @@ export class Lobby {
    * i.e. the guest seated longest (ids are never reused). Spectators never host. Undefined when
    * no guest is connected.
    */
-  successor(): Seat | undefined {
-    let best: Seat | undefined;
+  successor(): Seat<Member> | undefined {
+    let best: Seat<Member> | undefined;
     for (const seat of this.seats.values()) {
       if (seat.id === this.hostId || !seat.connected || seat.spectator) continue;
       if (

@@ -651,8 +651,7 @@ describe('a receiver that does not read', () => {
     const guest = guests[0];
     if (!guest) throw new Error('no guest');
     guest.client.ws.pause();
-    const unsent = () =>
-      s.hub.directory.get(code)?.members.get(guest.id)?.port.bufferedAmount() ?? 0;
+    const unsent = () => s.hub.directory.get(code)?.member(guest.id)?.port.bufferedAmount() ?? 0;
     const frame = (n: number, droppable: boolean) => {
       const payload = new Uint8Array(16 * 1024);
       new DataView(payload.buffer).setUint32(0, n);

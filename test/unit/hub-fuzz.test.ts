@@ -351,7 +351,7 @@ class Fuzz {
       if (entry === undefined) continue;
       if (hub.directory.get(entry.code) !== entry)
         throw new Error(`${s.name} is in a lobby the directory lost`);
-      if (entry.members.get(c.peer.seatId) !== c.peer)
+      if (entry.member(c.peer.seatId) !== c.peer)
         throw new Error(`${s.name} is not its seat's member`);
       const seat = entry.seats.get(c.peer.seatId);
       if (!seat?.connected) throw new Error(`${s.name}'s seat is missing or marked away`);
@@ -390,11 +390,16 @@ class Fuzz {
         lobby.successor() !== undefined
       )
         throw new Error(`lobby ${lobby.code} kept an absent host with a guest to take over`);
-      for (const [id, member] of lobby.members) {
+      for (const { id, member } of lobby.seats.values()) {
+        if (member === undefined) continue;
         if (id !== lobby.hostId && connOf.get(member)?.port.hostKeys.has(lobby.hostKey))
           throw new Error(`guest ${id} holds the host's current key`);
       }
-      for (const [id, member] of lobby.members) {
+      for (const { id, member } of lobby.seats.values()) {
+        if (member === undefined) {
+          if (lobby.seats.get(id)?.connected) throw new Error(`seat ${id} is connected to no one`);
+          continue;
+        }
         if (member.entry !== lobby || member.closed)
           throw new Error(`member ${id} is not in the lobby it is listed in`);
         const key = `${member.ip}/${id}/${lobby.code}`;
