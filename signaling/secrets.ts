@@ -29,8 +29,11 @@ export const tokenTag = (token: string): string =>
 export const storedTag = (tag: string): string =>
   Buffer.from(tag, 'base64url').subarray(0, TAG_BYTES).toString('base64url');
 
-/** The host's proof of ownership of a lobby: 256 random bits. */
-export const newHostKey = (): string => randomBytes(32).toString('base64url');
+/**
+ * The host's proof of ownership of a lobby: 192 random bits, as many as a resume token (32
+ * characters, 48 B kept per lobby). Keys of 256 bits from older servers still prove ownership.
+ */
+export const newHostKey = (): string => randomBytes(24).toString('base64url');
 
 /**
  * The lobby code is derived from the host key, so after a restart the server — which has

@@ -18,6 +18,7 @@ import {
   lobbyCodeFor,
   newHostKey,
   newResumeToken,
+  provesOwnership,
   storedTag,
   tokenTag,
 } from '../../signaling/secrets.ts';
@@ -49,16 +50,18 @@ describe('lobby codes', () => {
     const key = 'a-host-key-for-this-test-0123456789abcdefgh';
     expect(lobbyCodeFor(key)).toBe('QTJJA7HFPJHNJ');
     expect(lobbyCodeFor(key, '7Q')).toBe('7QQ0SWEGC0WZB');
+    // Keys are 32 characters now; a 43-character key from an older server still proves its lobby.
+    expect(provesOwnership('a-secret', 'QTJJA7HFPJHNJ', key, 0, undefined)).toBe(true);
     expect(tokenTag('a-resume-token')).toBe('RXQDwIBWXgr_OxSCZGMuZw');
     // A host may still hold the whole hash an older server handed out as the tag.
     expect(storedTag('RXQDwIBWXgr_OxSCZGMuZ6S0F2QGD75sMF42MNHmcKY')).toBe('RXQDwIBWXgr_OxSCZGMuZw');
     expect(storedTag('RXQDwIBWXgr_OxSCZGMuZw')).toBe('RXQDwIBWXgr_OxSCZGMuZw');
   });
 
-  it('secrets: 43 and 32 base64url characters, never repeated', () => {
+  it('secrets: 32 base64url characters (192 bits), never repeated', () => {
     const keys = Array.from({ length: 1000 }, () => newHostKey());
     const tokens = Array.from({ length: 1000 }, () => newResumeToken());
-    for (const key of keys) expect(key).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    for (const key of keys) expect(key).toMatch(/^[A-Za-z0-9_-]{32}$/);
     for (const token of tokens) expect(token).toMatch(/^[A-Za-z0-9_-]{32}$/);
     expect(new Set([...keys, ...tokens]).size).toBe(2000);
   });
