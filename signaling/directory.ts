@@ -50,7 +50,7 @@ export class LobbyEntry<Member> extends Lobby<Member> implements Hosting {
 
   /** Whether anyone is connected. */
   get hasMembers(): boolean {
-    return this.seats.values().some((seat) => seat.member !== undefined);
+    return this.seats.some((seat) => seat.member !== undefined);
   }
 }
 

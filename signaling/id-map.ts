@@ -83,6 +83,16 @@ export class IdMap<V> {
     return values;
   }
 
+  /** Whether any value passes `test`, without a copy: the housekeeping tick asks every lobby. */
+  some(test: (value: V) => boolean): boolean {
+    if (this.firstId === 0) return false;
+    if (test(this.firstValue as V)) return true;
+    const rest = this.rest;
+    if (rest !== undefined)
+      for (let i = 1; i < rest.length; i += 2) if (test(rest[i] as V)) return true;
+    return false;
+  }
+
   /** `[id, value]` pairs, as a snapshot (see `values`). */
   *[Symbol.iterator](): IterableIterator<[number, V]> {
     const { firstId, firstValue, rest } = this;

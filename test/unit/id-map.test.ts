@@ -23,6 +23,8 @@ describe('IdMap', () => {
       expect([...map]).toEqual([...ref]);
       expect([...map.values()]).toEqual([...ref.values()]);
       expect(map.size).toBe(ref.size);
+      for (const wanted of ['a', 'A', 'b', 'c', 'C'])
+        expect(map.some((v) => v === wanted)).toBe([...ref.values()].includes(wanted));
       for (const probe of [1, 2, 3, 9]) {
         expect(map.get(probe)).toBe(ref.get(probe));
         expect(map.has(probe)).toBe(ref.has(probe));
