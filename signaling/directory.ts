@@ -1,7 +1,17 @@
 import { Lobby } from './lobby.ts';
 
-/** What a lobby on this server has beyond its `Lobby` state (see `LobbyEntry`). */
-export interface Hosting {
+/** What a lobby on this server has beyond its `Lobby` state, as `LobbyEntry` is made with it. */
+export type Hosting = Pick<
+  LobbyEntry<unknown>,
+  'hostKey' | 'generation' | 'owner' | 'baseUrl' | 'ownerAddress' | 'established'
+>;
+
+/**
+ * A lobby on this server: its state, where its links point, and its members' connections. It
+ * is the `Lobby` itself, extended, rather than an entry around one: one object per lobby
+ * (memory per idle lobby).
+ */
+export class LobbyEntry<Member> extends Lobby<Member> {
   /** Only ever handed to the host, who proves ownership with it after a restart. */
   hostKey: string;
   /** How many times the host changed (0: the creator; the code is the hash of its key). */
@@ -19,20 +29,7 @@ export interface Hosting {
    * (or reloads faster than that); a flood of create-and-drop does not.
    */
   established: boolean;
-}
 
-/**
- * A lobby on this server: its state, where its links point, and its members' connections. It
- * is the `Lobby` itself, extended, rather than an entry around one: one object per lobby
- * (memory per idle lobby).
- */
-export class LobbyEntry<Member> extends Lobby<Member> implements Hosting {
-  hostKey: string;
-  generation: number;
-  owner: string | undefined;
-  readonly baseUrl: string;
-  readonly ownerAddress: string;
-  established: boolean;
   constructor(code: string, capacity: number, hostId: number, hosting: Hosting) {
     super(code, capacity, hostId);
     this.hostKey = hosting.hostKey;
