@@ -11,8 +11,7 @@ export class IdMap<V> {
   private firstValue: V | undefined = undefined;
   /**
    * Entries after the first, `[id, value, id, value, …]` in insertion order; replaced, never
-   * changed in place (growing an array in place reserves room for ~16 more entries), so that
-   * iteration can walk a snapshot.
+   * changed in place: growing an array in place reserves room for ~16 more entries.
    */
   private rest: readonly (number | V)[] | undefined = undefined;
 
@@ -91,15 +90,6 @@ export class IdMap<V> {
     if (rest !== undefined)
       for (let i = 1; i < rest.length; i += 2) if (test(rest[i] as V)) return true;
     return false;
-  }
-
-  /** `[id, value]` pairs, as a snapshot (see `values`). */
-  *[Symbol.iterator](): IterableIterator<[number, V]> {
-    const { firstId, firstValue, rest } = this;
-    if (firstId === 0) return;
-    yield [firstId, firstValue as V];
-    if (rest === undefined) return;
-    for (let i = 0; i < rest.length; i += 2) yield [rest[i] as number, rest[i + 1] as V];
   }
 
   private restIndexOf(id: number): number {

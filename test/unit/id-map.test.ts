@@ -20,8 +20,7 @@ describe('IdMap', () => {
       } else {
         expect(map.delete(id)).toBe(ref.delete(id));
       }
-      expect([...map]).toEqual([...ref]);
-      expect([...map.values()]).toEqual([...ref.values()]);
+      expect(map.values()).toEqual([...ref.values()]);
       expect(map.size).toBe(ref.size);
       for (const wanted of ['a', 'A', 'b', 'c', 'C'])
         expect(map.some((v) => v === wanted)).toBe([...ref.values()].includes(wanted));
@@ -47,11 +46,12 @@ describe('IdMap', () => {
         map.set(id, step);
         ref.set(id, step);
       }
-      expect([...map]).toEqual([...ref]);
       expect(map.values()).toEqual([...ref.values()]);
       expect(map.size).toBe(ref.size);
-      expect(map.get(id)).toBe(ref.get(id));
-      expect(map.has(id)).toBe(ref.has(id));
+      for (let probe = 1; probe <= 6; probe++) {
+        expect(map.get(probe)).toBe(ref.get(probe));
+        expect(map.has(probe)).toBe(ref.has(probe));
+      }
     }
   });
 
@@ -64,13 +64,13 @@ describe('IdMap', () => {
     expect(map.size).toBe(0);
   });
 
-  it('iterates over a snapshot: entries removed meanwhile are still visited once', () => {
+  it('values are a snapshot: entries removed meanwhile are still visited once', () => {
     const map = new IdMap<number>();
     for (const id of [1, 2, 3]) map.set(id, id * 10);
     const seen: number[] = [];
-    for (const [id, value] of map) {
-      map.delete(id);
-      map.set(id + 100, value);
+    for (const value of map.values()) {
+      map.delete(value / 10);
+      map.set(value / 10 + 100, value);
       seen.push(value);
     }
     expect(seen).toEqual([10, 20, 30]);
